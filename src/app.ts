@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import authPlugin from './auth/auth.plugin.js'
+import usersRoutes from './auth/users.routes.js'
+import { User } from './auth/users.schemas.js'
+import { Complaint, State } from './complaints/complaint.schemas.js'
+import complaintRoutes from './complaints/complaint.routes.js'
+import { ComplaintService } from './complaints/complaint.service.js'
+import type { Config } from './config.js'
+import type { Db } from './db/database.js'
+import dbPlugin from './db/db.plugin.js'
+import healthRoutes from './health/health.routes.js'
+import errorsPlugin from './http/errors.plugin.js'
+import { ProblemSchema } from './http/schemas.js'
+import redisPlugin from './redis.plugin.js'
+import { DEFAULT_POLICY } from './sla/policy.js'
+
+export interface AppDependencies {
+  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY'>
+  db: Db
+  redis: Redis
+  logger: Logger
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+export const OPENAPI_INFO = {
+  title: 'Hotline API',
+  version: '1.0.0',
+  description:
+    'Complaint-handling workflow: hotline agents log and resolve complaints, supervisors work escalations, ' +
+    'integrations post complaints through signed webhooks. Every error is application/problem+json (RFC 9457) ' +
+    'with a stable `code`.',
+  license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
+}
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    bodyLimit: deps.config.BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      servers: [{ url: '/' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an opaque user token' } } },
+      security: [{ bearer: [] }],
+      tags: [
+        { name: 'complaints', description: 'The complaint lifecycle' },
+        { name: 'users', description: 'Users, roles and tokens' },
+        { name: 'operations', description: 'Health and documentation' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+  })
+  for (const schema of [ProblemSchema, State, Complaint, User]) app.addSchema(schema)
+
+  await app.register(errorsPlugin)
+  await app.register(dbPlugin, { db: deps.db })
+  await app.register(redisPlugin, { redis: deps.redis })
+  await app.register(authPlugin)
+
+  const service = new ComplaintService({
+    db: deps.db,
+    policy: () => DEFAULT_POLICY,
+    defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY,
+  })
+  await app.register(healthRoutes)
+  await app.register(usersRoutes)
+  await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
+
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  // Swagger UI's own routes are public documentation.
+  return app
+}

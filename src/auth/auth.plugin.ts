@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { UserRole, UserRow } from '../db/tables.js'
+import { Problem } from '../http/problem.js'
+import { hashToken } from './tokens.js'
+import { findActiveUserByTokenHash } from './users.repository.js'
+
+export interface AuthUser {
+  id: string
+  name: string
+  role: UserRole
+  level: number | null
+  compensationLimit: number | null
+  teams: string[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: AuthUser
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on the route; unset means any authenticated user. */
+    roles?: readonly UserRole[]
+    /** The route authenticates itself (signed webhooks) or is public. */
+    public?: boolean
+  }
+}
+
+export function toAuthUser(row: UserRow): AuthUser {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    level: row.level,
+    compensationLimit: row.compensationLimit === null ? null : Number(row.compensationLimit),
+    teams: row.teams,
+  }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (!header) return undefined
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match?.[1]
+}
+
+/** Authenticates every route but the public ones, then checks the route's roles. */
+export default fp(
+  async function authPlugin(app: FastifyInstance) {
+    app.decorateRequest('user', null as unknown as AuthUser)
+    app.addHook('onRequest', async (request) => {
+      const config = request.routeOptions.config
+      // Unknown routes (404 handler) and public routes need no credentials.
+      if (config.public || !request.routeOptions.url) return
+      const token = bearerToken(request)
+      if (!token) throw new Problem('unauthorized', 'send Authorization: Bearer <token>')
+      const row = await findActiveUserByTokenHash(app.db, hashToken(token))
+      if (!row) throw new Problem('unauthorized', 'the token is unknown or its user is deactivated')
+      request.user = toAuthUser(row)
+      if (config.roles && !config.roles.includes(row.role)) {
+        throw new Problem('forbidden', `this route is for ${config.roles.join(' or ')}; you are ${row.role}`)
+      }
+    })
+  },
+  { name: 'auth', dependencies: ['db'] },
+)

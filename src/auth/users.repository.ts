@@ -1,0 +1,45 @@
+import type { Db } from '../db/database.js'
+import type { NewUser, UserRole, UserRow, UserUpdate } from '../db/tables.js'
+
+export async function findActiveUserByTokenHash(db: Db, tokenHash: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('tokenHash', '=', tokenHash).where('active', '=', true).executeTakeFirst()
+}
+
+export async function findUser(db: Db, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function insertUser(db: Db, user: NewUser): Promise<UserRow> {
+  return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function updateUser(db: Db, id: string, patch: UserUpdate): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set({ ...patch, updatedAt: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+}
+
+export async function listUsers(db: Db, filter: { role?: UserRole; active?: boolean }): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll().orderBy('createdAt').orderBy('id')
+  if (filter.role) query = query.where('role', '=', filter.role)
+  if (filter.active !== undefined) query = query.where('active', '=', filter.active)
+  return query.execute()
+}
+
+/** Makes sure an admin with this token exists and is active; an existing one is kept as it is. */
+export async function ensureBootstrapAdmin(db: Db, tokenHash: string): Promise<UserRow> {
+  const existing = await db.selectFrom('users').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst()
+  if (existing) {
+    if (existing.role === 'admin' && existing.active) return existing
+    return (await updateUser(db, existing.id, { role: 'admin', level: null, active: true }))!
+  }
+  await db
+    .insertInto('users')
+    .values({ name: 'Bootstrap admin', role: 'admin', tokenHash, compensationLimit: 0 })
+    .onConflict((oc) => oc.column('tokenHash').doNothing())
+    .execute()
+  return (await db.selectFrom('users').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirstOrThrow())
+}

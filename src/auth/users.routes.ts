@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import type { UserRow } from '../db/tables.js'
+import { Problem, problems } from '../http/problem.js'
+import { IdParams, json, problemResponses } from '../http/schemas.js'
+import { toAuthUser } from './auth.plugin.js'
+import { hashToken, newToken, newWebhookSecret } from './tokens.js'
+import { CreatedUser, CreateUserBody, ListUsersQuery, UpdateUserBody, User } from './users.schemas.js'
+import { findUser, insertUser, listUsers, updateUser } from './users.repository.js'
+
+export function presentUser(row: UserRow) {
+  const { id, name, role, level, compensationLimit, teams } = toAuthUser(row)
+  return {
+    id, name, role, level, compensationLimit, teams,
+    active: row.active,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const admin = { roles: ['admin'] as const }
+
+  app.post('/v1/users', {
+    config: admin,
+    schema: {
+      tags: ['users'],
+      summary: 'Create a user and its token (shown once)',
+      body: CreateUserBody,
+      response: { 201: json(CreatedUser, 'The user, with its token'), ...problemResponses(413, 415) },
+    },
+  }, async (request, reply) => {
+    const { name, role, level, compensationLimit, teams } = request.body
+    if (role === 'supervisor' && level === undefined) {
+      throw problems.validation([{ field: 'body.level', message: 'a supervisor needs a level (1, 2 or 3)' }])
+    }
+    if (role !== 'supervisor' && level !== undefined) {
+      throw problems.validation([{ field: 'body.level', message: 'only supervisors have a level' }])
+    }
+    const token = newToken()
+    const webhookSecret = role === 'integration' ? newWebhookSecret() : null
+    const row = await insertUser(app.db, {
+      name, role, level: level ?? null, compensationLimit: compensationLimit ?? 0, teams: teams ?? [],
+      tokenHash: hashToken(token), webhookSecret,
+    })
+    reply.status(201)
+    return { ...presentUser(row), token, ...(webhookSecret ? { webhookSecret } : {}) }
+  })
+
+  app.get('/v1/users', {
+    config: admin,
+    schema: {
+      tags: ['users'],
+      summary: 'List users',
+      querystring: ListUsersQuery,
+      response: { 200: json(Type.Object({ items: Type.Array(Type.Ref('User')) }), 'Users'), ...problemResponses() },
+    },
+  }, async (request) => ({ items: (await listUsers(app.db, request.query)).map(presentUser) }))
+
+  app.get('/v1/me', {
+    schema: {
+      tags: ['users'],
+      summary: 'The caller',
+      response: { 200: json(Type.Ref('User'), 'The authenticated user'), ...problemResponses() },
+    },
+  }, async (request) => presentUser((await findUser(app.db, request.user.id))!))
+
+  app.patch('/v1/users/:id', {
+    config: admin,
+    schema: {
+      tags: ['users'],
+      summary: 'Change or deactivate a user',
+      params: IdParams,
+      body: UpdateUserBody,
+      response: { 200: json(Type.Ref('User'), 'The updated user'), ...problemResponses('not_found', 'conflict', 413, 415) },
+    },
+  }, async (request) => {
+    const existing = await findUser(app.db, request.params.id)
+    if (!existing) throw problems.notFound('user')
+    if (request.body.level !== undefined && existing.role !== 'supervisor') {
+      throw problems.validation([{ field: 'body.level', message: 'only supervisors have a level' }])
+    }
+    if (request.body.active === false && existing.id === request.user.id) {
+      throw new Problem('conflict', 'an admin cannot deactivate themselves')
+    }
+    const row = await updateUser(app.db, existing.id, request.body)
+    return presentUser(row!)
+  })
+}
+
+export default usersRoutes

@@ -1,0 +1,81 @@
+import { sql } from 'kysely'
+import type { Static } from 'typebox'
+import type { AuthUser } from '../auth/auth.plugin.js'
+import type { Db } from '../db/database.js'
+import { normalisePhone } from '../customers/identity.js'
+import { problems } from '../http/problem.js'
+import { loadRecords, type ComplaintRecord } from './complaint.repository.js'
+import type { ListQuery } from './complaint.schemas.js'
+
+interface Cursor {
+  t: string
+  id: string
+}
+
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify({ t: createdAt.toISOString(), id } satisfies Cursor)).toString('base64url')
+}
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>
+    if (typeof parsed.t === 'string' && !Number.isNaN(Date.parse(parsed.t)) && typeof parsed.id === 'string' &&
+      /^[0-9a-f-]{36}$/i.test(parsed.id)) {
+      return { t: parsed.t, id: parsed.id }
+    }
+  } catch {
+    // fall through to the validation error
+  }
+  throw problems.validation([{ field: 'querystring.cursor', message: 'is not a cursor this API gave out' }])
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+const OPEN_STATES = ['received', 'logged', 'escalated']
+
+/** Newest first, keyset-paginated on (createdAt, id) so pages stay stable while complaints arrive. */
+export async function listComplaints(
+  db: Db,
+  user: AuthUser,
+  query: Static<typeof ListQuery>,
+  defaultPhoneCountry?: string,
+): Promise<{ items: ComplaintRecord[]; nextCursor: string | null }> {
+  const limit = query.limit ?? 20
+  let q = db.selectFrom('complaints').selectAll('complaints')
+  if (user.role === 'integration') q = q.where('complaints.integrationId', '=', user.id)
+  if (query.state) q = q.where('complaints.state', '=', query.state)
+  if (query.category) q = q.where('complaints.category', '=', query.category)
+  if (query.severity) q = q.where('complaints.severity', '=', query.severity)
+  if (query.assigneeId) q = q.where('complaints.assigneeId', '=', query.assigneeId === 'me' ? user.id : query.assigneeId)
+  if (query.customerPhone) {
+    const phone = normalisePhone(query.customerPhone, defaultPhoneCountry)
+    if (!phone) throw problems.validation([{ field: 'querystring.customerPhone', message: 'is not a valid phone number' }])
+    q = q.where('complaints.customerId', 'in', db.selectFrom('customers').select('id').where('phone', '=', phone))
+  }
+  if (query.overdue !== undefined) {
+    const overdue = sql<boolean>`(complaints.state in (${sql.join(OPEN_STATES)}) and (complaints.promised_by < now()
+      or exists (select 1 from timers t where t.complaint_id = complaints.id and t.fired_at is null
+        and t.cancelled_at is null and t.due_at < now() and t.kind in ('triage', 'escalation_ack', 'escalation_response'))))`
+    q = q.where(query.overdue ? overdue : sql<boolean>`not ${overdue}`)
+  }
+  if (query.q) {
+    const pattern = `%${escapeLike(query.q)}%`
+    q = q.where((eb) =>
+      eb.or([
+        eb('complaints.summary', 'ilike', pattern),
+        eb('complaints.description', 'ilike', pattern),
+        eb('complaints.reference', 'ilike', pattern),
+      ]),
+    )
+  }
+  if (query.cursor) {
+    const cursor = decodeCursor(query.cursor)
+    q = q.where((eb) => eb(eb.refTuple('complaints.createdAt', 'complaints.id'), '<', eb.tuple(new Date(cursor.t), cursor.id)))
+  }
+  const rows = await q.orderBy('complaints.createdAt', 'desc').orderBy('complaints.id', 'desc').limit(limit + 1).execute()
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  return {
+    items: await loadRecords(db, page),
+    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+  }
+}

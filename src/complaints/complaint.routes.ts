@@ -1,0 +1,163 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
+import Type, { type TSchema } from 'typebox'
+import type { Actor } from '../../workflows/complaint.machine.js'
+import type { UserRole } from '../db/tables.js'
+import { IdParams, json, problemResponses } from '../http/schemas.js'
+import {
+  acknowledgeCommand,
+  assignCommand,
+  escalateCommand,
+  followUpCommand,
+  logCommand,
+  noteCommand,
+  resolveCommand,
+  withdrawCommand,
+} from './commands.js'
+import { listComplaints } from './complaint.list.js'
+import type { ComplaintRecord } from './complaint.repository.js'
+import {
+  ActionHeaders,
+  AssignBody,
+  ComplaintEvent,
+  CreateComplaintBody,
+  CreateHeaders,
+  EmptyBody,
+  EscalateBody,
+  FollowUpBody,
+  ListQuery,
+  LogBody,
+  NoteBody,
+  ResolveBody,
+  WithdrawBody,
+} from './complaint.schemas.js'
+import type { ComplaintService } from './complaint.service.js'
+import { presentComplaint } from './complaint.view.js'
+import type { Command } from './transition.js'
+import { etag } from './if-match.js'
+
+const STAFF = ['agent', 'supervisor'] as const
+const READERS = ['agent', 'supervisor', 'admin', 'integration'] as const
+
+interface ActionRoute {
+  path: string
+  summary: string
+  roles: readonly UserRole[]
+  body: TSchema
+  build: (actor: Actor, body: never) => Command
+}
+
+const ACTIONS: ActionRoute[] = [
+  { path: 'log', summary: 'Log a received complaint', roles: STAFF, body: LogBody, build: logCommand },
+  { path: 'resolve', summary: 'Resolve (on the spot from logged, after escalation from escalated)', roles: STAFF, body: ResolveBody, build: resolveCommand },
+  { path: 'escalate', summary: 'Escalate one level higher', roles: STAFF, body: EscalateBody, build: escalateCommand },
+  { path: 'acknowledge', summary: 'Take the escalation', roles: ['supervisor'], body: EmptyBody, build: acknowledgeCommand },
+  { path: 'follow-up', summary: 'Record the follow-up call', roles: STAFF, body: FollowUpBody, build: followUpCommand },
+  { path: 'withdraw', summary: 'Close a complaint the customer withdrew', roles: STAFF, body: WithdrawBody, build: withdrawCommand },
+  { path: 'assign', summary: 'Reassign the complaint', roles: ['supervisor'], body: AssignBody, build: assignCommand },
+  { path: 'notes', summary: 'Add a note; no state change', roles: STAFF, body: NoteBody, build: noteCommand },
+]
+
+export interface ComplaintRoutesOptions {
+  service: ComplaintService
+  defaultPhoneCountry?: string
+}
+
+function sendComplaint(reply: FastifyReply, record: ComplaintRecord, view: ReturnType<typeof presentComplaint>) {
+  reply.header('etag', etag(record.complaint.version))
+  return view
+}
+
+const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async (app, { service, defaultPhoneCountry }) => {
+  const complaintResponse = (description: string) => ({
+    description,
+    headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' } },
+    content: { 'application/json': { schema: Type.Ref('Complaint') } },
+  })
+
+  app.post('/v1/complaints', {
+    config: { roles: STAFF },
+    schema: {
+      tags: ['complaints'],
+      summary: 'Log a complaint from a call or a visit',
+      headers: CreateHeaders,
+      body: CreateComplaintBody,
+      response: {
+        200: complaintResponse('An earlier request with this Idempotency-Key (Idempotent-Replayed: true)'),
+        201: complaintResponse('The complaint, in logged'),
+        ...problemResponses(413, 415, 422),
+      },
+    },
+  }, async (request, reply) => {
+    const { record, replayed } = await service.create(request.user, request.body, request.headers['idempotency-key'])
+    reply.status(replayed ? 200 : 201).header('location', `/v1/complaints/${record.complaint.id}`)
+    if (replayed) reply.header('idempotent-replayed', 'true')
+    return sendComplaint(reply, record, presentComplaint(record, request.user))
+  })
+
+  app.get('/v1/complaints', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['complaints'],
+      summary: 'List complaints, newest first',
+      querystring: ListQuery,
+      response: {
+        200: json(Type.Object({ items: Type.Array(Type.Ref('Complaint')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of complaints'),
+        ...problemResponses(),
+      },
+    },
+  }, async (request) => {
+    const page = await listComplaints(app.db, request.user, request.query, defaultPhoneCountry)
+    return { items: page.items.map((r) => presentComplaint(r, request.user)), nextCursor: page.nextCursor }
+  })
+
+  app.get('/v1/complaints/:id', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['complaints'],
+      summary: 'One complaint, with the actions the caller may take',
+      params: IdParams,
+      response: { 200: complaintResponse('The complaint'), ...problemResponses('not_found') },
+    },
+  }, async (request, reply) => {
+    const record = await service.get(request.user, request.params.id)
+    return sendComplaint(reply, record, presentComplaint(record, request.user))
+  })
+
+  app.get('/v1/complaints/:id/events', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['complaints'],
+      summary: 'The append-only history of the complaint',
+      params: IdParams,
+      response: { 200: json(Type.Object({ items: Type.Array(ComplaintEvent) }), 'The history, oldest first'), ...problemResponses('not_found') },
+    },
+  }, async (request) => ({ items: await service.history(request.user, request.params.id) }))
+
+  for (const action of ACTIONS) {
+    app.post(`/v1/complaints/:id/${action.path}`, {
+      config: { roles: action.roles },
+      // Actions without fields may be posted without a body.
+      preValidation: async (request) => {
+        request.body ??= {}
+      },
+      schema: {
+        tags: ['complaints'],
+        summary: action.summary,
+        params: IdParams,
+        headers: ActionHeaders,
+        body: action.body,
+        response: {
+          200: complaintResponse('The updated complaint'),
+          ...problemResponses('not_found', 'invalid_transition', 'version_conflict', 413, 415),
+        },
+      },
+    }, async (request, reply) => {
+      const record = await service.act(request.user, request.params.id, request.headers['if-match'], (actor) =>
+        action.build(actor, request.body as never))
+      return sendComplaint(reply, record, presentComplaint(record, request.user))
+    })
+  }
+}
+
+export default complaintRoutes

@@ -1,0 +1,172 @@
+import Type, { type TSchemaOptions } from 'typebox'
+import { ACTION_NAMES, COMPLAINT_STATES, TIMER_KINDS } from '../../workflows/complaint.machine.js'
+import { DateTime, Uuid } from '../http/schemas.js'
+import { SEVERITIES } from '../sla/policy.js'
+
+const literals = (values: readonly string[], options: TSchemaOptions = {}) =>
+  Type.Union(values.map((v) => Type.Literal(v)), options)
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max })
+
+export const State = literals(COMPLAINT_STATES, { $id: 'ComplaintState' })
+export const Severity = literals(SEVERITIES)
+export const Channel = literals(['phone', 'walk_in', 'webhook', 'email', 'web'])
+export const AgentChannel = literals(['phone', 'walk_in', 'email', 'web'])
+export const ActionName = literals(ACTION_NAMES)
+export const Outcome = literals(['satisfied', 'unsatisfied', 'unreachable'])
+const Money = Type.Number({ minimum: 0, maximum: 999_999_999_999.99, multipleOf: 0.01 })
+const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217' })
+
+export const CustomerInput = Type.Object(
+  {
+    name: Type.Optional(Text(200)),
+    phone: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+    externalId: Type.Optional(Text(200)),
+    tier: Type.Optional(Text(50)),
+  },
+  { additionalProperties: false, description: 'at least one of phone, email, externalId' },
+)
+
+export const CreateComplaintBody = Type.Object(
+  {
+    customer: CustomerInput,
+    category: Text(100),
+    severity: Type.Optional(Severity),
+    summary: Text(500),
+    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    product: Type.Optional(Text(200)),
+    region: Type.Optional(Text(100)),
+    team: Type.Optional(Text(100)),
+    channel: Type.Optional(AgentChannel),
+    promisedBy: Type.Optional(DateTime),
+  },
+  { additionalProperties: false },
+)
+
+export const LogBody = Type.Object(
+  { category: Type.Optional(Text(100)), severity: Type.Optional(Severity), promisedBy: Type.Optional(DateTime) },
+  { additionalProperties: false },
+)
+export const CompensationInput = Type.Object(
+  { kind: Text(50), amount: Type.Optional(Money), currency: Type.Optional(Currency) },
+  { additionalProperties: false },
+)
+export const ResolveBody = Type.Object(
+  { summary: Text(2000), compensation: Type.Optional(CompensationInput) },
+  { additionalProperties: false },
+)
+export const EscalateBody = Type.Object(
+  { reason: Text(500), note: Type.Optional(Type.String({ maxLength: 5000 })) },
+  { additionalProperties: false },
+)
+export const EmptyBody = Type.Object({}, { additionalProperties: false, description: 'no fields; the body may be omitted' })
+export const FollowUpBody = Type.Object(
+  {
+    outcome: Outcome,
+    satisfaction: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+    comment: Type.Optional(Type.String({ maxLength: 5000 })),
+  },
+  { additionalProperties: false },
+)
+export const WithdrawBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
+export const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false })
+export const NoteBody = Type.Object({ text: Text(10_000) }, { additionalProperties: false })
+
+export const ActionHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'the complaint version you saw, as its ETag: "<version>"' })),
+})
+export const CreateHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+})
+
+export const Complaint = Type.Object(
+  {
+    id: Uuid,
+    reference: Type.String({ examples: ['C-20261122-000042'] }),
+    state: Type.Ref('ComplaintState'),
+    channel: Channel,
+    customer: Type.Object({
+      id: Uuid,
+      name: Nullable(Type.String()),
+      phone: Nullable(Type.String()),
+      email: Nullable(Type.String()),
+      externalId: Nullable(Type.String()),
+      tier: Nullable(Type.String()),
+    }),
+    category: Type.String(),
+    severity: Severity,
+    summary: Type.String(),
+    description: Nullable(Type.String()),
+    product: Nullable(Type.String()),
+    region: Nullable(Type.String()),
+    team: Nullable(Type.String()),
+    assigneeId: Nullable(Uuid),
+    promisedBy: Nullable(DateTime),
+    escalation: Nullable(
+      Type.Object({
+        level: Type.Integer({ minimum: 1 }),
+        reason: Type.String(),
+        assigneeId: Nullable(Uuid),
+        acknowledgedAt: Nullable(DateTime),
+        ackDueAt: Nullable(DateTime),
+      }),
+    ),
+    resolution: Nullable(
+      Type.Object({
+        mode: literals(['on_the_spot', 'after_escalation']),
+        summary: Type.String(),
+        compensation: Nullable(
+          Type.Object({ kind: Type.String(), amount: Nullable(Type.Number()), currency: Nullable(Type.String()) }),
+        ),
+        resolvedBy: Nullable(Uuid),
+        resolvedAt: DateTime,
+      }),
+    ),
+    followUp: Nullable(
+      Type.Object({
+        dueAt: Nullable(DateTime),
+        attempts: Type.Integer({ minimum: 0 }),
+        outcome: Nullable(Outcome),
+        satisfaction: Nullable(Type.Integer()),
+        comment: Nullable(Type.String()),
+      }),
+    ),
+    closeReason: Nullable(Type.String()),
+    possibleDuplicateOf: Nullable(Uuid),
+    externalRef: Nullable(Type.String()),
+    deadlines: Type.Array(Type.Object({ kind: literals(TIMER_KINDS), dueAt: DateTime })),
+    actions: Type.Array(ActionName, { description: 'what the caller may do next' }),
+    version: Type.Integer({ minimum: 1 }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    closedAt: Nullable(DateTime),
+  },
+  { $id: 'Complaint', additionalProperties: false },
+)
+
+export const ListQuery = Type.Object(
+  {
+    state: Type.Optional(State),
+    category: Type.Optional(Text(100)),
+    severity: Type.Optional(Severity),
+    assigneeId: Type.Optional(Type.Union([Uuid, Type.Literal('me')])),
+    customerPhone: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
+    overdue: Type.Optional(Type.Boolean()),
+    q: Type.Optional(Text(200)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+)
+
+export const ComplaintEvent = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    type: Type.String(),
+    actor: Type.Object({ id: Nullable(Uuid), role: Type.String() }),
+    at: DateTime,
+    data: Type.Object({}, { additionalProperties: true }),
+  },
+  { additionalProperties: false },
+)

@@ -1,0 +1,174 @@
+import type { Static } from 'typebox'
+import { MACHINE_VERSION, start, type Actor } from '../../workflows/complaint.machine.js'
+import type { AuthUser } from '../auth/auth.plugin.js'
+import type { Db } from '../db/database.js'
+import type { ComplaintRow } from '../db/tables.js'
+import { findOrCreateCustomer } from '../customers/customers.repository.js'
+import { normaliseCustomer } from '../customers/identity.js'
+import { Problem, problems } from '../http/problem.js'
+import type { SlaPolicy } from '../sla/policy.js'
+import { logCommand } from './commands.js'
+import { findComplaint, listEvents, loadRecords, lockComplaint, type ComplaintRecord } from './complaint.repository.js'
+import type { CreateComplaintBody } from './complaint.schemas.js'
+import { actorOf } from './complaint.view.js'
+import { findIdempotencyKey, requestHash } from './idempotency.js'
+import { checkVersion } from './if-match.js'
+import { nextReference } from './references.js'
+import { appendEvent, applyCommand, writeTimerEffects, type Command, type TransitionResult } from './transition.js'
+
+export interface ComplaintServiceOptions {
+  db: Db
+  policy: () => SlaPolicy
+  defaultPhoneCountry?: string
+  clock?: () => Date
+  /** Called after a transition's transaction has committed (the scheduler hooks in here). */
+  afterCommit?: (results: TransitionResult[]) => Promise<void> | void
+}
+
+type CreateBody = Static<typeof CreateComplaintBody>
+
+class RolledBackForIdempotency extends Error {}
+
+export class ComplaintService {
+  constructor(private readonly options: ComplaintServiceOptions) {}
+
+  private get db() {
+    return this.options.db
+  }
+
+  private now(): Date {
+    return this.options.clock?.() ?? new Date()
+  }
+
+  /** Logs a complaint taken on a call or a visit: it is received and logged in one transaction. */
+  async create(user: AuthUser, body: CreateBody, idempotencyKey?: string): Promise<{ record: ComplaintRecord; replayed: boolean }> {
+    const hash = idempotencyKey ? requestHash(body) : undefined
+    if (idempotencyKey) {
+      const replay = await this.replayIdempotent(user, idempotencyKey, hash!)
+      if (replay) return { record: replay, replayed: true }
+    }
+    const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
+    const now = this.now()
+    const reference = await nextReference(this.db, now)
+    const policy = this.options.policy()
+    const actor = actorOf(user)
+    try {
+      const { row, results } = await this.db.transaction().execute(async (trx) => {
+        const customer = await findOrCreateCustomer(trx, identity)
+        const started = start({ maxLevel: policy.maxLevel, followUpMaxAttempts: policy.followUpAttempts })
+        const inserted = await trx
+          .insertInto('complaints')
+          .values({
+            reference,
+            state: started.persisted.value,
+            channel: body.channel ?? 'phone',
+            customerId: customer.id,
+            category: body.category,
+            severity: body.severity ?? 'normal',
+            summary: body.summary,
+            description: body.description ?? null,
+            product: body.product ?? null,
+            region: body.region ?? null,
+            team: body.team ?? user.teams[0] ?? null,
+            assigneeId: user.id,
+            createdBy: user.id,
+            machineVersion: MACHINE_VERSION,
+            machineSnapshot: JSON.stringify(started.persisted),
+            escalation: JSON.stringify(null),
+            resolution: JSON.stringify(null),
+            followUp: JSON.stringify(null),
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow()
+        await appendEvent(trx, inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })
+        const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
+          seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
+        })
+        const logged = await applyCommand(trx, inserted, logCommand(actor, { promisedBy: body.promisedBy }), { now, policy })
+        if (idempotencyKey) {
+          const claimed = await trx
+            .insertInto('idempotencyKeys')
+            .values({ userId: user.id, key: idempotencyKey, requestHash: hash!, complaintId: inserted.id })
+            .onConflict((oc) => oc.doNothing())
+            .returning('key')
+            .executeTakeFirst()
+          // A concurrent request with the same key committed first: undo ours and answer with theirs.
+          if (!claimed) throw new RolledBackForIdempotency()
+        }
+        return { row: logged.row, results: [{ row: inserted, effects: started.effects, seq: 1, armed: opened.armed }, logged] }
+      })
+      await this.options.afterCommit?.(results)
+      return { record: await this.record(row), replayed: false }
+    } catch (error) {
+      if (!(error instanceof RolledBackForIdempotency)) throw error
+      const replay = await this.replayIdempotent(user, idempotencyKey!, hash!)
+      if (!replay) throw error
+      return { record: replay, replayed: true }
+    }
+  }
+
+  private async replayIdempotent(user: AuthUser, key: string, hash: string): Promise<ComplaintRecord | undefined> {
+    const existing = await findIdempotencyKey(this.db, user.id, key)
+    if (!existing) return undefined
+    if (existing.requestHash !== hash) {
+      throw new Problem('idempotency_mismatch', 'this Idempotency-Key was used with a different request body')
+    }
+    return this.record((await findComplaint(this.db, existing.complaintId))!)
+  }
+
+  /** Runs an action on a complaint: lock, check the version, transition, commit. */
+  async act(user: AuthUser, id: string, ifMatch: string | undefined, build: (actor: Actor) => Command): Promise<ComplaintRecord> {
+    const command = build(actorOf(user))
+    await this.validateCommand(command)
+    const now = this.now()
+    const policy = this.options.policy()
+    const result = await this.db.transaction().execute(async (trx) => {
+      const row = await lockComplaint(trx, id)
+      if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
+      checkVersion(ifMatch, row.version)
+      return applyCommand(trx, row, command, { now, policy })
+    })
+    await this.options.afterCommit?.([result])
+    return this.record(result.row)
+  }
+
+  private async validateCommand(command: Command): Promise<void> {
+    if (command.event.type !== 'ASSIGN') return
+    const assigneeId = command.data?.assigneeId as string
+    const assignee = await this.db
+      .selectFrom('users')
+      .select(['id'])
+      .where('id', '=', assigneeId)
+      .where('active', '=', true)
+      .where('role', 'in', ['agent', 'supervisor'])
+      .executeTakeFirst()
+    if (!assignee) {
+      throw problems.validation([{ field: 'body.assigneeId', message: 'is not an active agent or supervisor' }])
+    }
+  }
+
+  async get(user: AuthUser, id: string): Promise<ComplaintRecord> {
+    const row = await findComplaint(this.db, id)
+    if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
+    return this.record(row)
+  }
+
+  async history(user: AuthUser, id: string) {
+    await this.get(user, id)
+    const events = await listEvents(this.db, id)
+    return events.map((e) => {
+      const { authority: _authority, ...data } = e.data as Record<string, unknown>
+      return { seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data }
+    })
+  }
+
+  private visible(row: ComplaintRow, user: AuthUser): boolean {
+    return user.role !== 'integration' || row.integrationId === user.id
+  }
+
+  private async record(row: ComplaintRow): Promise<ComplaintRecord> {
+    return (await loadRecords(this.db, [row]))[0]!
+  }
+}

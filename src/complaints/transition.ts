@@ -1,0 +1,166 @@
+import {
+  decide,
+  HISTORY_TYPE,
+  type Actor,
+  type ComplaintEvent,
+  type Effect,
+  type PersistedMachine,
+  type TimerKind,
+} from '../../workflows/complaint.machine.js'
+import type { Trx } from '../db/database.js'
+import type { ComplaintRow, ComplaintUpdate } from '../db/tables.js'
+import { Problem } from '../http/problem.js'
+import { addDuration, type SlaPolicy } from '../sla/policy.js'
+import { nextEventSeq, updateComplaint } from './complaint.repository.js'
+import { timerId } from './timer-rows.js'
+
+export interface ProjectionInput {
+  row: ComplaintRow
+  next: PersistedMachine
+  effects: Effect[]
+  now: Date
+  due: ReadonlyMap<TimerKind, Date>
+}
+
+/** One command: the machine event, what the history records, and the row fields it changes. */
+export interface Command {
+  event: ComplaintEvent
+  data?: Record<string, unknown>
+  /** Fields fixed before deadlines are computed (logging sets the severity and the promise). */
+  prepare?: (row: ComplaintRow, now: Date, policy: SlaPolicy) => Partial<ComplaintUpdate>
+  project?: (input: ProjectionInput) => Partial<ComplaintUpdate>
+}
+
+export interface TransitionResult {
+  row: ComplaintRow
+  effects: Effect[]
+  seq: number
+  armed: { id: string; kind: TimerKind; dueAt: Date }[]
+}
+
+const REFUSALS = {
+  invalid_transition: (state: string, event: string) => `${event} is not possible while the complaint is ${state}`,
+  forbidden: (_state: string, event: string) => `your role or level may not ${event} this complaint`,
+  authority_exceeded: () => 'the compensation is above your limit: escalate the complaint instead',
+} as const
+
+export function actionLabel(event: ComplaintEvent['type']): string {
+  return event.toLowerCase().replaceAll('_', '-')
+}
+
+/**
+ * Runs one command on a complaint row that the caller has locked: asks the pure machine for the next
+ * state, then writes state, snapshot, version, the history event and the timer rows, all in `trx`.
+ */
+export async function applyCommand(
+  trx: Trx,
+  row: ComplaintRow,
+  command: Command,
+  context: { now: Date; policy: SlaPolicy },
+): Promise<TransitionResult> {
+  const { now, policy } = context
+  const current = row.machineSnapshot as PersistedMachine
+  const decision = decide(current, command.event)
+  if (!decision.ok) {
+    const detail = REFUSALS[decision.code](current.value, actionLabel(command.event.type))
+    throw new Problem(decision.code, detail, { allowed: decision.allowed, state: current.value })
+  }
+  const prepared = command.prepare?.(row, now, policy) ?? {}
+  const promisedBy = (prepared.promisedBy as Date | undefined) ?? row.promisedBy
+  const seq = await nextEventSeq(trx, row.id)
+
+  const { armed, due } = await writeTimerEffects(trx, row.id, decision.effects, {
+    seq, state: decision.persisted.value, now, policy, promisedBy,
+  })
+
+  const projected = command.project?.({ row, next: decision.persisted, effects: decision.effects, now, due }) ?? {}
+  const closing = decision.persisted.value === 'closed' && row.state !== 'closed'
+  const updated = await updateComplaint(trx, row.id, {
+    ...prepared,
+    ...projected,
+    ...(closing ? { closeReason: decision.persisted.context.closeReason, closedAt: now } : {}),
+    state: decision.persisted.value,
+    machineSnapshot: JSON.stringify(decision.persisted),
+    version: row.version + 1,
+    updatedAt: now,
+  })
+  await appendEvent(trx, row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
+  return { row: updated, effects: decision.effects, seq, armed }
+}
+
+/** Turns the machine's declared timer effects into timer rows: cancels first, then arms. */
+export async function writeTimerEffects(
+  trx: Trx,
+  complaintId: string,
+  effects: Effect[],
+  at: { seq: number; state: string; now: Date; policy: SlaPolicy; promisedBy: Date | null },
+): Promise<{ armed: TransitionResult['armed']; due: Map<TimerKind, Date> }> {
+  const due = new Map<TimerKind, Date>()
+  const cancelled = new Set<TimerKind>()
+  for (const effect of effects) {
+    if (effect.type === 'cancelTimer') {
+      cancelled.add(effect.kind)
+      due.delete(effect.kind)
+    } else if (effect.type === 'armTimer') {
+      due.set(effect.kind, dueAt(effect.kind, at))
+    }
+  }
+  if (cancelled.size > 0) {
+    await trx
+      .updateTable('timers')
+      .set({ cancelledAt: at.now })
+      .where('complaintId', '=', complaintId)
+      .where('kind', 'in', [...cancelled])
+      .where('firedAt', 'is', null)
+      .where('cancelledAt', 'is', null)
+      .execute()
+  }
+  const armed = [...due].map(([kind, dueAtDate]) => ({ id: timerId(complaintId, kind, at.seq), kind, dueAt: dueAtDate }))
+  if (armed.length > 0) {
+    await trx
+      .insertInto('timers')
+      .values(armed.map((t) => ({ ...t, complaintId, armedState: at.state, armedSeq: at.seq })))
+      .execute()
+  }
+  return { armed, due }
+}
+
+export async function appendEvent(
+  trx: Trx,
+  complaintId: string,
+  seq: number,
+  eventType: ComplaintEvent['type'] | 'CREATED',
+  actor: Actor,
+  at: Date,
+  data: Record<string, unknown>,
+): Promise<void> {
+  const type = eventType === 'CREATED' ? 'complaint.received' : HISTORY_TYPE[eventType]
+  // The actor's authority at the time is kept so that the history replays through the same guards.
+  const authority = actor.role === 'system' ? {} : { authority: { level: actor.level, compensationLimit: actor.compensationLimit } }
+  await trx
+    .insertInto('complaintEvents')
+    .values({ complaintId, seq, type, actorId: actor.id, actorRole: actor.role, at, data: JSON.stringify({ ...data, ...authority }) })
+    .execute()
+}
+
+export function dueAt(kind: TimerKind, input: { now: Date; policy: SlaPolicy; promisedBy: Date | null }): Date {
+  const { now, policy, promisedBy } = input
+  switch (kind) {
+    case 'triage':
+      return addDuration(now, policy.triage)
+    case 'response':
+      return promisedBy ?? addDuration(now, policy.response.normal)
+    case 'response_warning': {
+      const end = promisedBy ?? addDuration(now, policy.response.normal)
+      return new Date(now.getTime() + Math.max(0, end.getTime() - now.getTime()) * policy.warnAt)
+    }
+    case 'escalation_ack':
+      return addDuration(now, policy.escalationAck)
+    case 'escalation_response':
+      return addDuration(now, policy.escalationResponse)
+    case 'follow_up':
+      return addDuration(now, policy.followUpAfter)
+    case 'follow_up_retry':
+      return addDuration(now, policy.followUpRetry)
+  }
+}

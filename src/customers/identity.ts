@@ -1,0 +1,47 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
+import { problems, type FieldError } from '../http/problem.js'
+
+export interface CustomerInput {
+  name?: string
+  phone?: string
+  email?: string
+  externalId?: string
+  tier?: string
+}
+
+export interface CustomerIdentity {
+  name: string | null
+  phone: string | null
+  email: string | null
+  externalId: string | null
+  tier: string | null
+}
+
+/** Phone to E.164, email lower-cased: one person, one identity, however an agent typed it. */
+export function normalisePhone(raw: string, defaultCountry?: string): string | null {
+  const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode | undefined)
+  return parsed?.isValid() ? parsed.number : null
+}
+
+export function normaliseCustomer(input: CustomerInput, defaultCountry: string | undefined, field = 'body.customer'): CustomerIdentity {
+  const errors: FieldError[] = []
+  let phone: string | null = null
+  if (input.phone !== undefined) {
+    phone = normalisePhone(input.phone, defaultCountry)
+    if (!phone) {
+      errors.push({
+        field: `${field}.phone`,
+        message: defaultCountry
+          ? 'is not a valid phone number'
+          : 'is not a valid phone number in international format (+<country code><number>)',
+      })
+    }
+  }
+  const email = input.email?.trim().toLowerCase() || null
+  const externalId = input.externalId?.trim() || null
+  if (input.phone === undefined && !email && !externalId) {
+    errors.push({ field, message: 'needs at least one of phone, email, externalId' })
+  }
+  if (errors.length > 0) throw problems.validation(errors)
+  return { name: input.name?.trim() || null, phone, email, externalId, tier: input.tier ?? null }
+}

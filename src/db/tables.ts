@@ -1,0 +1,147 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+// numeric comes back from pg as a string to keep its precision.
+type Numeric = ColumnType<string | null, number | string | null | undefined, number | string | null>
+type Json<T> = ColumnType<T, string, string>
+
+export type UserRole = 'agent' | 'supervisor' | 'admin' | 'integration'
+
+export interface UsersTable {
+  id: Generated<string>
+  name: string
+  role: UserRole
+  level: number | null
+  compensationLimit: Numeric
+  teams: ColumnType<string[], string[] | undefined, string[]>
+  tokenHash: string
+  webhookSecret: string | null
+  active: Generated<boolean>
+  createdAt: CreatedAt
+  updatedAt: Timestamp
+}
+
+export interface CustomersTable {
+  id: Generated<string>
+  name: string | null
+  phone: string | null
+  email: string | null
+  externalId: string | null
+  tier: string | null
+  createdAt: CreatedAt
+  updatedAt: Timestamp
+}
+
+export interface ReferenceCountersTable {
+  day: string
+  last: number
+}
+
+export interface EscalationRecord {
+  level: number
+  reason: string
+  assigneeId: string | null
+  acknowledgedAt: string | null
+  ackDueAt: string | null
+}
+export interface Compensation {
+  kind: string
+  amount: number | null
+  currency: string | null
+}
+export interface ResolutionRecord {
+  mode: 'on_the_spot' | 'after_escalation'
+  summary: string
+  compensation: Compensation | null
+  resolvedBy: string | null
+  resolvedAt: string
+}
+export interface FollowUpRecord {
+  dueAt: string | null
+  attempts: number
+  outcome: 'satisfied' | 'unsatisfied' | 'unreachable' | null
+  satisfaction: number | null
+  comment: string | null
+}
+
+export interface ComplaintsTable {
+  id: Generated<string>
+  reference: string
+  state: string
+  channel: string
+  customerId: string
+  category: string
+  severity: string
+  summary: string
+  description: string | null
+  product: string | null
+  region: string | null
+  team: string | null
+  assigneeId: string | null
+  promisedBy: NullableTimestamp
+  escalation: Json<EscalationRecord | null>
+  resolution: Json<ResolutionRecord | null>
+  followUp: Json<FollowUpRecord | null>
+  closeReason: string | null
+  possibleDuplicateOf: string | null
+  createdBy: string | null
+  integrationId: string | null
+  externalRef: string | null
+  machineVersion: string
+  machineSnapshot: Json<unknown>
+  version: ColumnType<number, number | undefined, number>
+  createdAt: CreatedAt
+  updatedAt: Timestamp
+  closedAt: NullableTimestamp
+}
+
+export interface ComplaintEventsTable {
+  complaintId: string
+  seq: number
+  type: string
+  actorId: string | null
+  actorRole: string
+  at: CreatedAt
+  data: Json<Record<string, unknown>>
+}
+
+export interface TimersTable {
+  id: string
+  complaintId: string
+  kind: string
+  dueAt: ColumnType<Date, Date | string, Date | string>
+  armedState: string
+  armedSeq: number
+  createdAt: CreatedAt
+  firedAt: NullableTimestamp
+  cancelledAt: NullableTimestamp
+}
+
+export interface IdempotencyKeysTable {
+  userId: string
+  key: string
+  requestHash: string
+  complaintId: string
+  createdAt: CreatedAt
+}
+
+export interface Database {
+  users: UsersTable
+  customers: CustomersTable
+  referenceCounters: ReferenceCountersTable
+  complaints: ComplaintsTable
+  complaintEvents: ComplaintEventsTable
+  timers: TimersTable
+  idempotencyKeys: IdempotencyKeysTable
+}
+
+export type UserRow = Selectable<UsersTable>
+export type NewUser = Insertable<UsersTable>
+export type UserUpdate = Updateable<UsersTable>
+export type CustomerRow = Selectable<CustomersTable>
+export type ComplaintRow = Selectable<ComplaintsTable>
+export type ComplaintUpdate = Updateable<ComplaintsTable>
+export type ComplaintEventRow = Selectable<ComplaintEventsTable>
+export type TimerRow = Selectable<TimersTable>

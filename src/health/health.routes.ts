@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { sql } from 'kysely'
+import Type from 'typebox'
+import { Problem } from '../http/problem.js'
+import { json, publicProblemResponses } from '../http/schemas.js'
+
+const Check = Type.Union([Type.Literal('up'), Type.Literal('down')])
+const Checks = Type.Object({ postgres: Check, redis: Check })
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/healthz', {
+    config: { public: true },
+    logLevel: 'warn',
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness: the process answers',
+      security: [],
+      response: { 200: json(Type.Object({ status: Type.Literal('ok') }), 'Alive'), ...publicProblemResponses() },
+    },
+  }, async () => ({ status: 'ok' as const }))
+
+  app.get('/readyz', {
+    config: { public: true },
+    logLevel: 'warn',
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: Postgres and Redis are reachable',
+      security: [],
+      response: {
+        200: json(Type.Object({ status: Type.Literal('ready'), checks: Checks }), 'Ready'),
+        ...publicProblemResponses(503),
+      },
+    },
+  }, async (request) => {
+    const [postgres, redis] = await Promise.all([
+      withTimeout(sql`select 1`.execute(app.db), 2_000).then(() => 'up' as const, () => 'down' as const),
+      withTimeout(app.redis.ping(), 1_000).then(() => 'up' as const, () => 'down' as const),
+    ])
+    const checks = { postgres, redis }
+    if (postgres === 'down' || redis === 'down') {
+      request.log.warn({ checks }, 'not ready')
+      throw new Problem('service_unavailable', 'a dependency is unreachable', { checks })
+    }
+    return { status: 'ready' as const, checks }
+  })
+}
+
+export default healthRoutes

@@ -1,0 +1,83 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Problem, type FieldError } from './problem.js'
+
+interface AjvLikeError {
+  instancePath?: string
+  message?: string
+  keyword?: string
+  params?: Record<string, unknown>
+}
+
+function fieldErrors(error: FastifyError): FieldError[] {
+  const where = error.validationContext ?? 'body'
+  return (error.validation as AjvLikeError[] | undefined ?? []).map((e) => {
+    const segments = (e.instancePath ?? '').split('/').filter(Boolean)
+    const missing = e.keyword === 'required' ? e.params?.missingProperty : undefined
+    const extra = e.keyword === 'additionalProperties' ? e.params?.additionalProperty : undefined
+    if (typeof missing === 'string') segments.push(missing)
+    if (typeof extra === 'string') segments.push(extra)
+    const field = [where, ...segments].join('.')
+    const allowed = e.keyword === 'enum' ? ` (${(e.params?.allowedValues as unknown[]).join(', ')})` : ''
+    const message = extra ? 'is not a known field' : `${e.message ?? 'is invalid'}${allowed}`
+    return { field, message }
+  })
+}
+
+const FRAMEWORK_CODES: Record<string, (error: FastifyError) => Problem> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) =>
+    new Problem('unsupported_media_type', `${e.message}; send application/json`),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new Problem('payload_too_large', 'the request body is larger than allowed'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new Problem('invalid_json', 'the request body is not valid JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new Problem('invalid_json', 'the request has Content-Type application/json but an empty body'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new Problem('validation_failed', 'Content-Length does not match the body'),
+  FST_ERR_BAD_URL: () => new Problem('not_found', 'the URL could not be decoded'),
+}
+
+export function toProblem(error: FastifyError | Error): Problem {
+  if (error instanceof Problem) return error
+  const fastifyError = error as FastifyError
+  if (fastifyError.validation) {
+    return new Problem('validation_failed', 'the request does not match the schema', {
+      errors: fieldErrors(fastifyError),
+    })
+  }
+  const mapped = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined
+  if (mapped) return mapped(fastifyError)
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new Problem('invalid_json', 'the request body is not valid JSON')
+  }
+  const status = fastifyError.statusCode ?? 500
+  if (status === 413) return new Problem('payload_too_large', 'the request body is larger than allowed')
+  if (status === 415) return new Problem('unsupported_media_type', 'this content type is not accepted here')
+  if (status === 429) return new Problem('rate_limited', 'too many requests; retry later')
+  if (status >= 400 && status < 500) return new Problem('validation_failed', fastifyError.message)
+  return new Problem('internal_error', 'something went wrong on our side; the request id identifies it in our logs')
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.status(problem.status).type('application/problem+json').send(problem.body(request.url))
+}
+
+/** One error handler for the whole app: every error leaves as problem+json and no 5xx leaks its cause. */
+export default fp(
+  async function errorsPlugin(app: FastifyInstance) {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = toProblem(error)
+      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+      else request.log.info({ code: problem.code, detail: problem.message }, 'request refused')
+      if (problem.status === 429 && fastifyRetryAfter(error)) reply.header('retry-after', fastifyRetryAfter(error))
+      return sendProblem(request, reply, problem)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, new Problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    )
+  },
+  { name: 'errors' },
+)
+
+function fastifyRetryAfter(error: unknown): string | undefined {
+  const value = (error as { retryAfter?: unknown }).retryAfter
+  return value === undefined ? undefined : String(value)
+}

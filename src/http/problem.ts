@@ -1,0 +1,102 @@
+export type ProblemCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'authority_exceeded'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'invalid_transition'
+  | 'version_conflict'
+  | 'precondition_required'
+  | 'validation_failed'
+  | 'invalid_json'
+  | 'idempotency_mismatch'
+  | 'idempotency_in_progress'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'not_acceptable'
+  | 'rate_limited'
+  | 'invalid_signature'
+  | 'conflict'
+  | 'service_unavailable'
+  | 'internal_error'
+
+const TITLES: Record<ProblemCode, [status: number, title: string]> = {
+  unauthorized: [401, 'Unauthorized'],
+  forbidden: [403, 'Forbidden'],
+  authority_exceeded: [403, 'Authority exceeded'],
+  not_found: [404, 'Not found'],
+  method_not_allowed: [405, 'Method not allowed'],
+  invalid_transition: [409, 'Invalid transition'],
+  conflict: [409, 'Conflict'],
+  idempotency_in_progress: [409, 'Request with this idempotency key is in progress'],
+  version_conflict: [412, 'Version conflict'],
+  precondition_required: [428, 'Precondition required'],
+  validation_failed: [400, 'Validation failed'],
+  invalid_json: [400, 'Malformed JSON body'],
+  idempotency_mismatch: [422, 'Idempotency key reused with another request'],
+  payload_too_large: [413, 'Payload too large'],
+  unsupported_media_type: [415, 'Unsupported media type'],
+  not_acceptable: [406, 'Not acceptable'],
+  rate_limited: [429, 'Too many requests'],
+  invalid_signature: [401, 'Invalid signature'],
+  service_unavailable: [503, 'Service unavailable'],
+  internal_error: [500, 'Internal server error'],
+}
+
+export interface FieldError {
+  field: string
+  message: string
+}
+
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: ProblemCode
+  instance?: string
+  [extension: string]: unknown
+}
+
+/** An error a client can switch on: `code` is stable, `detail` is for people. */
+export class Problem extends Error {
+  readonly status: number
+  readonly title: string
+  constructor(
+    readonly code: ProblemCode,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail)
+    const [status, title] = TITLES[code]
+    this.status = status
+    this.title = title
+  }
+
+  body(instance?: string): ProblemBody {
+    return {
+      type: problemType(this.code),
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+      ...(instance ? { instance } : {}),
+      ...this.extensions,
+    }
+  }
+}
+
+export function problemType(code: ProblemCode): string {
+  return `https://hotline.example/problems/${code.replaceAll('_', '-')}`
+}
+
+export function statusOf(code: ProblemCode): number {
+  return TITLES[code][0]
+}
+
+export const problems = {
+  notFound: (what: string) => new Problem('not_found', `${what} was not found`),
+  forbidden: (detail = 'your role may not do this') => new Problem('forbidden', detail),
+  validation: (errors: FieldError[], detail = 'the request does not match the schema') =>
+    new Problem('validation_failed', detail, { errors }),
+}

@@ -1,0 +1,61 @@
+import Type, { type TSchema } from 'typebox'
+import { type ProblemCode, statusOf } from './problem.js'
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ format: 'uri' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ description: 'stable machine-readable error code' }),
+    instance: Type.Optional(Type.String()),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
+        description: 'each failing field (validation_failed)',
+      }),
+    ),
+    allowed: Type.Optional(Type.Array(Type.String(), { description: 'the actions allowed now (invalid_transition)' })),
+  },
+  { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
+)
+
+const DESCRIPTIONS: Partial<Record<number, string>> = {
+  400: 'Invalid request (validation_failed, invalid_json)',
+  401: 'Missing or invalid credentials (unauthorized)',
+  403: 'Not permitted (forbidden, authority_exceeded)',
+  404: 'Not found (not_found)',
+  409: 'Conflict with the current state (invalid_transition, conflict)',
+  412: 'Stale If-Match version (version_conflict)',
+  413: 'Body too large (payload_too_large)',
+  415: 'Unsupported content type (unsupported_media_type)',
+  422: 'Idempotency key reused with another body (idempotency_mismatch)',
+  500: 'Unexpected server error (internal_error)',
+  503: 'Dependency unavailable (service_unavailable)',
+}
+
+function problemResponse(status: number) {
+  return {
+    description: DESCRIPTIONS[status] ?? 'Problem',
+    content: { 'application/problem+json': { schema: Type.Ref('Problem') } },
+  }
+}
+
+/** Documents the problem+json answers a route can give; every /v1 route can answer 400, 401, 403 and 500. */
+export function problemResponses(...codes: (ProblemCode | number)[]): Record<number, unknown> {
+  const statuses = new Set<number>([400, 401, 403, 500])
+  for (const code of codes) statuses.add(typeof code === 'number' ? code : statusOf(code))
+  return Object.fromEntries([...statuses].sort().map((status) => [status, problemResponse(status)]))
+}
+
+/** Problem responses for routes without authentication. */
+export function publicProblemResponses(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries([...new Set([...statuses, 500])].sort().map((status) => [status, problemResponse(status)]))
+}
+
+export function json<T extends TSchema>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } }
+}
+
+export const Uuid = Type.String({ format: 'uuid' })
+export const DateTime = Type.String({ format: 'date-time' })
+export const IdParams = Type.Object({ id: Uuid })

@@ -1,0 +1,35 @@
+import pino, { type DestinationStream, type Logger } from 'pino'
+
+// Tokens, secrets and customers' contact details never reach the logs.
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["webhook-signature"]',
+  'token',
+  '*.token',
+  'webhookSecret',
+  '*.webhookSecret',
+  'phone',
+  '*.phone',
+  '*.*.phone',
+  'email',
+  '*.email',
+  '*.*.email',
+]
+
+const SENSITIVE_QUERY = /([?&](?:customerPhone|q)=)[^&]*/g
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method: string; url: string; id?: string }) => ({
+          method: req.method,
+          url: req.url.replace(SENSITIVE_QUERY, '$1[redacted]'),
+        }),
+      },
+    },
+    destination,
+  )
+}

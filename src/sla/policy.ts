@@ -1,0 +1,53 @@
+import { Duration } from 'luxon'
+
+export type Severity = 'low' | 'normal' | 'high' | 'urgent'
+export const SEVERITIES: readonly Severity[] = ['low', 'normal', 'high', 'urgent']
+
+export interface SlaPolicy {
+  calendar: { timezone: string; week: Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', [string, string][]>; holidays: string[] }
+  response: Record<Severity, string>
+  businessHours: Record<Severity, boolean>
+  warnAt: number
+  triage: string
+  escalationAck: string
+  escalationResponse: string
+  followUpAfter: string
+  followUpAttempts: number
+  followUpRetry: string
+  maxLevel: number
+}
+
+const WORKDAY: [string, string][] = [['09:00', '18:30']]
+
+/**
+ * The policy in force until an admin sets one. Time counts around the clock for now: the calendar is
+ * stored so that business-hour counting can use it without a change of shape.
+ */
+export const DEFAULT_POLICY: SlaPolicy = {
+  calendar: {
+    timezone: 'UTC',
+    week: { mon: WORKDAY, tue: WORKDAY, wed: WORKDAY, thu: WORKDAY, fri: WORKDAY, sat: [], sun: [] },
+    holidays: [],
+  },
+  response: { urgent: 'PT2H', high: 'PT8H', normal: 'P3D', low: 'P5D' },
+  businessHours: { urgent: false, high: true, normal: true, low: true },
+  warnAt: 0.8,
+  triage: 'PT1H',
+  escalationAck: 'PT30M',
+  escalationResponse: 'P1D',
+  followUpAfter: 'PT24H',
+  followUpAttempts: 3,
+  followUpRetry: 'PT2H',
+  maxLevel: 3,
+}
+
+export function durationMs(iso: string): number {
+  const duration = Duration.fromISO(iso)
+  if (!duration.isValid) throw new Error(`not an ISO 8601 duration: ${iso}`)
+  // Calendar units (months, years) are refused at the schema; days count as 24 hours here.
+  return duration.shiftTo('milliseconds').milliseconds
+}
+
+export function addDuration(from: Date, iso: string): Date {
+  return new Date(from.getTime() + durationMs(iso))
+}

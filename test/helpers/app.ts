@@ -1,0 +1,89 @@
+import { Writable } from 'node:stream'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { Redis } from 'ioredis'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { ensureBootstrapAdmin } from '../../src/auth/users.repository.js'
+import { hashToken, newToken } from '../../src/auth/tokens.js'
+import { createDb, type Db } from '../../src/db/database.js'
+import type { UserRole } from '../../src/db/tables.js'
+import { createLogger } from '../../src/logger.js'
+import { createTestDatabase } from './databases.js'
+
+export interface TestUser {
+  id: string
+  token: string
+  role: UserRole
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  db: Db
+  redis: Redis
+  logs: string[]
+  admin: TestUser
+  user: (role: UserRole, options?: { level?: number; compensationLimit?: number; teams?: string[]; name?: string }) => Promise<TestUser>
+  call: (method: string, url: string, as: TestUser | null, body?: unknown, headers?: Record<string, string>) => Promise<LightMyRequestResponse>
+}
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Builds the real app against a fresh Postgres database and the real Redis; everything is closed on teardown. */
+export async function setupApp(t: Test, options: { logLevel?: string } = {}): Promise<TestApp> {
+  const database = await createTestDatabase()
+  const db = createDb(database.url, { max: 30 })
+  const redis = new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  redis.on('error', () => {})
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk))
+      done()
+    },
+  })
+  const logger = createLogger(options.logLevel ?? 'info', sink)
+  const app = await buildApp({ config: { BODY_LIMIT_BYTES: 262_144, DEFAULT_PHONE_COUNTRY: undefined }, db, redis, logger })
+  await app.ready()
+  t.teardown(async () => {
+    await app.close()
+    redis.disconnect()
+    await db.destroy()
+    await database.drop()
+  })
+
+  const adminToken = newToken()
+  const adminRow = await ensureBootstrapAdmin(db, hashToken(adminToken))
+  const admin: TestUser = { id: adminRow.id, token: adminToken, role: 'admin' }
+
+  const call: TestApp['call'] = (method, url, as, body, headers = {}) =>
+    app.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...(as ? { authorization: `Bearer ${as.token}` } : {}), ...headers },
+      ...(body === undefined ? {} : { payload: body as object }),
+    })
+
+  const user: TestApp['user'] = async (role, opts = {}) => {
+    const response = await call('POST', '/v1/users', admin, {
+      name: opts.name ?? `${role} ${Math.random().toString(36).slice(2, 7)}`,
+      role,
+      ...(role === 'supervisor' ? { level: opts.level ?? 1 } : {}),
+      ...(opts.compensationLimit === undefined ? {} : { compensationLimit: opts.compensationLimit }),
+      ...(opts.teams ? { teams: opts.teams } : {}),
+    })
+    if (response.statusCode !== 201) throw new Error(`could not create ${role}: ${response.body}`)
+    const created = response.json() as { id: string; token: string }
+    return { id: created.id, token: created.token, role }
+  }
+
+  return { app, db, redis, logs, admin, user, call }
+}
+
+export const aComplaint = (overrides: Record<string, unknown> = {}) => ({
+  customer: { name: 'Li Wei', phone: '+86 138 0013 8000' },
+  category: 'delivery',
+  summary: 'Parcel arrived damaged',
+  product: 'kettle',
+  region: 'east',
+  ...overrides,
+})
