@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
@@ -16,7 +17,7 @@ import type { Db } from './db/database.js'
 import dbPlugin from './db/db.plugin.js'
 import healthRoutes from './health/health.routes.js'
 import errorsPlugin from './http/errors.plugin.js'
-import { ProblemSchema } from './http/schemas.js'
+import { json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
 import { DEFAULT_POLICY } from './sla/policy.js'
 
@@ -25,6 +26,18 @@ export interface AppDependencies {
   db: Db
   redis: Redis
   logger: Logger
+}
+
+const DOCS_PATH = {
+  get: {
+    operationId: 'swaggerUi',
+    tags: ['operations'],
+    summary: 'Swagger UI for this API',
+    security: [],
+    responses: {
+      200: { description: 'The Swagger UI page', content: { 'text/html': { schema: { type: 'string' as const } } } },
+    },
+  },
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -71,6 +84,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+    // Swagger UI's routes are registered hidden by its plugin; its entry page is still a route we serve.
+    transformObject: (document) => {
+      if (!('openapiObject' in document)) return document.swaggerObject
+      const { openapiObject } = document
+      openapiObject.paths = { ...openapiObject.paths, '/docs': DOCS_PATH }
+      return openapiObject
+    },
   })
   for (const schema of [ProblemSchema, State, Complaint, User]) app.addSchema(schema)
 
@@ -88,8 +108,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(usersRoutes)
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
 
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', {
+    config: { public: true },
+    schema: {
+      operationId: 'getOpenApi',
+      tags: ['operations'],
+      summary: 'This OpenAPI document',
+      security: [],
+      response: { 200: json(Type.Object({}, { additionalProperties: true }), 'OpenAPI 3.1 document'), ...publicProblemResponses() },
+    },
+  }, async () => app.swagger())
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
-  // Swagger UI's own routes are public documentation.
   return app
 }

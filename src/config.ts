@@ -2,7 +2,8 @@ import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
 import { Duration } from 'luxon'
 
-const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const LogLevel = Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))
 
 export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/hotline' }),
@@ -21,31 +22,66 @@ export interface Config extends Omit<RawConfig, 'RECONCILE_EVERY'> {
   RECONCILE_EVERY_MS: number
 }
 
+type Variable = keyof RawConfig
+
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
+/** What each variable must be, in words an operator can act on. */
+const EXPECTED: Record<Variable, string> = {
+  DATABASE_URL: 'must be a postgres:// or postgresql:// URL',
+  REDIS_URL: 'must be a redis:// or rediss:// URL',
+  HOST: 'must be a host name or IP address',
+  PORT: 'must be a whole number from 0 to 65535',
+  HOTLINE_BOOTSTRAP_ADMIN_TOKEN: 'must be at least 16 characters long',
+  RECONCILE_EVERY: 'must be a positive ISO 8601 duration such as PT1M or PT30S',
+  LOG_LEVEL: `must be one of ${LOG_LEVELS.join(', ')}`,
+  BODY_LIMIT_BYTES: 'must be a whole number of bytes from 1024 to 10485760',
+  DEFAULT_PHONE_COUNTRY: 'must be a two-letter ISO 3166 country code in capitals, such as CN',
+}
+
+/** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
+const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY'])
+const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES'])
+const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
+
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const known = Object.keys(ConfigSchema.properties)
-  const input: Record<string, unknown> = {}
+  const known = Object.keys(ConfigSchema.properties) as Variable[]
+  const given: Partial<Record<Variable, string>> = {}
   for (const key of known) {
     const value = env[key]
-    if (value !== undefined && value !== '') input[key] = value
+    if (value !== undefined && value !== '') given[key] = value
   }
-  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, input))
-  const errors = [...Value.Errors(ConfigSchema, withDefaults)]
-  const problems = errors.map((e) => `${e.instancePath.replace(/^\//, '') || 'environment'}: ${e.message}`)
-  const raw = withDefaults as RawConfig
+  const bad = new Set<Variable>()
+  // Value.Convert would truncate "3000.5" to 3000: whole numbers are checked before conversion.
+  for (const key of INTEGERS) {
+    if (given[key] !== undefined && !/^\s*\d+\s*$/.test(given[key])) bad.add(key)
+  }
+  for (const key of URLS) {
+    if (given[key] !== undefined && !URL.canParse(given[key])) bad.add(key)
+  }
+  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, { ...given })) as RawConfig
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
+    const key = error.instancePath.replace(/^\//, '').split('/')[0] as Variable
+    bad.add(known.includes(key) ? key : (error.instancePath as Variable))
+  }
   let reconcileMs = 0
-  if (errors.length === 0) {
-    const duration = Duration.fromISO(raw.RECONCILE_EVERY)
+  if (typeof withDefaults.RECONCILE_EVERY === 'string') {
+    const duration = Duration.fromISO(withDefaults.RECONCILE_EVERY)
     reconcileMs = duration.isValid ? duration.toMillis() : 0
-    if (reconcileMs <= 0) problems.push(`RECONCILE_EVERY: must be a positive ISO 8601 duration such as PT1M`)
   }
-  if (problems.length > 0) {
-    throw new ConfigError(`invalid configuration: ${[...new Set(problems)].join('; ')}`)
+  if (!(reconcileMs > 0)) bad.add('RECONCILE_EVERY')
+
+  if (bad.size > 0) {
+    const problems = known.filter((key) => bad.has(key)).map((key) => {
+      const value = given[key]
+      const shown = ECHOED.has(key) && value !== undefined ? `=${JSON.stringify(value.slice(0, 60))}` : ''
+      return `${key}${shown} ${EXPECTED[key]}`
+    })
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
   }
-  const { RECONCILE_EVERY: _unused, ...rest } = raw
+  const { RECONCILE_EVERY: _unused, ...rest } = withDefaults
   return { ...rest, RECONCILE_EVERY_MS: reconcileMs }
 }

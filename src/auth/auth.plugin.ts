@@ -50,8 +50,8 @@ export default fp(
     app.decorateRequest('user', null as unknown as AuthUser)
     app.addHook('onRequest', async (request) => {
       const config = request.routeOptions.config
-      // Unknown routes (404 handler) and public routes need no credentials.
-      if (config.public || !request.routeOptions.url) return
+      // Only /v1 routes need credentials: probes, metrics and docs are public, and so is the 404 handler.
+      if (config.public || !request.routeOptions.url?.startsWith('/v1/')) return
       const token = bearerToken(request)
       if (!token) throw new Problem('unauthorized', 'send Authorization: Bearer <token>')
       const row = await findActiveUserByTokenHash(app.db, hashToken(token))

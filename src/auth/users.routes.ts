@@ -25,6 +25,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: admin,
     schema: {
       tags: ['users'],
+      operationId: 'createUser',
       summary: 'Create a user and its token (shown once)',
       body: CreateUserBody,
       response: { 201: json(CreatedUser, 'The user, with its token'), ...problemResponses(413, 415) },
@@ -51,6 +52,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: admin,
     schema: {
       tags: ['users'],
+      operationId: 'listUsers',
       summary: 'List users',
       querystring: ListUsersQuery,
       response: { 200: json(Type.Object({ items: Type.Array(Type.Ref('User')) }), 'Users'), ...problemResponses() },
@@ -60,6 +62,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/me', {
     schema: {
       tags: ['users'],
+      operationId: 'getMe',
       summary: 'The caller',
       response: { 200: json(Type.Ref('User'), 'The authenticated user'), ...problemResponses() },
     },
@@ -69,6 +72,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: admin,
     schema: {
       tags: ['users'],
+      operationId: 'updateUser',
       summary: 'Change or deactivate a user',
       params: IdParams,
       body: UpdateUserBody,

@@ -8,19 +8,30 @@ import { loadRecords, type ComplaintRecord } from './complaint.repository.js'
 import type { ListQuery } from './complaint.schemas.js'
 
 interface Cursor {
+  /** created_at in UTC with all six fractional digits Postgres keeps: a millisecond Date would skip rows. */
   t: string
   id: string
 }
 
-export function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify({ t: createdAt.toISOString(), id } satisfies Cursor)).toString('base64url')
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify({ t: createdAt, id } satisfies Cursor)).toString('base64url')
+}
+
+/** A real calendar instant (no 31 February), in the form encodeCursor writes. */
+function validCursorTime(t: unknown): t is string {
+  if (typeof t !== 'string' || !CURSOR_TIME.test(t)) return false
+  const millis = `${t.slice(0, 23)}Z`
+  const date = new Date(millis)
+  return !Number.isNaN(date.getTime()) && date.toISOString() === millis
 }
 
 function decodeCursor(cursor: string): Cursor {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>
-    if (typeof parsed.t === 'string' && !Number.isNaN(Date.parse(parsed.t)) && typeof parsed.id === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(parsed.id)) {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor> | null
+    if (parsed && validCursorTime(parsed.t) && typeof parsed.id === 'string' && UUID.test(parsed.id)) {
       return { t: parsed.t, id: parsed.id }
     }
   } catch {
@@ -40,7 +51,10 @@ export async function listComplaints(
   defaultPhoneCountry?: string,
 ): Promise<{ items: ComplaintRecord[]; nextCursor: string | null }> {
   const limit = query.limit ?? 20
-  let q = db.selectFrom('complaints').selectAll('complaints')
+  let q = db
+    .selectFrom('complaints')
+    .selectAll('complaints')
+    .select(sql<string>`to_char(complaints.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursorAt'))
   if (user.role === 'integration') q = q.where('complaints.integrationId', '=', user.id)
   if (query.state) q = q.where('complaints.state', '=', query.state)
   if (query.category) q = q.where('complaints.category', '=', query.category)
@@ -52,7 +66,8 @@ export async function listComplaints(
     q = q.where('complaints.customerId', 'in', db.selectFrom('customers').select('id').where('phone', '=', phone))
   }
   if (query.overdue !== undefined) {
-    const overdue = sql<boolean>`(complaints.state in (${sql.join(OPEN_STATES)}) and (complaints.promised_by < now()
+    // coalesce: a complaint without a promise (received, not logged yet) is not overdue, and so is "not overdue".
+    const overdue = sql<boolean>`(complaints.state in (${sql.join(OPEN_STATES)}) and (coalesce(complaints.promised_by < now(), false)
       or exists (select 1 from timers t where t.complaint_id = complaints.id and t.fired_at is null
         and t.cancelled_at is null and t.due_at < now() and t.kind in ('triage', 'escalation_ack', 'escalation_response'))))`
     q = q.where(query.overdue ? overdue : sql<boolean>`not ${overdue}`)
@@ -69,13 +84,13 @@ export async function listComplaints(
   }
   if (query.cursor) {
     const cursor = decodeCursor(query.cursor)
-    q = q.where((eb) => eb(eb.refTuple('complaints.createdAt', 'complaints.id'), '<', eb.tuple(new Date(cursor.t), cursor.id)))
+    q = q.where(sql<boolean>`(complaints.created_at, complaints.id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)`)
   }
   const rows = await q.orderBy('complaints.createdAt', 'desc').orderBy('complaints.id', 'desc').limit(limit + 1).execute()
-  const page = rows.slice(0, limit)
-  const last = page.at(-1)
+  const page = rows.slice(0, limit).map(({ cursorAt: _cursorAt, ...row }) => row)
+  const last = rows[limit - 1]
   return {
     items: await loadRecords(db, page),
-    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.cursorAt, last.id) : null,
   }
 }

@@ -41,6 +41,7 @@ const READERS = ['agent', 'supervisor', 'admin', 'integration'] as const
 
 interface ActionRoute {
   path: string
+  operationId: string
   summary: string
   roles: readonly UserRole[]
   body: TSchema
@@ -48,14 +49,14 @@ interface ActionRoute {
 }
 
 const ACTIONS: ActionRoute[] = [
-  { path: 'log', summary: 'Log a received complaint', roles: STAFF, body: LogBody, build: logCommand },
-  { path: 'resolve', summary: 'Resolve (on the spot from logged, after escalation from escalated)', roles: STAFF, body: ResolveBody, build: resolveCommand },
-  { path: 'escalate', summary: 'Escalate one level higher', roles: STAFF, body: EscalateBody, build: escalateCommand },
-  { path: 'acknowledge', summary: 'Take the escalation', roles: ['supervisor'], body: EmptyBody, build: acknowledgeCommand },
-  { path: 'follow-up', summary: 'Record the follow-up call', roles: STAFF, body: FollowUpBody, build: followUpCommand },
-  { path: 'withdraw', summary: 'Close a complaint the customer withdrew', roles: STAFF, body: WithdrawBody, build: withdrawCommand },
-  { path: 'assign', summary: 'Reassign the complaint', roles: ['supervisor'], body: AssignBody, build: assignCommand },
-  { path: 'notes', summary: 'Add a note; no state change', roles: STAFF, body: NoteBody, build: noteCommand },
+  { path: 'log', operationId: 'logComplaint', summary: 'Log a received complaint', roles: STAFF, body: LogBody, build: logCommand },
+  { path: 'resolve', operationId: 'resolveComplaint', summary: 'Resolve (on the spot from logged, after escalation from escalated)', roles: STAFF, body: ResolveBody, build: resolveCommand },
+  { path: 'escalate', operationId: 'escalateComplaint', summary: 'Escalate one level higher', roles: STAFF, body: EscalateBody, build: escalateCommand },
+  { path: 'acknowledge', operationId: 'acknowledgeEscalation', summary: 'Take the escalation', roles: ['supervisor'], body: EmptyBody, build: acknowledgeCommand },
+  { path: 'follow-up', operationId: 'recordFollowUp', summary: 'Record the follow-up call', roles: STAFF, body: FollowUpBody, build: followUpCommand },
+  { path: 'withdraw', operationId: 'withdrawComplaint', summary: 'Close a complaint the customer withdrew', roles: STAFF, body: WithdrawBody, build: withdrawCommand },
+  { path: 'assign', operationId: 'assignComplaint', summary: 'Reassign the complaint', roles: ['supervisor'], body: AssignBody, build: assignCommand },
+  { path: 'notes', operationId: 'addNote', summary: 'Add a note; no state change', roles: STAFF, body: NoteBody, build: noteCommand },
 ]
 
 export interface ComplaintRoutesOptions {
@@ -79,6 +80,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     config: { roles: STAFF },
     schema: {
       tags: ['complaints'],
+      operationId: 'createComplaint',
       summary: 'Log a complaint from a call or a visit',
       headers: CreateHeaders,
       body: CreateComplaintBody,
@@ -99,6 +101,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     config: { roles: READERS },
     schema: {
       tags: ['complaints'],
+      operationId: 'listComplaints',
       summary: 'List complaints, newest first',
       querystring: ListQuery,
       response: {
@@ -115,6 +118,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     config: { roles: READERS },
     schema: {
       tags: ['complaints'],
+      operationId: 'getComplaint',
       summary: 'One complaint, with the actions the caller may take',
       params: IdParams,
       response: { 200: complaintResponse('The complaint'), ...problemResponses('not_found') },
@@ -128,6 +132,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     config: { roles: READERS },
     schema: {
       tags: ['complaints'],
+      operationId: 'listComplaintEvents',
       summary: 'The append-only history of the complaint',
       params: IdParams,
       response: { 200: json(Type.Object({ items: Type.Array(ComplaintEvent) }), 'The history, oldest first'), ...problemResponses('not_found') },
@@ -142,6 +147,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
         request.body ??= {}
       },
       schema: {
+        operationId: action.operationId,
         tags: ['complaints'],
         summary: action.summary,
         params: IdParams,

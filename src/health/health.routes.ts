@@ -21,6 +21,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     logLevel: 'warn',
     schema: {
       tags: ['operations'],
+      operationId: 'healthz',
       summary: 'Liveness: the process answers',
       security: [],
       response: { 200: json(Type.Object({ status: Type.Literal('ok') }), 'Alive'), ...publicProblemResponses() },
@@ -32,6 +33,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     logLevel: 'warn',
     schema: {
       tags: ['operations'],
+      operationId: 'readyz',
       summary: 'Readiness: Postgres and Redis are reachable',
       security: [],
       response: {

@@ -9,19 +9,53 @@ interface AjvLikeError {
   params?: Record<string, unknown>
 }
 
+interface RawFieldError {
+  field: string
+  keyword: string | undefined
+  message: string
+  allowed?: unknown
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
+/**
+ * One entry per failing field. A union of literals (TypeBox's enums) fails every branch with "must be equal to
+ * constant" plus an anyOf error: those collapse into one "must be one of ..." naming the allowed values.
+ */
 function fieldErrors(error: FastifyError): FieldError[] {
   const where = error.validationContext ?? 'body'
-  return (error.validation as AjvLikeError[] | undefined ?? []).map((e) => {
+  const raw: RawFieldError[] = ((error.validation as AjvLikeError[] | undefined) ?? []).map((e) => {
     const segments = (e.instancePath ?? '').split('/').filter(Boolean)
     const missing = e.keyword === 'required' ? e.params?.missingProperty : undefined
     const extra = e.keyword === 'additionalProperties' ? e.params?.additionalProperty : undefined
     if (typeof missing === 'string') segments.push(missing)
     if (typeof extra === 'string') segments.push(extra)
     const field = [where, ...segments].join('.')
-    const allowed = e.keyword === 'enum' ? ` (${(e.params?.allowedValues as unknown[]).join(', ')})` : ''
-    const message = extra ? 'is not a known field' : `${e.message ?? 'is invalid'}${allowed}`
-    return { field, message }
+    let message = e.message ?? 'is invalid'
+    if (e.keyword === 'enum') message = `must be one of ${((e.params?.allowedValues as unknown[]) ?? []).map(describeValue).join(', ')}`
+    if (missing !== undefined) message = 'is required'
+    if (extra !== undefined) message = 'is not a known field'
+    return { field, keyword: e.keyword, message, allowed: e.params?.allowedValue }
   })
+  const byField = new Map<string, RawFieldError[]>()
+  for (const entry of raw) byField.set(entry.field, [...(byField.get(entry.field) ?? []), entry])
+  const result: FieldError[] = []
+  for (const [field, entries] of byField) {
+    const messages: string[] = []
+    if (entries.some((e) => e.keyword === 'anyOf')) {
+      const constants = entries.filter((e) => e.keyword === 'const').map((e) => describeValue(e.allowed))
+      messages.push([
+        ...entries.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'const').map((e) => e.message),
+        ...(constants.length > 0 ? [`must be ${constants.length === 1 ? constants[0] : `one of ${constants.join(', ')}`}`] : []),
+      ].join(' or ') || 'does not match any allowed form')
+    } else {
+      messages.push(...entries.map((e) => e.message))
+    }
+    for (const message of new Set(messages)) result.push({ field, message })
+  }
+  return result
 }
 
 const FRAMEWORK_CODES: Record<string, (error: FastifyError) => Problem> = {
@@ -63,6 +97,9 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 /** One error handler for the whole app: every error leaves as problem+json and no 5xx leaks its cause. */
 export default fp(
   async function errorsPlugin(app: FastifyInstance) {
+    // The API speaks JSON only: Fastify's built-in text/plain parser would let a text body reach the schema as a
+    // string (400 "must be object") instead of answering 415 unsupported_media_type.
+    app.removeContentTypeParser('text/plain')
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblem(error)
       if (problem.status >= 500) request.log.error({ err: error }, 'request failed')

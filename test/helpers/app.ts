@@ -27,9 +27,21 @@ export interface TestApp {
 }
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** The BODY_LIMIT_BYTES the test app is built with. */
+export const TEST_BODY_LIMIT = 262_144
+
+export interface SetupOptions {
+  logLevel?: string
+  /** Runs on the built app before `ready()`: add routes or hooks a test needs. */
+  extend?: (app: FastifyInstance) => void | Promise<void>
+  /** Replaces the Redis client the app is given (the caller closes it); `redis` in the result stays the real one. */
+  redis?: Redis
+  /** Replaces the database the app is given (the caller closes it); `db` in the result stays the fresh real one. */
+  db?: Db
+}
 
 /** Builds the real app against a fresh Postgres database and the real Redis; everything is closed on teardown. */
-export async function setupApp(t: Test, options: { logLevel?: string } = {}): Promise<TestApp> {
+export async function setupApp(t: Test, options: SetupOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase()
   const db = createDb(database.url, { max: 30 })
   const redis = new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
@@ -42,7 +54,13 @@ export async function setupApp(t: Test, options: { logLevel?: string } = {}): Pr
     },
   })
   const logger = createLogger(options.logLevel ?? 'info', sink)
-  const app = await buildApp({ config: { BODY_LIMIT_BYTES: 262_144, DEFAULT_PHONE_COUNTRY: undefined }, db, redis, logger })
+  const app = await buildApp({
+    config: { BODY_LIMIT_BYTES: TEST_BODY_LIMIT, DEFAULT_PHONE_COUNTRY: undefined },
+    db: options.db ?? db,
+    redis: options.redis ?? redis,
+    logger,
+  })
+  await options.extend?.(app)
   await app.ready()
   t.teardown(async () => {
     await app.close()

@@ -1,19 +1,26 @@
-// Runs once before the test files (tap `before`): migrates a template database that every test file copies.
+// Runs once before the test files (tap `before`): makes sure the migrated template database exists.
 import { createDb } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { databaseUrl, TEMPLATE_DB, withAdminClient } from '../helpers/databases.js'
+import { databaseUrl, dropOrphanDatabases, TEMPLATE_DB, withAdminClient } from '../helpers/databases.js'
 
 await withAdminClient(async (client) => {
-  const stale = await client.query(`select datname from pg_database where datname like 'hotline_t\\_%'`)
-  for (const row of stale.rows as { datname: string }[]) {
-    await client.query(`drop database if exists ${row.datname} with (force)`)
+  // Two test runs at once: one builds the template, the other waits for it.
+  await client.query('select pg_advisory_lock(872341)')
+  try {
+    await dropOrphanDatabases(client)
+    const found = await client.query('select 1 from pg_database where datname = $1', [TEMPLATE_DB])
+    if (found.rowCount) return
+    const building = `${TEMPLATE_DB}_building`
+    await client.query(`drop database if exists ${building} with (force)`)
+    await client.query(`create database ${building}`)
+    const db = createDb(databaseUrl(building), { max: 1 })
+    try {
+      await migrateToLatest(db)
+    } finally {
+      await db.destroy()
+    }
+    await client.query(`alter database ${building} rename to ${TEMPLATE_DB}`)
+  } finally {
+    await client.query('select pg_advisory_unlock(872341)')
   }
-  await client.query(`drop database if exists ${TEMPLATE_DB} with (force)`)
-  await client.query(`create database ${TEMPLATE_DB}`)
 })
-const db = createDb(databaseUrl(TEMPLATE_DB), { max: 1 })
-try {
-  await migrateToLatest(db)
-} finally {
-  await db.destroy()
-}
