@@ -5,7 +5,7 @@ import { Problem, problems } from '../http/problem.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import { toAuthUser } from './auth.plugin.js'
 import { hashToken, newToken, newWebhookSecret } from './tokens.js'
-import { CreatedUser, CreateUserBody, ListUsersQuery, UpdateUserBody, User } from './users.schemas.js'
+import { CreatedUser, CreateUserBody, ListUsersQuery, UpdateUserBody } from './users.schemas.js'
 import { findUser, insertUser, listUsers, updateUser } from './users.repository.js'
 
 export function presentUser(row: UserRow) {

@@ -1,0 +1,405 @@
+import t from 'tap'
+import fc from 'fast-check'
+import { getShortestPaths, getSimplePaths } from 'xstate/graph'
+import {
+  ACTION_NAMES, COMPLAINT_STATES, HISTORY_TYPE, MACHINE_VERSION, TIMER_KINDS, allowedActions, complaintMachine, decide,
+  machineEventType, replay, start,
+  type ActionName, type Actor, type ComplaintContext, type ComplaintEvent, type ComplaintState, type Decision,
+  type Effect, type MachineInput, type PersistedMachine, type TimerKind,
+} from '../../workflows/complaint.machine.js'
+
+type EventType = ComplaintEvent['type']
+type Asserts = Pick<typeof t, 'ok' | 'equal' | 'not' | 'fail'>
+
+// ---------------------------------------------------------------------------------------------------------------
+// The spec's rules table, written out again independently of the machine.
+// ---------------------------------------------------------------------------------------------------------------
+
+type Who = 'staff' | 'supervisor' | 'supervisorAtLevel' | 'system'
+interface Rule { states: ComplaintState[]; event: EventType; who: Who; unlessAcknowledged?: true }
+const ACTIVE: ComplaintState[] = ['received', 'logged', 'escalated', 'follow_up']
+const RULES: Rule[] = [
+  { states: ['received'], event: 'LOG', who: 'staff' },
+  { states: ['logged'], event: 'RESOLVE', who: 'staff' },
+  { states: ['logged', 'escalated'], event: 'ESCALATE', who: 'staff' },
+  { states: ['escalated'], event: 'ACKNOWLEDGE', who: 'supervisorAtLevel', unlessAcknowledged: true },
+  { states: ['escalated'], event: 'RESOLVE', who: 'supervisorAtLevel' },
+  { states: ['follow_up'], event: 'FOLLOW_UP', who: 'staff' },
+  { states: ['received', 'logged', 'escalated'], event: 'WITHDRAW', who: 'staff' },
+  { states: ACTIVE, event: 'ASSIGN', who: 'supervisor' },
+  { states: [...ACTIVE, 'closed'], event: 'NOTE', who: 'staff' },
+  { states: ['received'], event: 'TRIAGE_MISSED', who: 'system' },
+  { states: ['logged', 'escalated'], event: 'DEADLINE_MISSED', who: 'system' },
+  { states: ['escalated'], event: 'ACK_MISSED', who: 'system', unlessAcknowledged: true },
+  { states: ['logged', 'escalated'], event: 'DEADLINE_WARNING', who: 'system' },
+  { states: ['follow_up'], event: 'FOLLOW_UP_DUE', who: 'system' },
+]
+const ACTION_EVENT: Record<ActionName, EventType> = {
+  log: 'LOG', resolve: 'RESOLVE', escalate: 'ESCALATE', acknowledge: 'ACKNOWLEDGE', 'follow-up': 'FOLLOW_UP',
+  withdraw: 'WITHDRAW', assign: 'ASSIGN', notes: 'NOTE',
+}
+const SPEC_ACTION_NAMES: ActionName[] = ['log', 'resolve', 'escalate', 'acknowledge', 'follow-up', 'withdraw', 'assign',
+  'notes']
+
+function roleFits(who: Who, actor: Actor, context: ComplaintContext): boolean {
+  switch (who) {
+    case 'staff': return actor.role === 'agent' || actor.role === 'supervisor'
+    case 'supervisor': return actor.role === 'supervisor'
+    case 'supervisorAtLevel': return actor.role === 'supervisor' && actor.level !== null && actor.level >= context.level
+    case 'system': return actor.role === 'system'
+  }
+}
+
+type Outcome = 'ok' | Extract<Decision, { ok: false }>['code']
+function expected(current: PersistedMachine, event: ComplaintEvent): Outcome {
+  const rule = RULES.find((r) => r.event === event.type && r.states.includes(current.value))
+  if (!rule || (rule.unlessAcknowledged && current.context.acknowledged)) return 'invalid_transition'
+  if (!roleFits(rule.who, event.actor, current.context)) return 'forbidden'
+  if (event.type === 'RESOLVE' && event.amount !== null && event.amount > (event.actor.compensationLimit ?? 0)) {
+    return 'authority_exceeded'
+  }
+  return 'ok'
+}
+function expectedAllowed(current: PersistedMachine, actor: Actor): ActionName[] {
+  return SPEC_ACTION_NAMES.filter((name) => expected(current, eventOf(ACTION_EVENT[name], actor)) === 'ok')
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------------------------
+
+const agent: Actor = { id: 'agent-1', role: 'agent', level: null, compensationLimit: 100 }
+const sup = (level: number | null): Actor => ({ id: `sup-${level}`, role: 'supervisor', level, compensationLimit: 500 })
+const admin: Actor = { id: 'admin-1', role: 'admin', level: 9, compensationLimit: 1e9 }
+const integration: Actor = { id: 'int-1', role: 'integration', level: null, compensationLimit: null }
+const system: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
+const ACTORS: Record<string, Actor> = {
+  agent, supervisorL1: sup(1), supervisorL2: sup(2), supervisorL3: sup(3), supervisorNoLevel: sup(null),
+  admin, integration, system,
+}
+
+function eventOf(type: EventType, actor: Actor, outcome: 'satisfied' | 'unsatisfied' | 'unreachable' = 'satisfied',
+  amount: number | null = null): ComplaintEvent {
+  switch (type) {
+    case 'RESOLVE': return { type, actor, amount }
+    case 'ESCALATE': return { type, actor, reason: 'customer angry' }
+    case 'FOLLOW_UP': return { type, actor, outcome }
+    default: return { type, actor }
+  }
+}
+const ALL_EVENT_TYPES = Object.keys(HISTORY_TYPE) as EventType[]
+
+const INPUT: MachineInput = { maxLevel: 3, followUpMaxAttempts: 3 }
+const log: ComplaintEvent = { type: 'LOG', actor: agent }
+const escalate: ComplaintEvent = { type: 'ESCALATE', actor: agent, reason: 'customer angry' }
+const ack = (level: number): ComplaintEvent => ({ type: 'ACKNOWLEDGE', actor: sup(level) })
+const resolve = (actor: Actor, amount: number | null = null): ComplaintEvent => ({ type: 'RESOLVE', actor, amount })
+const followUp = (outcome: 'satisfied' | 'unsatisfied' | 'unreachable'): ComplaintEvent =>
+  ({ type: 'FOLLOW_UP', actor: agent, outcome })
+
+const FIXTURES: Record<string, PersistedMachine> = {
+  received: replay(INPUT, []),
+  logged: replay(INPUT, [log]),
+  'escalated (level 2)': replay(INPUT, [log, escalate, escalate]),
+  'escalated (level 2, acknowledged)': replay(INPUT, [log, escalate, escalate, ack(2)]),
+  follow_up: replay(INPUT, [log, resolve(agent)]),
+  closed: replay(INPUT, [{ type: 'WITHDRAW', actor: agent }]),
+}
+
+function ok(t: Asserts, decision: Decision): Extract<Decision, { ok: true }> {
+  if (!decision.ok) {
+    t.fail(`refused: ${decision.code}`)
+    throw new Error('refused')
+  }
+  return decision
+}
+const arm = (kind: TimerKind): Effect => ({ type: 'armTimer', kind })
+const cancel = (...kinds: TimerKind[]): Effect[] => kinds.map((kind) => ({ type: 'cancelTimer', kind }))
+const notify = (event: string): Effect => ({ type: 'notify', event })
+const ENTER_ESCALATED: Effect[] = [
+  ...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up', 'follow_up_retry'),
+  arm('escalation_ack'), { type: 'routeEscalation' }, notify('complaint.escalated'),
+]
+const ENTER_CLOSED: Effect[] = [...cancel(...TIMER_KINDS), notify('complaint.closed')]
+
+function checkInvariants(t: Asserts, p: PersistedMachine, where: string): void {
+  const c = p.context
+  t.ok(COMPLAINT_STATES.includes(p.value), `${where}: known state`)
+  t.ok(c.level >= 0 && c.level <= c.maxLevel, `${where}: 0 <= level <= maxLevel`)
+  t.ok(c.followUpAttempts >= 0 && c.followUpAttempts <= c.followUpMaxAttempts, `${where}: attempts in range`)
+  t.ok(!c.acknowledged || c.level >= 1, `${where}: only an escalation can be acknowledged`)
+  switch (p.value) {
+    case 'received':
+    case 'logged':
+      t.equal(c.level, 0, `${where}: never escalated`)
+      t.equal(c.resolutionMode, null, `${where}: not resolved`)
+      break
+    case 'escalated':
+      t.ok(c.level >= 1, `${where}: escalated has level >= 1`)
+      t.not(c.escalationReason, null, `${where}: escalated has a reason`)
+      break
+    case 'follow_up':
+      t.not(c.resolutionMode, null, `${where}: follow_up has resolutionMode`)
+      t.ok(c.followUpAttempts < c.followUpMaxAttempts, `${where}: follow_up has attempts left`)
+      break
+    case 'closed':
+      t.ok(['satisfied', 'unreachable', 'withdrawn'].includes(c.closeReason ?? ''), `${where}: closed has closeReason`)
+      break
+  }
+  if (p.value !== 'closed') t.equal(c.closeReason, null, `${where}: open has no closeReason`)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+t.test('exported constants', async (t) => {
+  t.equal(MACHINE_VERSION, 'complaint@1')
+  t.same(COMPLAINT_STATES, ['received', 'logged', 'escalated', 'follow_up', 'closed'])
+  t.same(ACTION_NAMES, SPEC_ACTION_NAMES)
+  t.same(TIMER_KINDS, ['triage', 'response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up',
+    'follow_up_retry'])
+})
+
+t.test('every state x event type x role is allowed or refused as the rules table says', async (t) => {
+  for (const [name, current] of Object.entries(FIXTURES)) {
+    t.test(name, async (t) => {
+      for (const type of ALL_EVENT_TYPES) {
+        const outcomes = type === 'FOLLOW_UP' ? (['satisfied', 'unsatisfied', 'unreachable'] as const) : (['satisfied'] as const)
+        for (const outcome of outcomes) {
+          for (const [who, actor] of Object.entries(ACTORS)) {
+            const event = eventOf(type, actor, outcome)
+            const decision = decide(current, event)
+            const want = expected(current, event)
+            const label = `${type}${type === 'FOLLOW_UP' ? `(${outcome})` : ''} by ${who}`
+            t.equal(decision.ok ? 'ok' : decision.code, want, label)
+            if (!decision.ok) t.same(decision.allowed, expectedAllowed(current, actor), `${label}: allowed`)
+          }
+        }
+      }
+      for (const [who, actor] of Object.entries(ACTORS)) {
+        t.same(allowedActions(current, actor), expectedAllowed(current, actor), `allowedActions for ${who}`)
+      }
+    })
+  }
+})
+
+t.test('every path of the machine reaches a consistent state, and decide() agrees with the machine', async (t) => {
+  const input: MachineInput = { maxLevel: 2, followUpMaxAttempts: 3 }
+  // reopened grows on every unsatisfied follow-up: stop there to keep the graph finite.
+  const stopWhen = (s: { context: ComplaintContext }) => s.context.reopened >= 1
+  type Paths = ReturnType<typeof getShortestPaths<typeof complaintMachine>>
+  type Keyed = { value: unknown; context: ComplaintContext }
+  // A path's end state is the traversal's representative of the vertex `key` identifies; replaying the path's own
+  // events through decide() must land on the same vertex, and the state it really reaches must be consistent.
+  const check = (paths: Paths, key: (s: Keyed) => string) => {
+    for (const path of paths) {
+      // Every path starts with the machine's own xstate.init step.
+      const events = path.steps.slice(1).map((s) => s.event)
+      const where = events.map((e) => e.type + (e.type === 'FOLLOW_UP' ? `:${e.outcome}` : '')).join(' > ') || '(start)'
+      const reached = replay(input, events)
+      checkInvariants(t, reached, where)
+      t.equal(key(reached), key(path.state), `${where}: replay via decide reaches the same state`)
+    }
+  }
+
+  // Every event type from every kind of actor, every distinct (value, context) reached by its shortest path.
+  const everyone = [
+    ...ALL_EVENT_TYPES.flatMap((type) => [agent, sup(1), sup(2), admin, system].map((actor) => eventOf(type, actor))),
+    ...(['unsatisfied', 'unreachable'] as const).map((outcome) => eventOf('FOLLOW_UP', agent, outcome)),
+    resolve(agent, 101), resolve(sup(2), 501),
+  ]
+  const shortest = getShortestPaths(complaintMachine, { input, events: everyone, stopWhen })
+  t.same(new Set(shortest.map((p) => p.state.value)), new Set(COMPLAINT_STATES), 'every state is reachable')
+  check(shortest, (s) => JSON.stringify([s.value, s.context]))
+
+  // Every simple path, with one permitted actor per event type and states told apart without the reason fields
+  // (with them the path count explodes: escalationReason alone has five values).
+  const permitted = [
+    log, resolve(agent), resolve(sup(2)), escalate, ack(2), followUp('satisfied'), followUp('unsatisfied'),
+    followUp('unreachable'), { type: 'WITHDRAW', actor: agent }, { type: 'ASSIGN', actor: sup(1) },
+    ...(['TRIAGE_MISSED', 'DEADLINE_MISSED', 'ACK_MISSED', 'DEADLINE_WARNING', 'FOLLOW_UP_DUE'] as const)
+      .map((type) => ({ type, actor: system })),
+  ] satisfies ComplaintEvent[]
+  const serializeState = (s: Keyed) => {
+    const { escalationReason: _r, resolutionMode: _m, ...rest } = s.context
+    return JSON.stringify([s.value, rest])
+  }
+  const simple = getSimplePaths(complaintMachine, { input, events: permitted, stopWhen, serializeState })
+  t.ok(simple.length > shortest.length, `${simple.length} simple paths, ${shortest.length} shortest paths`)
+  check(simple, serializeState)
+})
+
+t.test('effects', async (t) => {
+  t.same(start(INPUT).effects, [arm('triage'), notify('complaint.received')], 'start')
+  t.same(ok(t, decide(FIXTURES.received!, log)).effects,
+    [...cancel('triage'), arm('response'), arm('response_warning'), notify('complaint.logged')], 'log')
+  t.same(ok(t, decide(FIXTURES.logged!, escalate)).effects, ENTER_ESCALATED, 'escalate')
+  t.same(ok(t, decide(FIXTURES.received!, { type: 'TRIAGE_MISSED', actor: system })).effects,
+    [...cancel('triage'), ...ENTER_ESCALATED], 'triage missed')
+  t.same(ok(t, decide(FIXTURES['escalated (level 2)']!, ack(2))).effects,
+    [...cancel('escalation_ack'), arm('escalation_response'), notify('escalation.acknowledged')], 'acknowledge')
+  const resolveEffects = [...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response'),
+    arm('follow_up'), notify('complaint.resolved')]
+  t.same(ok(t, decide(FIXTURES.logged!, resolve(agent, 10))).effects, resolveEffects, 'resolve on the spot')
+  t.same(ok(t, decide(FIXTURES['escalated (level 2, acknowledged)']!, resolve(sup(2), 10))).effects, resolveEffects,
+    'resolve after escalation')
+  t.same(ok(t, decide(FIXTURES.logged!, { type: 'ASSIGN', actor: sup(1) })).effects, [notify('complaint.assigned')])
+  t.same(ok(t, decide(FIXTURES.logged!, { type: 'NOTE', actor: agent })).effects, [], 'note: nothing')
+  t.same(ok(t, decide(FIXTURES.closed!, { type: 'NOTE', actor: agent })).effects, [], 'note on closed: nothing')
+  t.same(ok(t, decide(FIXTURES.logged!, { type: 'DEADLINE_WARNING', actor: system })).effects,
+    [notify('deadline.warning')])
+  t.same(ok(t, decide(FIXTURES.follow_up!, { type: 'FOLLOW_UP_DUE', actor: system })).effects,
+    [notify('follow_up.due')])
+
+  t.test('follow-up: unreachable retries, the last unreachable closes', async (t) => {
+    let current = FIXTURES.follow_up!
+    for (const attempt of [1, 2]) {
+      const d = ok(t, decide(current, followUp('unreachable')))
+      t.equal(d.persisted.value, 'follow_up', `attempt ${attempt} stays`)
+      t.equal(d.persisted.context.followUpAttempts, attempt)
+      t.same(d.effects, [notify('follow_up.recorded'), ...cancel('follow_up', 'follow_up_retry'),
+        arm('follow_up_retry')], `attempt ${attempt} re-arms the retry`)
+      current = d.persisted
+    }
+    const last = ok(t, decide(current, followUp('unreachable')))
+    t.equal(last.persisted.value, 'closed')
+    t.equal(last.persisted.context.closeReason, 'unreachable')
+    t.equal(last.persisted.context.followUpAttempts, 3)
+    t.same(last.effects, [notify('follow_up.recorded'), ...ENTER_CLOSED])
+  })
+
+  t.test('follow-up satisfied closes', async (t) => {
+    const d = ok(t, decide(FIXTURES.follow_up!, followUp('satisfied')))
+    t.equal(d.persisted.value, 'closed')
+    t.equal(d.persisted.context.closeReason, 'satisfied')
+    t.same(d.effects, [notify('follow_up.recorded'), ...ENTER_CLOSED])
+  })
+
+  t.test('unsatisfied reopens at level + 1', async (t) => {
+    const resolved = replay(INPUT, [log, escalate, escalate, ack(2), resolve(sup(2)), followUp('unreachable')])
+    t.equal(resolved.context.followUpAttempts, 1)
+    const d = ok(t, decide(resolved, followUp('unsatisfied')))
+    t.equal(d.persisted.value, 'escalated')
+    t.match(d.persisted.context, { level: 3, reopened: 1, acknowledged: false, followUpAttempts: 2 })
+    t.same(d.effects, [notify('follow_up.recorded'), ...ENTER_ESCALATED])
+    const again = ok(t, decide(d.persisted, resolve(sup(3))))
+    t.equal(again.persisted.context.followUpAttempts, 0, 'RESOLVE resets the attempts')
+    t.equal(again.persisted.context.resolutionMode, 'after_escalation')
+  })
+
+  t.test('withdraw cancels every timer kind', async (t) => {
+    for (const name of ['received', 'logged', 'escalated (level 2)', 'escalated (level 2, acknowledged)']) {
+      const d = ok(t, decide(FIXTURES[name]!, { type: 'WITHDRAW', actor: agent }))
+      t.equal(d.persisted.value, 'closed', name)
+      t.equal(d.persisted.context.closeReason, 'withdrawn', name)
+      for (const kind of TIMER_KINDS) t.ok(d.effects.some((e) => e.type === 'cancelTimer' && e.kind === kind), `${name}: ${kind}`)
+      t.same(d.effects.at(-1), notify('complaint.closed'))
+      t.notOk(d.effects.some((e) => e.type === 'armTimer'), `${name}: arms nothing`)
+    }
+  })
+})
+
+t.test('authority', async (t) => {
+  const logged = FIXTURES.logged!
+  t.equal(ok(t, decide(logged, resolve(agent, 50))).persisted.context.resolutionMode, 'on_the_spot', 'below limit')
+  t.equal(ok(t, decide(logged, resolve(agent, 100))).persisted.value, 'follow_up', 'at limit')
+  t.equal(ok(t, decide(logged, resolve(agent, null))).persisted.value, 'follow_up', 'no amount')
+  const over = decide(logged, resolve(agent, 100.01))
+  t.match(over, { ok: false, code: 'authority_exceeded' }, 'above limit')
+  t.ok(!over.ok && over.allowed.includes('resolve'), 'resolve still listed: a smaller amount would do')
+  const noLimit = { ...agent, compensationLimit: null }
+  t.match(decide(logged, resolve(noLimit, 1)), { ok: false, code: 'authority_exceeded' }, 'null limit: no authority')
+  t.equal(decide(logged, resolve(noLimit, 0)).ok, true, 'null limit: zero is fine')
+
+  const escalated = FIXTURES['escalated (level 2)']!
+  t.match(decide(escalated, resolve(sup(1), 1)), { ok: false, code: 'forbidden' }, 'supervisor below the level')
+  t.match(decide(escalated, resolve(sup(1), 1e6)), { ok: false, code: 'forbidden' }, 'role before authority')
+  t.match(decide(escalated, resolve(agent, 1)), { ok: false, code: 'forbidden' }, 'agent after escalation')
+  t.match(decide(escalated, resolve(sup(2), 501)), { ok: false, code: 'authority_exceeded' })
+  t.equal(ok(t, decide(escalated, resolve(sup(2), 500))).persisted.context.resolutionMode, 'after_escalation')
+  t.equal(decide(escalated, resolve(sup(3), 10)).ok, true, 'supervisor above the level')
+  t.match(decide(escalated, ack(1)), { ok: false, code: 'forbidden' }, 'acknowledge below the level')
+  const acked = ok(t, decide(escalated, ack(2))).persisted
+  t.equal(acked.context.acknowledged, true)
+  t.match(decide(acked, ack(2)), { ok: false, code: 'invalid_transition' }, 'acknowledge twice')
+  t.match(decide(acked, ack(1)), { ok: false, code: 'invalid_transition' }, 'state before role')
+  t.match(decide(acked, { type: 'ACK_MISSED', actor: system }), { ok: false, code: 'invalid_transition' })
+  t.match(decide(FIXTURES.received!, resolve(admin, 1e6)), { ok: false, code: 'invalid_transition' }, 'state first')
+})
+
+t.test('escalation levels cap at maxLevel and re-alert', async (t) => {
+  const input = { maxLevel: 2, followUpMaxAttempts: 2 }
+  const first = replay(input, [log, escalate])
+  t.match(first.context, { level: 1, escalationReason: 'customer angry' })
+  const atMax = replay(input, [log, escalate, escalate, ack(2)])
+  t.match(atMax.context, { level: 2, acknowledged: true })
+  for (const event of [
+    { ...escalate, reason: 'still angry' }, { type: 'DEADLINE_MISSED', actor: system },
+  ] satisfies ComplaintEvent[]) {
+    const d = ok(t, decide(atMax, event))
+    t.equal(d.persisted.value, 'escalated', event.type)
+    t.match(d.persisted.context, { level: 2, acknowledged: false }, `${event.type}: stays at maxLevel, unacknowledged`)
+    t.same(d.effects, ENTER_ESCALATED, `${event.type}: re-arms the ack timer and re-routes`)
+  }
+  const unacked = replay(input, [log, escalate, escalate])
+  const missed = ok(t, decide(unacked, { type: 'ACK_MISSED', actor: system }))
+  t.match(missed.persisted.context, { level: 2, escalationReason: 'not_acknowledged' })
+  t.same(missed.effects, ENTER_ESCALATED)
+  t.match(ok(t, decide(FIXTURES.logged!, { type: 'DEADLINE_MISSED', actor: system })).persisted.context,
+    { level: 1, escalationReason: 'deadline_missed' })
+  t.match(ok(t, decide(FIXTURES.received!, { type: 'TRIAGE_MISSED', actor: system })).persisted.context,
+    { level: 1, escalationReason: 'not_triaged' })
+})
+
+t.test('persistence and replay', async (t) => {
+  for (const [name, current] of Object.entries(FIXTURES)) {
+    const revived = JSON.parse(JSON.stringify(current)) as PersistedMachine
+    t.same(revived, current, `${name}: round-trips`)
+    for (const event of [log, escalate, ack(2), resolve(sup(3), 10), followUp('unsatisfied'), { type: 'NOTE', actor: agent }] satisfies ComplaintEvent[]) {
+      t.same(decide(revived, event), decide(current, event), `${name}: ${event.type} after JSON`)
+    }
+  }
+  const history: ComplaintEvent[] = [
+    log, { type: 'DEADLINE_WARNING', actor: system }, escalate, { type: 'ACK_MISSED', actor: system }, ack(3),
+    { type: 'NOTE', actor: agent }, { type: 'ASSIGN', actor: sup(1) }, resolve(sup(3), 200), followUp('unreachable'),
+    { type: 'FOLLOW_UP_DUE', actor: system }, followUp('unsatisfied'), resolve(sup(3)), followUp('satisfied'),
+  ]
+  let stepped = start(INPUT).persisted
+  for (const event of history) stepped = JSON.parse(JSON.stringify(ok(t, decide(stepped, event)).persisted))
+  const replayed = replay(INPUT, history)
+  t.same(replayed, stepped, 'replay reproduces the stepped state')
+  t.match(replayed, { value: 'closed', context: { closeReason: 'satisfied', reopened: 1, level: 3 } })
+  // what the service does: history rows (type + payload) back to machine events
+  const rows = history.map((event) => ({ type: HISTORY_TYPE[event.type], payload: event }))
+  t.same(replay(INPUT, rows.map((row) => ({ ...row.payload, type: machineEventType(row.type)! }) as ComplaintEvent)),
+    replayed, 'replay from history types')
+  t.throws(() => replay(INPUT, [log, log]), /LOG refused/, 'replay throws on a refused event')
+})
+
+t.test('HISTORY_TYPE is distinct and machineEventType inverts it', async (t) => {
+  const values = Object.values(HISTORY_TYPE)
+  t.equal(new Set(values).size, values.length, 'distinct')
+  t.equal(values.length, 13, 'one per event type')
+  for (const [type, history] of Object.entries(HISTORY_TYPE)) t.equal(machineEventType(history), type)
+  t.equal(machineEventType('complaint.nope'), undefined)
+  t.equal(machineEventType('LOG'), undefined)
+})
+
+t.test('property: random event sequences follow the rules table and keep the invariants', async (t) => {
+  const actor = fc.constantFrom(...Object.values(ACTORS))
+  const event: fc.Arbitrary<ComplaintEvent> = fc.tuple(
+    fc.constantFrom(...ALL_EVENT_TYPES), actor, fc.constantFrom('satisfied', 'unsatisfied', 'unreachable' as const),
+    fc.option(fc.integer({ min: 0, max: 700 })),
+  ).map(([type, a, outcome, amount]) => eventOf(type, a, outcome, amount))
+  let checks = 0
+  fc.assert(fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+    let current = start({ maxLevel: 2, followUpMaxAttempts: 2 }).persisted
+    for (const e of events) {
+      const d = decide(current, e)
+      if ((d.ok ? 'ok' : d.code) !== expected(current, e)) return false
+      if (d.ok) current = d.persisted
+      checks++
+    }
+    return true
+  }), { numRuns: 300 })
+  t.ok(checks > 1000, `${checks} decisions matched the table`)
+})

@@ -1,0 +1,88 @@
+// Data of the module contract (docs/machine-spec.md); complaint.machine.ts re-exports the public part.
+
+export const MACHINE_VERSION = 'complaint@1'
+
+export type ComplaintState = 'received' | 'logged' | 'escalated' | 'follow_up' | 'closed'
+export type Role = 'agent' | 'supervisor' | 'admin' | 'integration' | 'system'
+export interface Actor { id: string | null; role: Role; level: number | null; compensationLimit: number | null }
+export type TimerKind = 'triage' | 'response' | 'response_warning' | 'escalation_ack' | 'escalation_response'
+  | 'follow_up' | 'follow_up_retry'
+export const TIMER_KINDS: readonly TimerKind[] = [
+  'triage', 'response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up', 'follow_up_retry',
+]
+export type FollowUpOutcome = 'satisfied' | 'unsatisfied' | 'unreachable'
+export type ActionName = 'log' | 'resolve' | 'escalate' | 'acknowledge' | 'follow-up' | 'withdraw' | 'assign' | 'notes'
+
+export type ComplaintEvent =
+  | { type: 'LOG'; actor: Actor }
+  | { type: 'RESOLVE'; actor: Actor; amount: number | null }
+  | { type: 'ESCALATE'; actor: Actor; reason: string }
+  | { type: 'ACKNOWLEDGE'; actor: Actor }
+  | { type: 'FOLLOW_UP'; actor: Actor; outcome: FollowUpOutcome }
+  | { type: 'WITHDRAW'; actor: Actor }
+  | { type: 'ASSIGN'; actor: Actor }
+  | { type: 'NOTE'; actor: Actor }
+  | { type: 'TRIAGE_MISSED'; actor: Actor }
+  | { type: 'DEADLINE_MISSED'; actor: Actor }
+  | { type: 'ACK_MISSED'; actor: Actor }
+  | { type: 'DEADLINE_WARNING'; actor: Actor }
+  | { type: 'FOLLOW_UP_DUE'; actor: Actor }
+export type EventType = ComplaintEvent['type']
+
+export interface ComplaintContext {
+  level: number
+  maxLevel: number
+  escalationReason: string | null
+  acknowledged: boolean
+  resolutionMode: 'on_the_spot' | 'after_escalation' | null
+  followUpAttempts: number
+  followUpMaxAttempts: number
+  closeReason: string | null
+  reopened: number
+}
+export interface MachineInput { maxLevel: number; followUpMaxAttempts: number }
+export interface PersistedMachine { value: ComplaintState; context: ComplaintContext }
+
+export type Effect =
+  | { type: 'armTimer'; kind: TimerKind }
+  | { type: 'cancelTimer'; kind: TimerKind }
+  | { type: 'notify'; event: string }
+  | { type: 'routeEscalation' }
+
+export type Decision =
+  | { ok: true; persisted: PersistedMachine; effects: Effect[] }
+  | { ok: false; code: 'invalid_transition' | 'forbidden' | 'authority_exceeded'; allowed: ActionName[] }
+
+// The event each API action sends, with a neutral payload (no amount), so allowedActions can ask the machine.
+export const ACTION_PROBE: Record<ActionName, (actor: Actor) => ComplaintEvent> = {
+  log: (actor) => ({ type: 'LOG', actor }),
+  resolve: (actor) => ({ type: 'RESOLVE', actor, amount: null }),
+  escalate: (actor) => ({ type: 'ESCALATE', actor, reason: '' }),
+  acknowledge: (actor) => ({ type: 'ACKNOWLEDGE', actor }),
+  'follow-up': (actor) => ({ type: 'FOLLOW_UP', actor, outcome: 'satisfied' }),
+  withdraw: (actor) => ({ type: 'WITHDRAW', actor }),
+  assign: (actor) => ({ type: 'ASSIGN', actor }),
+  notes: (actor) => ({ type: 'NOTE', actor }),
+}
+export const ACTION_NAMES = Object.keys(ACTION_PROBE) as readonly ActionName[]
+
+export const HISTORY_TYPE: Record<EventType, string> = {
+  LOG: 'complaint.logged',
+  RESOLVE: 'complaint.resolved',
+  ESCALATE: 'complaint.escalated',
+  ACKNOWLEDGE: 'escalation.acknowledged',
+  FOLLOW_UP: 'follow_up.recorded',
+  WITHDRAW: 'complaint.withdrawn',
+  ASSIGN: 'complaint.assigned',
+  NOTE: 'complaint.note_added',
+  TRIAGE_MISSED: 'deadline.triage_missed',
+  DEADLINE_MISSED: 'deadline.response_missed',
+  ACK_MISSED: 'deadline.ack_missed',
+  DEADLINE_WARNING: 'deadline.warning',
+  FOLLOW_UP_DUE: 'follow_up.due',
+}
+const EVENT_TYPE_BY_HISTORY = new Map(Object.entries(HISTORY_TYPE).map(([type, history]) => [history, type as EventType]))
+
+export function machineEventType(historyType: string): EventType | undefined {
+  return EVENT_TYPE_BY_HISTORY.get(historyType)
+}

@@ -1,0 +1,253 @@
+import { and, assign, initialTransition, setup, transition, type SnapshotFrom } from 'xstate'
+import type {
+  ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, EventType, FollowUpOutcome,
+  MachineInput, PersistedMachine, Role, TimerKind,
+} from './complaint.contract.js'
+import { ACTION_NAMES, ACTION_PROBE, TIMER_KINDS } from './complaint.contract.js'
+
+export { ACTION_NAMES, HISTORY_TYPE, MACHINE_VERSION, TIMER_KINDS, machineEventType } from './complaint.contract.js'
+export type {
+  ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, FollowUpOutcome, MachineInput,
+  PersistedMachine, Role, TimerKind,
+} from './complaint.contract.js'
+
+const ROLES: readonly Role[] = ['agent', 'supervisor', 'admin', 'integration', 'system']
+const STAFF: readonly Role[] = ['agent', 'supervisor']
+const SYSTEM: readonly Role[] = ['system']
+
+// Who may send each event type. The extra "supervisor at the escalation level" rule is the supervisorAtLevel guard.
+const ROLE_MAY: Record<EventType, readonly Role[]> = {
+  LOG: STAFF, RESOLVE: STAFF, ESCALATE: STAFF, ACKNOWLEDGE: ['supervisor'], FOLLOW_UP: STAFF, WITHDRAW: STAFF,
+  ASSIGN: ['supervisor'], NOTE: STAFF,
+  TRIAGE_MISSED: SYSTEM, DEADLINE_MISSED: SYSTEM, ACK_MISSED: SYSTEM, DEADLINE_WARNING: SYSTEM, FOLLOW_UP_DUE: SYSTEM,
+}
+
+const arm = (kind: TimerKind) => ({ type: 'armTimer', params: { kind } }) as const
+const cancel = (...kinds: TimerKind[]) => kinds.map((kind) => ({ type: 'cancelTimer', params: { kind } }) as const)
+const notify = (event: string) => ({ type: 'notify', params: { event } }) as const
+const outcomeIs = (outcome: FollowUpOutcome) => ({ type: 'outcomeIs', params: { outcome } }) as const
+const escalateFor = (reason: string) => ({ type: 'raiseLevel', params: { reason } }) as const
+const closeAs = (reason: string) => ({ type: 'setCloseReason', params: { reason } }) as const
+// reenter: a self-transition escalated -> escalated must run the entry effects again (re-alert).
+const escalation = (reason: string) => ({ target: 'escalated', reenter: true, actions: escalateFor(reason) }) as const
+const resolution = (mode: NonNullable<ComplaintContext['resolutionMode']>) => [
+  { type: 'markResolved', params: { mode } },
+  ...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response'),
+  arm('follow_up'),
+  notify('complaint.resolved'),
+] as const
+const recorded = ['countFollowUp', notify('follow_up.recorded')] as const
+
+const withdrawable = { WITHDRAW: { guard: 'roleMay', target: 'closed', actions: closeAs('withdrawn') } } as const
+const assignable = { ASSIGN: { guard: 'roleMay', actions: notify('complaint.assigned') } } as const
+const notable = { NOTE: { guard: 'roleMay' } } as const
+
+export const complaintMachine = setup({
+  types: {} as { context: ComplaintContext; events: ComplaintEvent; input: MachineInput },
+  guards: {
+    roleMay: ({ event }) => ROLE_MAY[event.type].includes(event.actor.role),
+    supervisorAtLevel: ({ context, event }) =>
+      event.actor.role === 'supervisor' && event.actor.level !== null && event.actor.level >= context.level,
+    // A null limit means the actor has no compensation authority: only a null or zero amount passes.
+    withinLimit: ({ event }) =>
+      event.type !== 'RESOLVE' || event.amount === null || event.amount <= (event.actor.compensationLimit ?? 0),
+    notAcknowledged: ({ context }) => !context.acknowledged,
+    outcomeIs: ({ event }, params: { outcome: FollowUpOutcome }) =>
+      event.type === 'FOLLOW_UP' && event.outcome === params.outcome,
+    // Evaluated before countFollowUp, so "+ 1" is the attempt being recorded now.
+    attemptsLeft: ({ context }) => context.followUpAttempts + 1 < context.followUpMaxAttempts,
+  },
+  actions: {
+    // Effects are returned as data by transition(); these bodies never run.
+    armTimer: (_, _params: { kind: TimerKind }) => {},
+    cancelTimer: (_, _params: { kind: TimerKind }) => {},
+    notify: (_, _params: { event: string }) => {},
+    routeEscalation: () => {},
+    raiseLevel: assign(({ context }, params: { reason: string }) => ({
+      level: Math.min(context.maxLevel, Math.max(1, context.level + 1)),
+      escalationReason: params.reason,
+      acknowledged: false,
+    })),
+    markAcknowledged: assign({ acknowledged: true }),
+    markResolved: assign((_, { mode }: { mode: NonNullable<ComplaintContext['resolutionMode']> }) => ({
+      resolutionMode: mode, followUpAttempts: 0,
+    })),
+    countFollowUp: assign(({ context }) => ({ followUpAttempts: context.followUpAttempts + 1 })),
+    markReopened: assign(({ context }) => ({ reopened: context.reopened + 1 })),
+    setCloseReason: assign((_, params: { reason: string }) => ({ closeReason: params.reason })),
+  },
+}).createMachine({
+  id: 'complaint',
+  context: ({ input }) => ({
+    level: 0,
+    maxLevel: input.maxLevel,
+    escalationReason: null,
+    acknowledged: false,
+    resolutionMode: null,
+    followUpAttempts: 0,
+    followUpMaxAttempts: input.followUpMaxAttempts,
+    closeReason: null,
+    reopened: 0,
+  }),
+  initial: 'received',
+  states: {
+    received: {
+      entry: [arm('triage'), notify('complaint.received')],
+      exit: cancel('triage'),
+      on: {
+        LOG: { guard: 'roleMay', target: 'logged' },
+        TRIAGE_MISSED: { guard: 'roleMay', ...escalation('not_triaged') },
+        ...withdrawable, ...assignable, ...notable,
+      },
+    },
+    logged: {
+      entry: [arm('response'), arm('response_warning'), notify('complaint.logged')],
+      on: {
+        RESOLVE: { guard: and(['roleMay', 'withinLimit']), target: 'follow_up', actions: resolution('on_the_spot') },
+        ESCALATE: {
+          guard: 'roleMay', target: 'escalated',
+          actions: { type: 'raiseLevel', params: ({ event }) => ({ reason: event.reason }) },
+        },
+        DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
+        DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
+        ...withdrawable, ...assignable, ...notable,
+      },
+    },
+    escalated: {
+      entry: [
+        ...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up', 'follow_up_retry'),
+        arm('escalation_ack'),
+        'routeEscalation',
+        notify('complaint.escalated'),
+      ],
+      on: {
+        ESCALATE: {
+          guard: 'roleMay', target: 'escalated', reenter: true,
+          actions: { type: 'raiseLevel', params: ({ event }) => ({ reason: event.reason }) },
+        },
+        ACKNOWLEDGE: {
+          guard: and(['notAcknowledged', 'supervisorAtLevel']),
+          actions: ['markAcknowledged', ...cancel('escalation_ack'), arm('escalation_response'),
+            notify('escalation.acknowledged')],
+        },
+        RESOLVE: {
+          guard: and(['supervisorAtLevel', 'withinLimit']), target: 'follow_up', actions: resolution('after_escalation'),
+        },
+        DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
+        ACK_MISSED: { guard: and(['roleMay', 'notAcknowledged']), ...escalation('not_acknowledged') },
+        DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
+        ...withdrawable, ...assignable, ...notable,
+      },
+    },
+    follow_up: {
+      on: {
+        FOLLOW_UP: [
+          {
+            guard: and(['roleMay', outcomeIs('satisfied')]), target: 'closed',
+            actions: [...recorded, closeAs('satisfied')],
+          },
+          {
+            guard: and(['roleMay', outcomeIs('unsatisfied')]), target: 'escalated',
+            actions: [...recorded, 'markReopened', escalateFor('unsatisfied')],
+          },
+          {
+            guard: and(['roleMay', outcomeIs('unreachable'), 'attemptsLeft']),
+            actions: [...recorded, ...cancel('follow_up', 'follow_up_retry'), arm('follow_up_retry')],
+          },
+          {
+            guard: and(['roleMay', outcomeIs('unreachable')]), target: 'closed',
+            actions: [...recorded, closeAs('unreachable')],
+          },
+        ],
+        FOLLOW_UP_DUE: { guard: 'roleMay', actions: notify('follow_up.due') },
+        ...assignable, ...notable,
+      },
+    },
+    closed: {
+      type: 'final',
+      entry: [...cancel(...TIMER_KINDS), notify('complaint.closed')],
+      on: { ...notable },
+    },
+  },
+})
+
+type Snapshot = SnapshotFrom<typeof complaintMachine>
+
+export const COMPLAINT_STATES = Object.keys(complaintMachine.root.states) as readonly ComplaintState[]
+
+// Does `state` handle `type` at all, whatever the guards say? `on`, not `ownEvents`: ownEvents drops NOTE (no target,
+// no actions), as does snapshot.can(), hence getTransitionData below.
+function accepts(state: ComplaintState, type: EventType): boolean {
+  return complaintMachine.root.states[state]?.on[type] !== undefined
+}
+
+function enabled(snapshot: Snapshot, event: ComplaintEvent): boolean {
+  return complaintMachine.getTransitionData(snapshot, event).length > 0
+}
+
+function revive(current: PersistedMachine): Snapshot {
+  return complaintMachine.resolveState({ value: current.value, context: current.context })
+}
+
+function persist(snapshot: Snapshot): PersistedMachine {
+  return { value: snapshot.value, context: { ...snapshot.context } }
+}
+
+// xstate types an executable action's `type` and `params` as separate unions, hence the casts.
+function toEffects(actions: ReturnType<typeof transition<typeof complaintMachine>>[1]): Effect[] {
+  return actions.flatMap((action): Effect[] => {
+    switch (action.type) {
+      case 'armTimer':
+      case 'cancelTimer':
+        return [{ type: action.type, kind: (action.params as { kind: TimerKind }).kind }]
+      case 'notify':
+        return [{ type: 'notify', event: (action.params as { event: string }).event }]
+      case 'routeEscalation':
+        return [{ type: 'routeEscalation' }]
+      default:
+        return []
+    }
+  })
+}
+
+export function start(input: MachineInput): { persisted: PersistedMachine; effects: Effect[] } {
+  const [snapshot, actions] = initialTransition(complaintMachine, input)
+  return { persisted: persist(snapshot), effects: toEffects(actions) }
+}
+
+export function allowedActions(current: PersistedMachine, actor: Actor): ActionName[] {
+  const snapshot = revive(current)
+  return ACTION_NAMES.filter((name) => enabled(snapshot, ACTION_PROBE[name](actor)))
+}
+
+// Explains a refusal with the machine's own guards: retried without an amount (only withinLimit reads it), then by
+// an all-powerful actor of each role; if nobody could do it now, the state (or acknowledged flag) refuses it.
+function refusal(snapshot: Snapshot, event: ComplaintEvent): Exclude<Decision, { ok: true }>['code'] | null {
+  if (!accepts(snapshot.value, event.type)) return 'invalid_transition'
+  if (enabled(snapshot, event)) return null
+  const noAmount: ComplaintEvent = event.type === 'RESOLVE' ? { ...event, amount: null } : event
+  if (enabled(snapshot, noAmount)) return 'authority_exceeded'
+  const somebodyCould = ROLES.some((role) =>
+    enabled(snapshot, { ...noAmount, actor: { id: null, role, level: Infinity, compensationLimit: null } }))
+  return somebodyCould ? 'forbidden' : 'invalid_transition'
+}
+
+export function decide(current: PersistedMachine, event: ComplaintEvent): Decision {
+  const snapshot = revive(current)
+  const code = refusal(snapshot, event)
+  if (code !== null) return { ok: false, code, allowed: allowedActions(current, event.actor) }
+  const [next, actions] = transition(complaintMachine, snapshot, event)
+  return { ok: true, persisted: persist(next), effects: toEffects(actions) }
+}
+
+export function replay(input: MachineInput, events: ComplaintEvent[]): PersistedMachine {
+  let persisted = start(input).persisted
+  events.forEach((event, index) => {
+    const decision = decide(persisted, event)
+    if (!decision.ok) {
+      throw new Error(`replay: event #${index} ${event.type} refused in '${persisted.value}' (${decision.code})`)
+    }
+    persisted = decision.persisted
+  })
+  return persisted
+}
