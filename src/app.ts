@@ -19,10 +19,16 @@ import healthRoutes from './health/health.routes.js'
 import errorsPlugin from './http/errors.plugin.js'
 import { json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
-import { DEFAULT_POLICY } from './sla/policy.js'
+import { afterCommit } from './complaints/after-commit.js'
+import { LivePublisher } from './live/live-events.js'
+import escalationRoutes from './escalations/escalations.routes.js'
+import followUpRoutes from './follow-ups/follow-ups.routes.js'
+import { LiveHub } from './live/live-hub.js'
+import policyRoutes from './sla/policy.routes.js'
+import { Scheduler } from './timers/scheduler.js'
 
 export interface AppDependencies {
-  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY'>
+  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'>
   db: Db
   redis: Redis
   logger: Logger
@@ -80,6 +86,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       tags: [
         { name: 'complaints', description: 'The complaint lifecycle' },
         { name: 'users', description: 'Users, roles and tokens' },
+        { name: 'sla', description: 'Deadlines promised to customers' },
+        { name: 'escalations', description: "Supervisors' inbox and live stream" },
+        { name: 'follow-ups', description: 'Calls back to customers after resolution' },
         { name: 'operations', description: 'Health and documentation' },
       ],
     },
@@ -99,13 +108,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(redisPlugin, { redis: deps.redis })
   await app.register(authPlugin)
 
+  const scheduler = new Scheduler(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
+  const live = new LivePublisher(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
+  app.addHook('onClose', async () => scheduler.close())
   const service = new ComplaintService({
     db: deps.db,
-    policy: () => DEFAULT_POLICY,
     defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY,
+    afterCommit: afterCommit(scheduler, live),
   })
   await app.register(healthRoutes)
   await app.register(usersRoutes)
+  await app.register(policyRoutes)
+  await app.register(escalationRoutes, { hub: new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger) })
+  await app.register(followUpRoutes)
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
 
   app.get('/openapi.json', {

@@ -15,6 +15,9 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 262_144 }),
   DEFAULT_PHONE_COUNTRY: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
+  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'hotline' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  WORKER_LOCK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
 })
 
 export type RawConfig = Static<typeof ConfigSchema>
@@ -39,11 +42,15 @@ const EXPECTED: Record<Variable, string> = {
   LOG_LEVEL: `must be one of ${LOG_LEVELS.join(', ')}`,
   BODY_LIMIT_BYTES: 'must be a whole number of bytes from 1024 to 10485760',
   DEFAULT_PHONE_COUNTRY: 'must be a two-letter ISO 3166 country code in capitals, such as CN',
+  QUEUE_PREFIX: 'must be 1 to 64 letters, digits, - or _',
+  WORKER_CONCURRENCY: 'must be a whole number from 1 to 256',
+  WORKER_LOCK_MS: 'must be a whole number of milliseconds from 1000 to 600000',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
-const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY'])
-const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES'])
+const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY',
+  'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS'])
+const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS'])
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */

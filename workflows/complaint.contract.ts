@@ -27,6 +27,7 @@ export type ComplaintEvent =
   | { type: 'ACK_MISSED'; actor: Actor }
   | { type: 'DEADLINE_WARNING'; actor: Actor }
   | { type: 'FOLLOW_UP_DUE'; actor: Actor }
+  | { type: 'ESCALATION_ROUTED'; actor: Actor }
 export type EventType = ComplaintEvent['type']
 
 export interface ComplaintContext {
@@ -80,6 +81,7 @@ export const HISTORY_TYPE: Record<EventType, string> = {
   ACK_MISSED: 'deadline.ack_missed',
   DEADLINE_WARNING: 'deadline.warning',
   FOLLOW_UP_DUE: 'follow_up.due',
+  ESCALATION_ROUTED: 'escalation.assigned',
 }
 const EVENT_TYPE_BY_HISTORY = new Map(Object.entries(HISTORY_TYPE).map(([type, history]) => [history, type as EventType]))
 

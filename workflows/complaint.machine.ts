@@ -20,6 +20,7 @@ const ROLE_MAY: Record<EventType, readonly Role[]> = {
   LOG: STAFF, RESOLVE: STAFF, ESCALATE: STAFF, ACKNOWLEDGE: ['supervisor'], FOLLOW_UP: STAFF, WITHDRAW: STAFF,
   ASSIGN: ['supervisor'], NOTE: STAFF,
   TRIAGE_MISSED: SYSTEM, DEADLINE_MISSED: SYSTEM, ACK_MISSED: SYSTEM, DEADLINE_WARNING: SYSTEM, FOLLOW_UP_DUE: SYSTEM,
+  ESCALATION_ROUTED: SYSTEM,
 }
 
 const arm = (kind: TimerKind) => ({ type: 'armTimer', params: { kind } }) as const
@@ -136,6 +137,7 @@ export const complaintMachine = setup({
         DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
         ACK_MISSED: { guard: and(['roleMay', 'notAcknowledged']), ...escalation('not_acknowledged') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
+        ESCALATION_ROUTED: { guard: 'roleMay', actions: notify('escalation.assigned') },
         ...withdrawable, ...assignable, ...notable,
       },
     },

@@ -16,7 +16,7 @@ import type { Command, ProjectionInput } from './transition.js'
 const iso = (d: Date | undefined | null) => (d ? d.toISOString() : null)
 
 /** Every entry into `escalated` opens a fresh escalation record at the machine's level. */
-function escalationOpened({ next, due, effects }: ProjectionInput): { escalation?: string; resolution?: string } {
+export function escalationOpened({ next, due, effects }: ProjectionInput): { escalation?: string; resolution?: string } {
   if (!effects.some((e) => e.type === 'routeEscalation')) return {}
   const escalation: EscalationRecord = {
     level: next.context.level,

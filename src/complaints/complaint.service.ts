@@ -1,12 +1,12 @@
 import type { Static } from 'typebox'
 import { MACHINE_VERSION, start, type Actor } from '../../workflows/complaint.machine.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
-import type { Db } from '../db/database.js'
+import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow } from '../db/tables.js'
 import { findOrCreateCustomer } from '../customers/customers.repository.js'
 import { normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
-import type { SlaPolicy } from '../sla/policy.js'
+import { currentPolicy } from '../sla/policy.repository.js'
 import { logCommand } from './commands.js'
 import { findComplaint, listEvents, loadRecords, lockComplaint, type ComplaintRecord } from './complaint.repository.js'
 import type { CreateComplaintBody } from './complaint.schemas.js'
@@ -18,7 +18,6 @@ import { appendEvent, applyCommand, writeTimerEffects, type Command, type Transi
 
 export interface ComplaintServiceOptions {
   db: Db
-  policy: () => SlaPolicy
   defaultPhoneCountry?: string
   clock?: () => Date
   /** Called after a transition's transaction has committed (the scheduler hooks in here). */
@@ -28,6 +27,21 @@ export interface ComplaintServiceOptions {
 type CreateBody = Static<typeof CreateComplaintBody>
 
 class RolledBackForIdempotency extends Error {}
+
+/** The contract's possibleDuplicateOf: the newest complaint of this customer and category that is not closed. */
+export async function findOpenDuplicate(trx: Trx, customerId: string, category: string): Promise<string | null> {
+  const open = await trx
+    .selectFrom('complaints')
+    .select('id')
+    .where('customerId', '=', customerId)
+    .where('category', '=', category)
+    .where('state', '<>', 'closed')
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return open?.id ?? null
+}
 
 export class ComplaintService {
   constructor(private readonly options: ComplaintServiceOptions) {}
@@ -50,11 +64,12 @@ export class ComplaintService {
     const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
     const now = this.now()
     const reference = await nextReference(this.db, now)
-    const policy = this.options.policy()
+    const { policy } = await currentPolicy(this.db)
     const actor = actorOf(user)
     try {
       const { row, results } = await this.db.transaction().execute(async (trx) => {
         const customer = await findOrCreateCustomer(trx, identity)
+        const possibleDuplicateOf = await findOpenDuplicate(trx, customer.id, body.category)
         const started = start({ maxLevel: policy.maxLevel, followUpMaxAttempts: policy.followUpAttempts })
         const inserted = await trx
           .insertInto('complaints')
@@ -71,6 +86,7 @@ export class ComplaintService {
             region: body.region ?? null,
             team: body.team ?? user.teams[0] ?? null,
             assigneeId: user.id,
+            possibleDuplicateOf,
             createdBy: user.id,
             machineVersion: MACHINE_VERSION,
             machineSnapshot: JSON.stringify(started.persisted),
@@ -123,7 +139,7 @@ export class ComplaintService {
     const command = build(actorOf(user))
     await this.validateCommand(command)
     const now = this.now()
-    const policy = this.options.policy()
+    const { policy } = await currentPolicy(this.db)
     const result = await this.db.transaction().execute(async (trx) => {
       const row = await lockComplaint(trx, id)
       if (!row || !this.visible(row, user)) throw problems.notFound('complaint')

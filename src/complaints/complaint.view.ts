@@ -1,4 +1,4 @@
-import { allowedActions, type Actor, type PersistedMachine, type TimerKind } from '../../workflows/complaint.machine.js'
+import { allowedActions, TIMER_KINDS, type Actor, type PersistedMachine, type TimerKind } from '../../workflows/complaint.machine.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
 import type { ComplaintRecord } from './complaint.repository.js'
 
@@ -38,7 +38,9 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     closeReason: c.closeReason,
     possibleDuplicateOf: c.possibleDuplicateOf,
     externalRef: c.externalRef,
-    deadlines: timers.map((t) => ({ kind: t.kind as TimerKind, dueAt: t.dueAt.toISOString() })),
+    deadlines: timers
+      .filter((t) => (TIMER_KINDS as readonly string[]).includes(t.kind))
+      .map((t) => ({ kind: t.kind as TimerKind, dueAt: t.dueAt.toISOString() })),
     actions: allowedActions(c.machineSnapshot as PersistedMachine, actorOf(user)),
     version: c.version,
     createdAt: c.createdAt.toISOString(),

@@ -12,6 +12,7 @@ import type { ComplaintRow, ComplaintUpdate } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
 import { addDuration, type SlaPolicy } from '../sla/policy.js'
 import { nextEventSeq, updateComplaint } from './complaint.repository.js'
+import type { JobKind } from '../timers/jobs.js'
 import { timerId } from './timer-rows.js'
 
 export interface ProjectionInput {
@@ -19,7 +20,7 @@ export interface ProjectionInput {
   next: PersistedMachine
   effects: Effect[]
   now: Date
-  due: ReadonlyMap<TimerKind, Date>
+  due: ReadonlyMap<JobKind, Date>
 }
 
 /** One command: the machine event, what the history records, and the row fields it changes. */
@@ -35,7 +36,7 @@ export interface TransitionResult {
   row: ComplaintRow
   effects: Effect[]
   seq: number
-  armed: { id: string; kind: TimerKind; dueAt: Date }[]
+  armed: { id: string; kind: JobKind; dueAt: Date }[]
 }
 
 const REFUSALS = {
@@ -94,8 +95,8 @@ export async function writeTimerEffects(
   complaintId: string,
   effects: Effect[],
   at: { seq: number; state: string; now: Date; policy: SlaPolicy; promisedBy: Date | null },
-): Promise<{ armed: TransitionResult['armed']; due: Map<TimerKind, Date> }> {
-  const due = new Map<TimerKind, Date>()
+): Promise<{ armed: TransitionResult['armed']; due: Map<JobKind, Date> }> {
+  const due = new Map<JobKind, Date>()
   const cancelled = new Set<TimerKind>()
   for (const effect of effects) {
     if (effect.type === 'cancelTimer') {
@@ -103,6 +104,9 @@ export async function writeTimerEffects(
       due.delete(effect.kind)
     } else if (effect.type === 'armTimer') {
       due.set(effect.kind, dueAt(effect.kind, at))
+    } else if (effect.type === 'routeEscalation') {
+      // Routing is a job that must survive a crash between commit and enqueue: a timer row due now.
+      due.set('route_escalation', at.now)
     }
   }
   if (cancelled.size > 0) {

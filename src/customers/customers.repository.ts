@@ -1,8 +1,25 @@
+import { sql } from 'kysely'
 import type { Trx } from '../db/database.js'
 import type { CustomerRow } from '../db/tables.js'
 import type { CustomerIdentity } from './identity.js'
 
 const IDENTITY_KEYS = ['externalId', 'phone', 'email'] as const
+const COLUMN = { externalId: 'external_id', phone: 'phone', email: 'email' } as const
+// The first key of the two-integer advisory lock space: "customer identity".
+const IDENTITY_LOCK_SPACE = 0x43555354
+
+/**
+ * Serialises intake for the same identity values until the transaction ends. Without it, two requests
+ * sharing a value (one creating a customer by email, one adding that email to a customer known by phone)
+ * each miss the other's uncommitted row and one of them fails on the unique index. Locks are taken in one
+ * order, so two requests never wait for each other.
+ */
+async function lockIdentity(trx: Trx, identity: CustomerIdentity): Promise<void> {
+  const values = IDENTITY_KEYS.filter((key) => identity[key] !== null).map((key) => `${key}:${identity[key]}`).sort()
+  for (const value of values) {
+    await sql`select pg_advisory_xact_lock(${IDENTITY_LOCK_SPACE}, hashtext(${value}))`.execute(trx)
+  }
+}
 
 async function findByIdentity(trx: Trx, identity: CustomerIdentity): Promise<CustomerRow[]> {
   return trx
@@ -29,6 +46,7 @@ function bestMatch(rows: CustomerRow[], identity: CustomerIdentity): CustomerRow
  * (and name, tier) it lacked, unless another customer already holds them.
  */
 export async function findOrCreateCustomer(trx: Trx, identity: CustomerIdentity): Promise<CustomerRow> {
+  await lockIdentity(trx, identity)
   for (let attempt = 0; attempt < 3; attempt++) {
     const rows = await findByIdentity(trx, identity)
     const match = bestMatch(rows, identity)
@@ -46,12 +64,15 @@ export async function findOrCreateCustomer(trx: Trx, identity: CustomerIdentity)
 }
 
 async function enrich(trx: Trx, row: CustomerRow, identity: CustomerIdentity, others: CustomerRow[]): Promise<CustomerRow> {
-  const patch: Partial<Record<'name' | 'tier' | (typeof IDENTITY_KEYS)[number], string>> = {}
+  const patch: Partial<Record<'name' | 'tier' | (typeof IDENTITY_KEYS)[number], string | ReturnType<typeof sql<string>>>> = {}
+  // coalesce: a concurrent request may have filled the field since we read the row; never overwrite it.
   for (const key of IDENTITY_KEYS) {
     const value = identity[key]
-    if (value !== null && row[key] === null && !others.some((o) => o.id !== row.id && o[key] === value)) patch[key] = value
+    if (value !== null && row[key] === null && !others.some((o) => o.id !== row.id && o[key] === value)) {
+      patch[key] = sql<string>`coalesce(${sql.id(COLUMN[key])}, ${value})`
+    }
   }
-  if (identity.name && !row.name) patch.name = identity.name
+  if (identity.name && !row.name) patch.name = sql<string>`coalesce(name, ${identity.name})`
   if (identity.tier && identity.tier !== row.tier) patch.tier = identity.tier
   if (Object.keys(patch).length === 0) return row
   const updated = await trx

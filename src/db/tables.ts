@@ -127,6 +127,13 @@ export interface IdempotencyKeysTable {
   createdAt: CreatedAt
 }
 
+export interface SlaPoliciesTable {
+  id: Generated<number>
+  policy: Json<unknown>
+  createdBy: string | null
+  createdAt: CreatedAt
+}
+
 export interface Database {
   users: UsersTable
   customers: CustomersTable
@@ -135,6 +142,7 @@ export interface Database {
   complaintEvents: ComplaintEventsTable
   timers: TimersTable
   idempotencyKeys: IdempotencyKeysTable
+  slaPolicies: SlaPoliciesTable
 }
 
 export type UserRow = Selectable<UsersTable>

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { Problem, type FieldError } from './problem.js'
+import inputPlugin from './input.plugin.js'
+import { Problem, type FieldError, type ProblemCode } from './problem.js'
 
 interface AjvLikeError {
   instancePath?: string
@@ -48,7 +49,7 @@ function fieldErrors(error: FastifyError): FieldError[] {
       const constants = entries.filter((e) => e.keyword === 'const').map((e) => describeValue(e.allowed))
       messages.push([
         ...entries.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'const').map((e) => e.message),
-        ...(constants.length > 0 ? [`must be ${constants.length === 1 ? constants[0] : `one of ${constants.join(', ')}`}`] : []),
+        ...(constants.length > 0 ? [constants.length === 1 ? `must be "${constants[0]}"` : `must be one of ${constants.join(', ')}`] : []),
       ].join(' or ') || 'does not match any allowed form')
     } else {
       messages.push(...entries.map((e) => e.message))
@@ -69,6 +70,24 @@ const FRAMEWORK_CODES: Record<string, (error: FastifyError) => Problem> = {
   FST_ERR_BAD_URL: () => new Problem('not_found', 'the URL could not be decoded'),
 }
 
+/** Client errors from libraries keep their status; 4xx without a closer code are validation_failed. */
+const STATUS_CODES: Partial<Record<number, ProblemCode>> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  428: 'precondition_required',
+}
+
+/** Fastify's own messages describe the request; any other library's message may carry internals. */
+function frameworkDetail(error: FastifyError, fallback: string): string {
+  return error.code?.startsWith('FST_') ? error.message : fallback
+}
+
+const BODY_PROBLEMS = new Set<ProblemCode>(['invalid_json', 'payload_too_large', 'unsupported_media_type', 'validation_failed'])
+
 export function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof Problem) return error
   const fastifyError = error as FastifyError
@@ -86,7 +105,11 @@ export function toProblem(error: FastifyError | Error): Problem {
   if (status === 413) return new Problem('payload_too_large', 'the request body is larger than allowed')
   if (status === 415) return new Problem('unsupported_media_type', 'this content type is not accepted here')
   if (status === 429) return new Problem('rate_limited', 'too many requests; retry later')
-  if (status >= 400 && status < 500) return new Problem('validation_failed', fastifyError.message)
+  const byStatus = STATUS_CODES[status]
+  if (byStatus) return new Problem(byStatus, frameworkDetail(fastifyError, 'the request was refused'))
+  if (status >= 400 && status < 500) {
+    return new Problem('validation_failed', frameworkDetail(fastifyError, 'the request could not be processed'))
+  }
   return new Problem('internal_error', 'something went wrong on our side; the request id identifies it in our logs')
 }
 
@@ -100,19 +123,25 @@ export default fp(
     // The API speaks JSON only: Fastify's built-in text/plain parser would let a text body reach the schema as a
     // string (400 "must be object") instead of answering 415 unsupported_media_type.
     app.removeContentTypeParser('text/plain')
+    // Text Postgres cannot store (NUL, unpaired surrogates) is a client mistake: refused here rather than a 500 later.
+    await app.register(inputPlugin)
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const problem = toProblem(error)
+      let problem = toProblem(error)
+      // Fastify parses the body before it runs the not-found handler: a bad body sent to no route is still a 404.
+      if (!request.routeOptions.url && BODY_PROBLEMS.has(problem.code)) problem = notFound(request)
       if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: problem.code, detail: problem.message }, 'request refused')
       if (problem.status === 429 && fastifyRetryAfter(error)) reply.header('retry-after', fastifyRetryAfter(error))
       return sendProblem(request, reply, problem)
     })
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, new Problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-    )
+    app.setNotFoundHandler((request, reply) => sendProblem(request, reply, notFound(request)))
   },
   { name: 'errors' },
 )
+
+function notFound(request: FastifyRequest): Problem {
+  return new Problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)
+}
 
 function fastifyRetryAfter(error: unknown): string | undefined {
   const value = (error as { retryAfter?: unknown }).retryAfter

@@ -18,6 +18,9 @@ export interface TestUser {
 
 export interface TestApp {
   app: FastifyInstance
+  /** The BullMQ and pub/sub prefix of this test file: its queues are its own. */
+  prefix: string
+  databaseUrl: string
   db: Db
   redis: Redis
   logs: string[]
@@ -54,8 +57,9 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
     },
   })
   const logger = createLogger(options.logLevel ?? 'info', sink)
+  const prefix = `hotline-t-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   const app = await buildApp({
-    config: { BODY_LIMIT_BYTES: TEST_BODY_LIMIT, DEFAULT_PHONE_COUNTRY: undefined },
+    config: { BODY_LIMIT_BYTES: TEST_BODY_LIMIT, DEFAULT_PHONE_COUNTRY: undefined, QUEUE_PREFIX: prefix },
     db: options.db ?? db,
     redis: options.redis ?? redis,
     logger,
@@ -64,6 +68,7 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
   await app.ready()
   t.teardown(async () => {
     await app.close()
+    await deleteKeys(redis, `${prefix}:*`)
     redis.disconnect()
     await db.destroy()
     await database.drop()
@@ -94,7 +99,7 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
     return { id: created.id, token: created.token, role }
   }
 
-  return { app, db, redis, logs, admin, user, call }
+  return { app, db, redis, logs, admin, user, call, prefix, databaseUrl: database.url }
 }
 
 export const aComplaint = (overrides: Record<string, unknown> = {}) => ({
@@ -105,3 +110,12 @@ export const aComplaint = (overrides: Record<string, unknown> = {}) => ({
   region: 'east',
   ...overrides,
 })
+
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+}

@@ -33,6 +33,7 @@ const RULES: Rule[] = [
   { states: ['escalated'], event: 'ACK_MISSED', who: 'system', unlessAcknowledged: true },
   { states: ['logged', 'escalated'], event: 'DEADLINE_WARNING', who: 'system' },
   { states: ['follow_up'], event: 'FOLLOW_UP_DUE', who: 'system' },
+  { states: ['escalated'], event: 'ESCALATION_ROUTED', who: 'system' },
 ]
 const ACTION_EVENT: Record<ActionName, EventType> = {
   log: 'LOG', resolve: 'RESOLVE', escalate: 'ESCALATE', acknowledge: 'ACKNOWLEDGE', 'follow-up': 'FOLLOW_UP',
@@ -216,7 +217,7 @@ t.test('every path of the machine reaches a consistent state, and decide() agree
   const permitted = [
     log, resolve(agent), resolve(sup(2)), escalate, ack(2), followUp('satisfied'), followUp('unsatisfied'),
     followUp('unreachable'), { type: 'WITHDRAW', actor: agent }, { type: 'ASSIGN', actor: sup(1) },
-    ...(['TRIAGE_MISSED', 'DEADLINE_MISSED', 'ACK_MISSED', 'DEADLINE_WARNING', 'FOLLOW_UP_DUE'] as const)
+    ...(['TRIAGE_MISSED', 'DEADLINE_MISSED', 'ACK_MISSED', 'DEADLINE_WARNING', 'FOLLOW_UP_DUE', 'ESCALATION_ROUTED'] as const)
       .map((type) => ({ type, actor: system })),
   ] satisfies ComplaintEvent[]
   const serializeState = (s: Keyed) => {
@@ -378,7 +379,7 @@ t.test('persistence and replay', async (t) => {
 t.test('HISTORY_TYPE is distinct and machineEventType inverts it', async (t) => {
   const values = Object.values(HISTORY_TYPE)
   t.equal(new Set(values).size, values.length, 'distinct')
-  t.equal(values.length, 13, 'one per event type')
+  t.equal(values.length, 14, 'one per event type')
   for (const [type, history] of Object.entries(HISTORY_TYPE)) t.equal(machineEventType(history), type)
   t.equal(machineEventType('complaint.nope'), undefined)
   t.equal(machineEventType('LOG'), undefined)

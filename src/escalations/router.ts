@@ -1,0 +1,39 @@
+import { sql } from 'kysely'
+import type { Trx } from '../db/database.js'
+
+export interface RoutingChoice {
+  supervisorId: string
+  level: number
+  sameTeam: boolean
+}
+
+/**
+ * The active supervisor at the escalation's level, or the nearest level above, with the fewest open
+ * escalations; a supervisor of the complaint's team comes first. Null when nobody can take it.
+ */
+export async function chooseSupervisor(trx: Trx, input: { level: number; team: string | null }): Promise<RoutingChoice | null> {
+  const { rows } = await sql<{ id: string; level: number; sameTeam: boolean }>`
+    select u.id, u.level, coalesce(${input.team}::text = any(u.teams), false) as "sameTeam"
+    from users u
+    where u.active and u.role = 'supervisor' and u.level >= ${input.level}
+    order by u.level,
+      coalesce(${input.team}::text = any(u.teams), false) desc,
+      (select count(*) from complaints c
+        where c.state = 'escalated' and c.escalation ->> 'assigneeId' = u.id::text),
+      u.id
+    limit 1`.execute(trx)
+  const row = rows[0]
+  return row ? { supervisorId: row.id, level: row.level, sameTeam: row.sameTeam } : null
+}
+
+/** Someone other than the resolver makes the follow-up call when possible: an agent of the team with the fewest due. */
+export async function chooseFollowUpCaller(trx: Trx, input: { resolvedBy: string | null; team: string | null }): Promise<string | null> {
+  const { rows } = await sql<{ id: string }>`
+    select u.id from users u
+    where u.active and u.role = 'agent' and u.id is distinct from ${input.resolvedBy}::uuid
+    order by coalesce(${input.team}::text = any(u.teams), false) desc,
+      (select count(*) from complaints c where c.state = 'follow_up' and c.assignee_id = u.id),
+      u.id
+    limit 1`.execute(trx)
+  return rows[0]?.id ?? null
+}

@@ -1,0 +1,92 @@
+import type { Actor, ComplaintEvent, TimerKind } from '../../workflows/complaint.machine.js'
+import { escalationOpened } from '../complaints/commands.js'
+import { lockComplaint } from '../complaints/complaint.repository.js'
+import { applyCommand, type Command, type TransitionResult } from '../complaints/transition.js'
+import type { Db, Trx } from '../db/database.js'
+import type { ComplaintRow, TimerRow } from '../db/tables.js'
+import { chooseFollowUpCaller, chooseSupervisor } from '../escalations/router.js'
+import { Problem } from '../http/problem.js'
+import { currentPolicy } from '../sla/policy.repository.js'
+
+export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
+
+const EVENT_OF: Record<TimerKind, ComplaintEvent['type']> = {
+  triage: 'TRIAGE_MISSED',
+  response: 'DEADLINE_MISSED',
+  response_warning: 'DEADLINE_WARNING',
+  escalation_ack: 'ACK_MISSED',
+  escalation_response: 'DEADLINE_MISSED',
+  follow_up: 'FOLLOW_UP_DUE',
+  follow_up_retry: 'FOLLOW_UP_DUE',
+}
+
+export type FireOutcome = 'fired' | 'not_pending' | 'stale' | 'refused'
+
+export interface FireResult {
+  outcome: FireOutcome
+  results: TransitionResult[]
+}
+
+/**
+ * Fires one timer at most once in effect. The complaint is locked first (the order every transition
+ * uses, so a timer never deadlocks with an API action), then the row is claimed with a conditional
+ * update: a duplicate, retried or cancelled job finds nothing to claim and does nothing.
+ */
+export async function fireTimer(db: Db, timerId: string, now = new Date()): Promise<FireResult> {
+  return db.transaction().execute(async (trx) => {
+    const target = await trx.selectFrom('timers').select(['complaintId']).where('id', '=', timerId).executeTakeFirst()
+    if (!target) return { outcome: 'not_pending' as const, results: [] }
+    const row = await lockComplaint(trx, target.complaintId)
+    const timer = await trx
+      .updateTable('timers')
+      .set({ firedAt: now })
+      .where('id', '=', timerId)
+      .where('firedAt', 'is', null)
+      .where('cancelledAt', 'is', null)
+      .returningAll()
+      .executeTakeFirst()
+    if (!timer || !row) return { outcome: 'not_pending' as const, results: [] }
+    if (row.state !== timer.armedState || (await superseded(trx, timer))) return { outcome: 'stale' as const, results: [] }
+    const command = await commandFor(trx, row, timer)
+    const { policy } = await currentPolicy(trx)
+    try {
+      const result = await applyCommand(trx, row, command, { now, policy })
+      return { outcome: 'fired' as const, results: [result] }
+    } catch (error) {
+      // The machine refuses (say, an acknowledgement timer for an escalation taken meanwhile): the claim stands.
+      if (error instanceof Problem && error.code === 'invalid_transition') return { outcome: 'refused' as const, results: [] }
+      throw error
+    }
+  })
+}
+
+/** Only the newest routing job of a complaint counts: an older one was overtaken by a later escalation. */
+async function superseded(trx: Trx, timer: TimerRow): Promise<boolean> {
+  if (timer.kind !== 'route_escalation') return false
+  const newer = await trx
+    .selectFrom('timers')
+    .select('id')
+    .where('complaintId', '=', timer.complaintId)
+    .where('kind', '=', 'route_escalation')
+    .where('armedSeq', '>', timer.armedSeq)
+    .executeTakeFirst()
+  return newer !== undefined
+}
+
+async function commandFor(trx: Trx, row: ComplaintRow, timer: TimerRow): Promise<Command> {
+  const data = { timerId: timer.id, kind: timer.kind, dueAt: timer.dueAt.toISOString() }
+  if (timer.kind === 'route_escalation') {
+    const choice = await chooseSupervisor(trx, { level: row.escalation?.level ?? 1, team: row.team })
+    return {
+      event: { type: 'ESCALATION_ROUTED', actor: SYSTEM_ACTOR },
+      data: { ...data, assigneeId: choice?.supervisorId ?? null, level: choice?.level ?? null, sameTeam: choice?.sameTeam ?? false },
+      project: () => ({ escalation: JSON.stringify({ ...row.escalation!, assigneeId: choice?.supervisorId ?? null }) }),
+    }
+  }
+  const type = EVENT_OF[timer.kind as TimerKind]
+  if (type === 'FOLLOW_UP_DUE') {
+    const caller = await chooseFollowUpCaller(trx, { resolvedBy: row.resolution?.resolvedBy ?? null, team: row.team })
+    return { event: { type, actor: SYSTEM_ACTOR }, data: { ...data, assigneeId: caller }, project: () => (caller ? { assigneeId: caller } : {}) }
+  }
+  return { event: { type, actor: SYSTEM_ACTOR } as ComplaintEvent, data, project: escalationOpened }
+}

@@ -1,0 +1,67 @@
+import { Queue, type JobsOptions } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { QUEUES, queueOf, type QueueName, type ScheduledTimer, type TimerJobData } from './jobs.js'
+
+const JOB_OPTIONS: JobsOptions = {
+  // Fired timers are marked in Postgres; Redis keeps nothing it cannot rebuild.
+  removeOnComplete: true,
+  // A job that keeps failing is dropped after its retries; the reconciler arms it again from its row.
+  removeOnFail: true,
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+}
+
+/** Puts timer rows on their BullMQ queues as delayed jobs whose id is the row's id. */
+export class Scheduler {
+  readonly queues: Record<QueueName, Queue<TimerJobData>>
+
+  constructor(
+    readonly connection: Redis,
+    readonly prefix: string,
+    private readonly logger?: Logger,
+  ) {
+    this.queues = {
+      timers: new Queue<TimerJobData>(QUEUES.timers, { connection, prefix }),
+      escalations: new Queue<TimerJobData>(QUEUES.escalations, { connection, prefix }),
+    }
+  }
+
+  /** Adding a job whose id exists already is a no-op in BullMQ, so scheduling twice is harmless. */
+  async schedule(timers: ScheduledTimer[], now = Date.now()): Promise<void> {
+    const byQueue = new Map<QueueName, ScheduledTimer[]>()
+    for (const timer of timers) {
+      const queue = queueOf(timer.kind)
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), timer])
+    }
+    await Promise.all(
+      [...byQueue].map(([queue, list]) =>
+        this.queues[queue].addBulk(
+          list.map((timer) => ({
+            name: timer.kind,
+            data: { timerId: timer.id },
+            opts: { ...JOB_OPTIONS, jobId: timer.id, delay: Math.max(0, timer.dueAt.getTime() - now) },
+          })),
+        ),
+      ),
+    )
+  }
+
+  /** After a commit: a failure here loses nothing (the reconciler arms the rows), so it is logged, not thrown. */
+  async scheduleAfterCommit(timers: ScheduledTimer[]): Promise<void> {
+    if (timers.length === 0) return
+    try {
+      await this.schedule(timers)
+    } catch (error) {
+      this.logger?.warn({ err: error, timers: timers.length }, 'could not enqueue timers; the reconciler will arm them')
+    }
+  }
+
+  jobKey(queue: QueueName, id: string): string {
+    return `${this.prefix}:${queue}:${id}`
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map((q) => q.close()))
+  }
+}

@@ -1,0 +1,59 @@
+import { Worker, type Job } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import type { TransitionResult } from '../complaints/transition.js'
+import type { Db } from '../db/database.js'
+import { fireTimer, type FireOutcome } from './fire-timer.js'
+import { QUEUES, type TimerJobData } from './jobs.js'
+
+export interface TimerWorkerOptions {
+  db: Db
+  redisUrl: string
+  prefix: string
+  concurrency: number
+  lockDuration: number
+  logger: Logger
+  afterCommit: (results: TransitionResult[]) => Promise<void>
+}
+
+/** BullMQ workers for the timer and escalation queues: every job fires its timer row. */
+export function startTimerWorkers(options: TimerWorkerOptions): { close: () => Promise<void> } {
+  const { db, logger } = options
+  // BullMQ workers block on Redis: they need a connection that retries forever rather than failing commands.
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
+  connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection problem'))
+
+  const process = async (job: Job<TimerJobData>): Promise<FireOutcome> => {
+    const fired = await fireTimer(db, job.data.timerId)
+    await options.afterCommit(fired.results)
+    const result = fired.results[0]
+    const lateMs = job.timestamp + (job.opts.delay ?? 0) > 0 ? Date.now() - (job.timestamp + (job.opts.delay ?? 0)) : 0
+    logger.debug({ timerId: job.data.timerId, outcome: fired.outcome, lateMs }, 'timer handled')
+    if (job.name === 'route_escalation' && fired.outcome === 'fired' && !result?.row.escalation?.assigneeId) {
+      logger.error({ complaintId: result?.row.id, level: result?.row.escalation?.level },
+        'ALERT: no active supervisor can take this escalation; it waits in the unassigned pool')
+    }
+    return fired.outcome
+  }
+
+  const workers = [QUEUES.timers, QUEUES.escalations].map((queue) => {
+    const worker = new Worker<TimerJobData, FireOutcome>(queue, process, {
+      connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDuration,
+      stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
+    })
+    worker.on('failed', (job, error) => logger.warn({ err: error, timerId: job?.data.timerId, attempts: job?.attemptsMade }, 'timer job failed'))
+    worker.on('error', (error) => logger.warn({ err: error }, 'timer worker error'))
+    return worker
+  })
+
+  return {
+    close: async () => {
+      // close() waits for the jobs in hand to finish; their transactions commit or roll back whole.
+      await Promise.all(workers.map((w) => w.close()))
+      connection.disconnect()
+    },
+  }
+}

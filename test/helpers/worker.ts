@@ -1,0 +1,59 @@
+import pino from 'pino'
+import type { Test } from 'tap'
+import { afterCommit } from '../../src/complaints/after-commit.js'
+import { LivePublisher } from '../../src/live/live-events.js'
+import { Scheduler } from '../../src/timers/scheduler.js'
+import { startTimerWorkers } from '../../src/timers/timer.worker.js'
+import { REDIS_URL, type TestApp } from './app.js'
+
+/** Runs the timer workers in this process against the test file's own queues. */
+export function startTestWorker(t: Test, testApp: TestApp, options: { lockDuration?: number } = {}) {
+  const scheduler = new Scheduler(testApp.redis, testApp.prefix)
+  const workers = startTimerWorkers({
+    db: testApp.db,
+    redisUrl: REDIS_URL,
+    prefix: testApp.prefix,
+    concurrency: 8,
+    lockDuration: options.lockDuration ?? 5_000,
+    logger: pino({ level: 'silent' }),
+    afterCommit: afterCommit(scheduler, new LivePublisher(testApp.redis, testApp.prefix)),
+  })
+  let closed = false
+  const close = async () => {
+    if (closed) return
+    closed = true
+    await workers.close()
+    await scheduler.close()
+  }
+  t.teardown(close)
+  return { scheduler, close }
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, label = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** A policy whose deadlines pass in seconds, so tests can watch them fire. */
+export function fastPolicy(overrides: Record<string, unknown> = {}) {
+  const day: [string, string][] = [['09:00', '18:00']]
+  return {
+    calendar: { timezone: 'UTC', week: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: [], sun: [] }, holidays: [] },
+    response: { urgent: 'PT2S', high: 'PT2S', normal: 'PT2S', low: 'PT2S' },
+    businessHours: { urgent: false, high: false, normal: false, low: false },
+    warnAt: 0.5,
+    triage: 'PT1S',
+    escalationAck: 'PT2S',
+    escalationResponse: 'PT2S',
+    followUpAfter: 'PT1S',
+    followUpAttempts: 3,
+    followUpRetry: 'PT1S',
+    maxLevel: 3,
+    ...overrides,
+  }
+}
