@@ -8,7 +8,9 @@ const IsoDuration = Type.String({
   examples: ['PT2H'],
 })
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$', description: 'HH:MM, 24:00 ends a day' })
-const Intervals = Type.Array(Type.Tuple([Clock, Clock]), { maxItems: 6 })
+// [from, to] as a two-item array: OpenAPI 3.1 tools choke on the draft-07 tuple TypeBox would emit.
+const Interval = Type.Array(Clock, { minItems: 2, maxItems: 2, description: '[from, to]' })
+const Intervals = Type.Array(Interval, { maxItems: 6 })
 const PerSeverity = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) =>
   Type.Object({ urgent: schema, high: schema, normal: schema, low: schema }, { additionalProperties: false })
 

@@ -36,7 +36,7 @@ t.test('escalations are routed to the least-loaded supervisor of the level, same
 
 t.test('nobody at the level: the next level up; nobody at all: the unassigned pool', async (t) => {
   const testApp = await setupApp(t)
-  const { call, user, admin, db } = testApp
+  const { call, user, admin } = testApp
   await call('PUT', '/v1/sla-policies', admin, fastPolicy({ escalationAck: 'PT1H', response: { urgent: 'PT1H', high: 'PT1H', normal: 'PT1H', low: 'PT1H' } }))
   const agent = await user('agent')
   startTestWorker(t, testApp)
