@@ -26,6 +26,9 @@ async function main(command: string | undefined): Promise<void> {
     process.exit(64)
   }
   const runtime = openRuntime(config, logger)
+  if (command !== 'openapi' && command !== 'migrate' && !(await runtime.redisReady(5_000))) {
+    logger.warn('redis is not reachable yet; deadlines are enqueued once it is (the reconciler re-arms them)')
+  }
 
   if (command === 'openapi') {
     const app = await buildApp({ config, db: runtime.db, redis: runtime.redis, logger })

@@ -16,8 +16,9 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 262_144 }),
   DEFAULT_PHONE_COUNTRY: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'hotline' }),
-  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 64 }),
   WORKER_LOCK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
 })
 
 export type RawConfig = Static<typeof ConfigSchema>
@@ -45,12 +46,13 @@ const EXPECTED: Record<Variable, string> = {
   QUEUE_PREFIX: 'must be 1 to 64 letters, digits, - or _',
   WORKER_CONCURRENCY: 'must be a whole number from 1 to 256',
   WORKER_LOCK_MS: 'must be a whole number of milliseconds from 1000 to 600000',
+  DATABASE_POOL_SIZE: 'must be a whole number from 1 to 500',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
 const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY',
-  'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS'])
-const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS'])
+  'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE'])
+const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE'])
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */

@@ -9,12 +9,14 @@ import { hashToken } from './auth/tokens.js'
 export interface Runtime {
   db: Db
   redis: Redis
+  /** Resolves true once Redis is connected, false if it is not within `ms` (the process goes on either way). */
+  redisReady: (ms: number) => Promise<boolean>
   close: () => Promise<void>
 }
 
 /** Connections shared by the API and the workers of one process. */
 export function openRuntime(config: Config, logger: Logger): Runtime {
-  const db = createDb(config.DATABASE_URL)
+  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE })
   // The API must answer /readyz at once while Redis is away, so commands fail fast instead of queueing.
   const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
   let lastRedisError = ''
@@ -25,9 +27,19 @@ export function openRuntime(config: Config, logger: Logger): Runtime {
   redis.on('ready', () => {
     lastRedisError = ''
   })
+  const redisReady = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (redis.status === 'ready') return resolve(true)
+      const timer = setTimeout(() => resolve(false), ms)
+      redis.once('ready', () => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
   return {
     db,
     redis,
+    redisReady,
     close: async () => {
       redis.disconnect()
       await db.destroy()

@@ -1,4 +1,3 @@
-import { sql } from 'kysely'
 import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow, ComplaintUpdate, CustomerRow, TimerRow } from '../db/tables.js'
 
@@ -54,15 +53,6 @@ export async function loadRecords(db: Executor, complaints: ComplaintRow[]): Pro
     customer: customerById.get(complaint.customerId)!,
     timers: timers.get(complaint.id) ?? [],
   }))
-}
-
-export async function nextEventSeq(trx: Trx, complaintId: string): Promise<number> {
-  const row = await trx
-    .selectFrom('complaintEvents')
-    .select(sql<number>`coalesce(max(seq), 0)`.as('last'))
-    .where('complaintId', '=', complaintId)
-    .executeTakeFirstOrThrow()
-  return Number(row.last) + 1
 }
 
 export async function listEvents(db: Executor, complaintId: string) {

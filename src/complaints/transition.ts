@@ -11,7 +11,7 @@ import type { Trx } from '../db/database.js'
 import type { ComplaintRow, ComplaintUpdate } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
 import { addDuration, type SlaPolicy } from '../sla/policy.js'
-import { nextEventSeq, updateComplaint } from './complaint.repository.js'
+import { updateComplaint } from './complaint.repository.js'
 import type { JobKind } from '../timers/jobs.js'
 import { timerId } from './timer-rows.js'
 
@@ -57,18 +57,22 @@ export async function applyCommand(
   trx: Trx,
   row: ComplaintRow,
   command: Command,
-  context: { now: Date; policy: SlaPolicy },
+  context: { now: Date; policy: SlaPolicy | (() => Promise<SlaPolicy>) },
 ): Promise<TransitionResult> {
-  const { now, policy } = context
+  const { now } = context
   const current = row.machineSnapshot as PersistedMachine
   const decision = decide(current, command.event)
   if (!decision.ok) {
     const detail = REFUSALS[decision.code](current.value, actionLabel(command.event.type))
     throw new Problem(decision.code, detail, { allowed: decision.allowed, state: current.value })
   }
-  const prepared = command.prepare?.(row, now, policy) ?? {}
+  // Most timer firings arm nothing: the policy is read only when a deadline is to be computed.
+  const needsPolicy = command.prepare !== undefined || decision.effects.some((e) => e.type === 'armTimer')
+  const policy = !needsPolicy ? undefined : typeof context.policy === 'function' ? await context.policy() : context.policy
+  const prepared = command.prepare?.(row, now, policy!) ?? {}
   const promisedBy = (prepared.promisedBy as Date | undefined) ?? row.promisedBy
-  const seq = await nextEventSeq(trx, row.id)
+  // Every transition bumps the version by one and appends one event, the creation being version 1 and seq 1.
+  const seq = row.version + 1
 
   const { armed, due } = await writeTimerEffects(trx, row.id, decision.effects, {
     seq, state: decision.persisted.value, now, policy, promisedBy,
@@ -94,7 +98,7 @@ export async function writeTimerEffects(
   trx: Trx,
   complaintId: string,
   effects: Effect[],
-  at: { seq: number; state: string; now: Date; policy: SlaPolicy; promisedBy: Date | null },
+  at: { seq: number; state: string; now: Date; policy: SlaPolicy | undefined; promisedBy: Date | null },
 ): Promise<{ armed: TransitionResult['armed']; due: Map<JobKind, Date> }> {
   const due = new Map<JobKind, Date>()
   const cancelled = new Set<TimerKind>()
@@ -103,7 +107,8 @@ export async function writeTimerEffects(
       cancelled.add(effect.kind)
       due.delete(effect.kind)
     } else if (effect.type === 'armTimer') {
-      due.set(effect.kind, dueAt(effect.kind, at))
+      if (!at.policy) throw new Error(`arming ${effect.kind} needs the SLA policy`)
+      due.set(effect.kind, dueAt(effect.kind, { ...at, policy: at.policy }))
     } else if (effect.type === 'routeEscalation') {
       // Routing is a job that must survive a crash between commit and enqueue: a timer row due now.
       due.set('route_escalation', at.now)

@@ -21,7 +21,9 @@ export async function ensureDatabase(connectionString: string): Promise<boolean>
       await client.query(`create database ${pg.escapeIdentifier(name)}`)
     } catch (error) {
       // Two processes booting at once: the other one created it first.
-      if ((error as { code?: string }).code !== '42P04') throw error
+      // 42P04, or 23505 when the catalog's unique index sees the race first.
+      const code = (error as { code?: string }).code
+      if (code !== '42P04' && code !== '23505') throw error
       return false
     }
     return true

@@ -1,6 +1,5 @@
 import type { Actor, ComplaintEvent, TimerKind } from '../../workflows/complaint.machine.js'
 import { escalationOpened } from '../complaints/commands.js'
-import { lockComplaint } from '../complaints/complaint.repository.js'
 import { applyCommand, type Command, type TransitionResult } from '../complaints/transition.js'
 import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow, TimerRow } from '../db/tables.js'
@@ -27,37 +26,62 @@ export interface FireResult {
   results: TransitionResult[]
 }
 
-/**
- * Fires one timer at most once in effect. The complaint is locked first (the order every transition
- * uses, so a timer never deadlocks with an API action), then the row is claimed with a conditional
- * update: a duplicate, retried or cancelled job finds nothing to claim and does nothing.
- */
+/** Fires one timer at most once in effect (see fireTimers). */
 export async function fireTimer(db: Db, timerId: string, now = new Date()): Promise<FireResult> {
+  return (await fireTimers(db, [timerId], now)).get(timerId)!
+}
+
+/**
+ * Fires a batch of timers, each at most once in effect, in one transaction. The complaints are locked
+ * first, in id order (every transition locks its complaint before touching timers, so a batch never
+ * deadlocks with an API action or another batch), then the rows are claimed with a conditional update:
+ * a duplicate, retried or cancelled job finds nothing to claim and does nothing.
+ */
+export async function fireTimers(db: Db, timerIds: string[], now = new Date()): Promise<Map<string, FireResult>> {
+  const outcomes = new Map<string, FireResult>(timerIds.map((id) => [id, { outcome: 'not_pending', results: [] }]))
+  if (timerIds.length === 0) return outcomes
   return db.transaction().execute(async (trx) => {
-    const target = await trx.selectFrom('timers').select(['complaintId']).where('id', '=', timerId).executeTakeFirst()
-    if (!target) return { outcome: 'not_pending' as const, results: [] }
-    const row = await lockComplaint(trx, target.complaintId)
-    const timer = await trx
+    const rows = await trx
+      .selectFrom('complaints')
+      .selectAll()
+      .where('id', 'in', (eb) => eb.selectFrom('timers').select('complaintId').where('id', 'in', timerIds))
+      .orderBy('id')
+      .forUpdate()
+      .execute()
+    if (rows.length === 0) return outcomes
+    const claimed = await trx
       .updateTable('timers')
       .set({ firedAt: now })
-      .where('id', '=', timerId)
+      .where('id', 'in', timerIds)
       .where('firedAt', 'is', null)
       .where('cancelledAt', 'is', null)
       .returningAll()
-      .executeTakeFirst()
-    if (!timer || !row) return { outcome: 'not_pending' as const, results: [] }
-    if (row.state !== timer.armedState || (await superseded(trx, timer))) return { outcome: 'stale' as const, results: [] }
-    const command = await commandFor(trx, row, timer)
-    const { policy } = await currentPolicy(trx)
-    try {
-      const result = await applyCommand(trx, row, command, { now, policy })
-      return { outcome: 'fired' as const, results: [result] }
-    } catch (error) {
-      // The machine refuses (say, an acknowledgement timer for an escalation taken meanwhile): the claim stands.
-      if (error instanceof Problem && error.code === 'invalid_transition') return { outcome: 'refused' as const, results: [] }
-      throw error
+      .execute()
+    const complaints = new Map(rows.map((row) => [row.id, row]))
+    const policy = memo(async () => (await currentPolicy(trx)).policy)
+    for (const timer of claimed.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
+      const row = complaints.get(timer.complaintId)!
+      if (row.state !== timer.armedState || (await superseded(trx, timer))) {
+        outcomes.set(timer.id, { outcome: 'stale', results: [] })
+        continue
+      }
+      try {
+        const result = await applyCommand(trx, row, await commandFor(trx, row, timer), { now, policy })
+        complaints.set(row.id, result.row)
+        outcomes.set(timer.id, { outcome: 'fired', results: [result] })
+      } catch (error) {
+        // The machine refuses (say, an acknowledgement timer for an escalation taken meanwhile): the claim stands.
+        if (!(error instanceof Problem && error.code === 'invalid_transition')) throw error
+        outcomes.set(timer.id, { outcome: 'refused', results: [] })
+      }
     }
+    return outcomes
   })
+}
+
+function memo<T>(load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined
+  return () => (value ??= load())
 }
 
 /** Only the newest routing job of a complaint counts: an older one was overtaken by a later escalation. */

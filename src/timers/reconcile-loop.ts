@@ -14,6 +14,7 @@ export function startReconcileLoop(options: { db: Db; scheduler: Scheduler; redi
   let running: Promise<void> | undefined
   let stopped = false
 
+  let retry: NodeJS.Timeout | undefined
   const round = async () => {
     try {
       const token = `${process.pid}-${Date.now()}`
@@ -24,7 +25,9 @@ export function startReconcileLoop(options: { db: Db; scheduler: Scheduler; redi
       })
       logger[report.rearmed > 0 ? 'warn' : 'debug'](report, 'timers reconciled')
     } catch (error) {
-      logger.warn({ err: error }, 'reconcile round failed; the next one retries')
+      // A failed round (Redis or Postgres away) is retried soon rather than a whole interval later.
+      logger.warn({ err: error }, 'reconcile round failed; retrying')
+      if (!stopped) retry = setTimeout(tick, Math.min(everyMs, 5_000))
     }
   }
   const tick = () => {
@@ -36,6 +39,7 @@ export function startReconcileLoop(options: { db: Db; scheduler: Scheduler; redi
     close: async () => {
       stopped = true
       clearInterval(interval)
+      clearTimeout(retry)
       await running
     },
   }

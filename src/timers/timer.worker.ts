@@ -3,7 +3,8 @@ import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { TransitionResult } from '../complaints/transition.js'
 import type { Db } from '../db/database.js'
-import { fireTimer, type FireOutcome } from './fire-timer.js'
+import { Batcher } from './batcher.js'
+import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
 import { QUEUES, type TimerJobData } from './jobs.js'
 
 export interface TimerWorkerOptions {
@@ -23,9 +24,14 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection problem'))
 
+  const batcher = new Batcher<FireResult>(async (ids) => {
+    const outcomes = await fireTimers(db, ids)
+    await options.afterCommit([...outcomes.values()].flatMap((o) => o.results))
+    return outcomes
+  })
+
   const process = async (job: Job<TimerJobData>): Promise<FireOutcome> => {
-    const fired = await fireTimer(db, job.data.timerId)
-    await options.afterCommit(fired.results)
+    const fired = await batcher.add(job.data.timerId)
     const result = fired.results[0]
     const lateMs = job.timestamp + (job.opts.delay ?? 0) > 0 ? Date.now() - (job.timestamp + (job.opts.delay ?? 0)) : 0
     logger.debug({ timerId: job.data.timerId, outcome: fired.outcome, lateMs }, 'timer handled')
