@@ -1,13 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { sql } from 'kysely'
 import t from 'tap'
 import { aComplaint, deleteKeys, REDIS_URL, setupApp } from '../helpers/app.js'
+import { spawnCli } from '../helpers/child-env.js'
 import { waitFor } from '../helpers/worker.js'
 
 const TIMERS = 150
 
 function startWorkerProcess(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], {
+  const child = spawnCli(['worker'], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

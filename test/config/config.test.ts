@@ -1,0 +1,72 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../src/config.js'
+
+t.test('defaults match the contract', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/hotline')
+  t.equal(config.REDIS_URL, 'redis://127.0.0.1:6379')
+  t.equal(config.HOST, '127.0.0.1')
+  t.equal(config.PORT, 3000)
+  t.equal(config.HOTLINE_BOOTSTRAP_ADMIN_TOKEN, undefined)
+  t.equal(config.RECONCILE_EVERY_MS, 60_000, 'PT1M')
+  t.equal(config.LOG_LEVEL, 'info')
+  t.same(loadConfig({ PORT: '', LOG_LEVEL: '' }), config, 'an empty variable counts as unset')
+})
+
+t.test('good values are read and converted', async (t) => {
+  const config = loadConfig({
+    DATABASE_URL: 'postgresql://app:pw@db:5432/hotline', REDIS_URL: 'rediss://cache:6380/2', HOST: '0.0.0.0', PORT: '8080',
+    RECONCILE_EVERY: 'PT30S', LOG_LEVEL: 'debug', HOTLINE_BOOTSTRAP_ADMIN_TOKEN: 'a'.repeat(32), BODY_LIMIT_BYTES: '4096',
+  })
+  t.match(config, { PORT: 8080, RECONCILE_EVERY_MS: 30_000, LOG_LEVEL: 'debug', REDIS_URL: 'rediss://cache:6380/2', BODY_LIMIT_BYTES: 4096 })
+  t.notOk('RECONCILE_EVERY' in config, 'the duration is given in milliseconds only')
+})
+
+const BAD: [variable: string, value: string, says?: RegExp][] = [
+  ['PORT', 'abc', /whole number/],
+  ['PORT', '70000'],
+  ['PORT', '3000.5'],
+  ['DATABASE_URL', 'mysql://x', /postgres/],
+  ['DATABASE_URL', 'postgres://%zz:bad url'],
+  ['LOG_LEVEL', 'loud', /must be one of fatal, error, warn, info, debug, trace, silent/],
+  ['LOG_LEVEL', 'INFO'],
+  ['RECONCILE_EVERY', 'soon', /ISO 8601 duration/],
+  ['RECONCILE_EVERY', 'PT0S'],
+  ['RECONCILE_EVERY', '-PT1M'],
+  ['REDIS_URL', 'http://x', /redis/],
+  ['HOTLINE_BOOTSTRAP_ADMIN_TOKEN', 'short'],
+  ['BODY_LIMIT_BYTES', '10'],
+]
+
+t.test('each bad variable throws a ConfigError naming it', async (t) => {
+  for (const [variable, value, says] of BAD) {
+    const error = catchError(() => loadConfig({ [variable]: value }))
+    t.type(error, ConfigError, `${variable}=${value}`)
+    t.match(error.message, new RegExp(`\\b${variable}\\b`), `${variable}=${value} names ${variable}`)
+    if (says) t.match(error.message, says, `${variable}=${value} says what is expected`)
+    const others = BAD.map(([v]) => v).filter((v) => v !== variable)
+    for (const other of new Set(others)) t.notMatch(error.message, new RegExp(`\\b${other}\\b`), `and no other variable`)
+  }
+})
+
+t.test('every bad variable is named at once', async (t) => {
+  const error = catchError(() => loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud', RECONCILE_EVERY: 'soon', REDIS_URL: 'http://x' }))
+  for (const variable of ['PORT', 'LOG_LEVEL', 'RECONCILE_EVERY', 'REDIS_URL']) t.match(error.message, variable)
+})
+
+t.test('secrets are never echoed in the error', async (t) => {
+  const url = catchError(() => loadConfig({ DATABASE_URL: 'mysql://app:hunter2-secret@db/x' }))
+  t.notMatch(url.message, 'hunter2')
+  const token = catchError(() => loadConfig({ HOTLINE_BOOTSTRAP_ADMIN_TOKEN: 'tooShort!' }))
+  t.notMatch(token.message, 'tooShort!')
+  t.match(catchError(() => loadConfig({ PORT: 'abc' })).message, '"abc"', 'a harmless value is shown back')
+})
+
+function catchError(fn: () => unknown): Error {
+  try {
+    fn()
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a ConfigError, got none')
+}
