@@ -54,8 +54,17 @@ export class ComplaintService {
     return this.options.clock?.() ?? new Date()
   }
 
-  /** Logs a complaint taken on a call or a visit: it is received and logged in one transaction. */
-  async create(user: AuthUser, body: CreateBody, idempotencyKey?: string): Promise<{ record: ComplaintRecord; replayed: boolean }> {
+  /**
+   * Logs a complaint taken on a call or a visit: it is received and logged in one transaction. An
+   * integration's complaint (`intake: 'received'`) stops at received, with its triage deadline.
+   */
+  async create(
+    user: AuthUser,
+    body: CreateBody & { externalRef?: string },
+    idempotencyKey?: string,
+    intake: 'logged' | 'received' = 'logged',
+  ): Promise<{ record: ComplaintRecord; replayed: boolean }> {
+    const fromIntegration = user.role === 'integration'
     const hash = idempotencyKey ? requestHash(body) : undefined
     if (idempotencyKey) {
       const replay = await this.replayIdempotent(user, idempotencyKey, hash!)
@@ -76,7 +85,7 @@ export class ComplaintService {
           .values({
             reference,
             state: started.persisted.value,
-            channel: body.channel ?? 'phone',
+            channel: fromIntegration ? 'webhook' : body.channel ?? 'phone',
             customerId: customer.id,
             category: body.category,
             severity: body.severity ?? 'normal',
@@ -85,7 +94,9 @@ export class ComplaintService {
             product: body.product ?? null,
             region: body.region ?? null,
             team: body.team ?? user.teams[0] ?? null,
-            assigneeId: user.id,
+            assigneeId: fromIntegration ? null : user.id,
+            integrationId: fromIntegration ? user.id : null,
+            externalRef: body.externalRef ?? null,
             possibleDuplicateOf,
             createdBy: user.id,
             machineVersion: MACHINE_VERSION,
@@ -102,18 +113,15 @@ export class ComplaintService {
         const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
         })
-        const logged = await applyCommand(trx, inserted, logCommand(actor, { promisedBy: body.promisedBy }), { now, policy })
-        if (idempotencyKey) {
-          const claimed = await trx
-            .insertInto('idempotencyKeys')
-            .values({ userId: user.id, key: idempotencyKey, requestHash: hash!, complaintId: inserted.id })
-            .onConflict((oc) => oc.doNothing())
-            .returning('key')
-            .executeTakeFirst()
-          // A concurrent request with the same key committed first: undo ours and answer with theirs.
-          if (!claimed) throw new RolledBackForIdempotency()
+        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed }
+        if (intake === 'received') {
+          await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
+          return { row: inserted, results: [received] }
         }
-        return { row: logged.row, results: [{ row: inserted, effects: started.effects, seq: 1, armed: opened.armed }, logged] }
+        const logged = await applyCommand(trx, inserted, logCommand(actor, { promisedBy: body.promisedBy }), { now, policy })
+        await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
+        // Logged at once: the triage timer was cancelled in this transaction and needs no job.
+        return { row: logged.row, results: [{ ...received, armed: [] }, logged] }
       })
       await this.options.afterCommit?.(results)
       return { record: await this.record(row), replayed: false }
@@ -123,6 +131,18 @@ export class ComplaintService {
       if (!replay) throw error
       return { record: replay, replayed: true }
     }
+  }
+
+  private async claimIdempotencyKey(trx: Trx, user: AuthUser, key: string | undefined, hash: string | undefined, complaintId: string) {
+    if (!key) return
+    const claimed = await trx
+      .insertInto('idempotencyKeys')
+      .values({ userId: user.id, key, requestHash: hash!, complaintId })
+      .onConflict((oc) => oc.doNothing())
+      .returning('key')
+      .executeTakeFirst()
+    // A concurrent request with the same key committed first: undo ours and answer with theirs.
+    if (!claimed) throw new RolledBackForIdempotency()
   }
 
   private async replayIdempotent(user: AuthUser, key: string, hash: string): Promise<ComplaintRecord | undefined> {
