@@ -7,6 +7,7 @@ import { findOrCreateCustomer } from '../customers/customers.repository.js'
 import { normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
 import { currentPolicy } from '../sla/policy.repository.js'
+import { writeOutbox } from '../webhooks/outbox.js'
 import { logCommand } from './commands.js'
 import { findComplaint, listEvents, loadRecords, lockComplaint, type ComplaintRecord } from './complaint.repository.js'
 import type { CreateComplaintBody } from './complaint.schemas.js'
@@ -110,6 +111,7 @@ export class ComplaintService {
           .returningAll()
           .executeTakeFirstOrThrow()
         await appendEvent(trx, inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })
+        await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
         const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
         })

@@ -13,6 +13,7 @@ import { Problem } from '../http/problem.js'
 import { addDuration, type SlaPolicy } from '../sla/policy.js'
 import { updateComplaint } from './complaint.repository.js'
 import type { JobKind } from '../timers/jobs.js'
+import { writeOutbox } from '../webhooks/outbox.js'
 import { timerId } from './timer-rows.js'
 
 export interface ProjectionInput {
@@ -90,6 +91,7 @@ export async function applyCommand(
     updatedAt: now,
   })
   await appendEvent(trx, row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
+  await writeOutbox(trx, { complaint: updated, seq, historyType: HISTORY_TYPE[command.event.type], effects: decision.effects, at: now })
   return { row: updated, effects: decision.effects, seq, armed }
 }
 
