@@ -26,12 +26,18 @@ import followUpRoutes from './follow-ups/follow-ups.routes.js'
 import { LiveHub } from './live/live-hub.js'
 import policyRoutes from './sla/policy.routes.js'
 import { Scheduler } from './timers/scheduler.js'
+import { enqueueDeliveries, withDeliveries } from './webhooks/after-commit.js'
+import { DeliveryQueue } from './webhooks/delivery-queue.js'
+import { webhookSettings, type WebhookSettings } from './webhooks/settings.js'
+import webhooksPlugin from './webhooks/webhooks.plugin.js'
 
 export interface AppDependencies {
-  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'>
+  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'> & Partial<WebhookSettings>
   db: Db
   redis: Redis
   logger: Logger
+  /** The time source of transitions (tests set it to walk a calendar). */
+  clock?: () => Date
 }
 
 const DOCS_PATH = {
@@ -90,6 +96,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'sla', description: 'Deadlines promised to customers' },
         { name: 'escalations', description: "Supervisors' inbox and live stream" },
         { name: 'follow-ups', description: 'Calls back to customers after resolution' },
+        { name: 'webhooks', description: 'Signed intake from integrations; outbound event webhooks' },
         { name: 'operations', description: 'Health and documentation' },
       ],
     },
@@ -111,17 +118,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const scheduler = new Scheduler(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
   const live = new LivePublisher(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
-  app.addHook('onClose', async () => scheduler.close())
+  const deliveries = new DeliveryQueue(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
+  app.addHook('onClose', async () => {
+    await Promise.all([scheduler.close(), deliveries.close()])
+  })
   const service = new ComplaintService({
     db: deps.db,
     defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY,
-    afterCommit: afterCommit(scheduler, live),
+    afterCommit: withDeliveries(afterCommit(scheduler, live), enqueueDeliveries(deps.db, deliveries, deps.logger)),
+    clock: deps.clock,
   })
   await app.register(healthRoutes)
   await app.register(usersRoutes)
   await app.register(policyRoutes)
   await app.register(escalationRoutes, { hub: new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger) })
   await app.register(followUpRoutes)
+  await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
 
   app.get('/openapi.json', {

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
 import { Duration } from 'luxon'
+import { BlockList, isIP } from 'node:net'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 const LogLevel = Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))
@@ -19,12 +20,25 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 64 }),
   WORKER_LOCK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
+  WEBHOOK_ALLOWED_HOSTS: Type.Optional(Type.String({ maxLength: 4000 })),
+  WEBHOOK_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
+  WEBHOOK_RATE_LIMIT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600 }),
+  WEBHOOK_SECRET_GRACE: Type.String({ default: 'PT24H' }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  WEBHOOK_RETRY_BASE: Type.String({ default: 'PT10S' }),
+  WEBHOOK_RETRY_MAX_DELAY: Type.String({ default: 'PT4H' }),
+  WEBHOOK_RETRY_FOR: Type.String({ default: 'P1D' }),
+  WEBHOOK_DISABLE_AFTER: Type.String({ default: 'P1D' }),
+  WEBHOOK_DISABLE_AFTER_FAILURES: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
 })
 
+/** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
+const DURATIONS = ['RECONCILE_EVERY', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_RETRY_BASE', 'WEBHOOK_RETRY_MAX_DELAY',
+  'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER'] as const
+type DurationVariable = (typeof DURATIONS)[number]
+
 export type RawConfig = Static<typeof ConfigSchema>
-export interface Config extends Omit<RawConfig, 'RECONCILE_EVERY'> {
-  RECONCILE_EVERY_MS: number
-}
+export type Config = Omit<RawConfig, DurationVariable> & { [K in DurationVariable as `${K}_MS`]: number }
 
 type Variable = keyof RawConfig
 
@@ -47,13 +61,46 @@ const EXPECTED: Record<Variable, string> = {
   WORKER_CONCURRENCY: 'must be a whole number from 1 to 256',
   WORKER_LOCK_MS: 'must be a whole number of milliseconds from 1000 to 600000',
   DATABASE_POOL_SIZE: 'must be a whole number from 1 to 500',
+  WEBHOOK_ALLOWED_HOSTS: 'must be a comma-separated list of host names, IP addresses or CIDR ranges such as 10.0.0.0/8',
+  WEBHOOK_BODY_LIMIT_BYTES: 'must be a whole number of bytes from 1024 to 10485760',
+  WEBHOOK_RATE_LIMIT: 'must be a whole number of requests per minute from 1 to 1000000',
+  WEBHOOK_SECRET_GRACE: 'must be a positive ISO 8601 duration such as PT24H',
+  WEBHOOK_TIMEOUT_MS: 'must be a whole number of milliseconds from 100 to 120000',
+  WEBHOOK_RETRY_BASE: 'must be a positive ISO 8601 duration such as PT10S',
+  WEBHOOK_RETRY_MAX_DELAY: 'must be a positive ISO 8601 duration such as PT4H',
+  WEBHOOK_RETRY_FOR: 'must be a positive ISO 8601 duration such as P1D',
+  WEBHOOK_DISABLE_AFTER: 'must be a positive ISO 8601 duration such as P1D',
+  WEBHOOK_DISABLE_AFTER_FAILURES: 'must be a whole number from 1 to 1000000',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
 const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY',
-  'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE'])
-const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE'])
+  'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'WEBHOOK_ALLOWED_HOSTS',
+  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
+  'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES'])
+const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE',
+  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES'])
+
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
+
+/** Each entry of WEBHOOK_ALLOWED_HOSTS: a host name, an IP address, or a CIDR range. */
+export function validAllowedHost(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/')
+  if (rest.length > 0 || !address) return false
+  if (prefix === undefined) return isIP(address) !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(address)
+  const family = isIP(address)
+  if (family === 0 || !/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128)) return false
+  try {
+    new BlockList().addSubnet(address, Number(prefix), family === 4 ? 'ipv4' : 'ipv6')
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function allowedHostList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)
+}
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -76,12 +123,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const key = error.instancePath.replace(/^\//, '').split('/')[0] as Variable
     bad.add(known.includes(key) ? key : (error.instancePath as Variable))
   }
-  let reconcileMs = 0
-  if (typeof withDefaults.RECONCILE_EVERY === 'string') {
-    const duration = Duration.fromISO(withDefaults.RECONCILE_EVERY)
-    reconcileMs = duration.isValid ? duration.toMillis() : 0
+  const millis = {} as Record<`${DurationVariable}_MS`, number>
+  for (const key of DURATIONS) {
+    const value = withDefaults[key]
+    const duration = typeof value === 'string' ? Duration.fromISO(value) : undefined
+    const ms = duration?.isValid ? duration.toMillis() : 0
+    if (!(ms > 0)) bad.add(key)
+    millis[`${key}_MS`] = ms
   }
-  if (!(reconcileMs > 0)) bad.add('RECONCILE_EVERY')
+  if (!allowedHostList(withDefaults.WEBHOOK_ALLOWED_HOSTS).every(validAllowedHost)) bad.add('WEBHOOK_ALLOWED_HOSTS')
 
   if (bad.size > 0) {
     const problems = known.filter((key) => bad.has(key)).map((key) => {
@@ -91,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     })
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
   }
-  const { RECONCILE_EVERY: _unused, ...rest } = withDefaults
-  return { ...rest, RECONCILE_EVERY_MS: reconcileMs }
+  const rest: Partial<RawConfig> = { ...withDefaults }
+  for (const key of DURATIONS) delete rest[key]
+  return { ...(rest as Omit<RawConfig, DurationVariable>), ...millis }
 }

@@ -6,15 +6,24 @@ import type { Runtime } from './runtime.js'
 import { startReconcileLoop } from './timers/reconcile-loop.js'
 import { Scheduler } from './timers/scheduler.js'
 import { startTimerWorkers } from './timers/timer.worker.js'
+import { enqueueDeliveries, withDeliveries } from './webhooks/after-commit.js'
+import { DeliveryQueue } from './webhooks/delivery-queue.js'
+import { startDeliveryWorker } from './webhooks/delivery.worker.js'
+import { webhookSettings } from './webhooks/settings.js'
+import { startSweepLoop } from './webhooks/sweep.js'
 
 export interface Worker {
   close: () => Promise<void>
 }
 
-/** The worker process: timer and escalation-routing jobs, and the reconciler that keeps Redis true to Postgres. */
+/**
+ * The worker process: timer and escalation-routing jobs, outbound webhook deliveries, and the reconcilers that keep
+ * Redis true to Postgres (pending timers, and pending deliveries that nobody holds).
+ */
 export async function startWorker(config: Config, runtime: Runtime, logger: Logger): Promise<Worker> {
   const scheduler = new Scheduler(runtime.redis, config.QUEUE_PREFIX, logger)
   const live = new LivePublisher(runtime.redis, config.QUEUE_PREFIX, logger)
+  const deliveries = new DeliveryQueue(runtime.redis, config.QUEUE_PREFIX, logger)
   const workers = startTimerWorkers({
     db: runtime.db,
     redisUrl: config.REDIS_URL,
@@ -22,15 +31,25 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_MS,
     logger,
-    afterCommit: afterCommit(scheduler, live),
+    afterCommit: withDeliveries(afterCommit(scheduler, live), enqueueDeliveries(runtime.db, deliveries, logger)),
+  })
+  const webhookWorker = startDeliveryWorker({
+    db: runtime.db,
+    queue: deliveries,
+    redisUrl: config.REDIS_URL,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_MS,
+    settings: webhookSettings(config),
+    logger,
   })
   const loop = startReconcileLoop({ db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
+  const sweep = startSweepLoop({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
   logger.info({ prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started')
   return {
     close: async () => {
-      await loop.close()
-      await workers.close()
-      await scheduler.close()
+      await Promise.all([loop.close(), sweep.close()])
+      await Promise.all([workers.close(), webhookWorker.close()])
+      await Promise.all([scheduler.close(), deliveries.close()])
       logger.info('worker stopped')
     },
   }

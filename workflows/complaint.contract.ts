@@ -12,6 +12,7 @@ export const TIMER_KINDS: readonly TimerKind[] = [
 ]
 export type FollowUpOutcome = 'satisfied' | 'unsatisfied' | 'unreachable'
 export type ActionName = 'log' | 'resolve' | 'escalate' | 'acknowledge' | 'follow-up' | 'withdraw' | 'assign' | 'notes'
+  | 'await-customer' | 'resume'
 
 export type ComplaintEvent =
   | { type: 'LOG'; actor: Actor }
@@ -28,6 +29,8 @@ export type ComplaintEvent =
   | { type: 'DEADLINE_WARNING'; actor: Actor }
   | { type: 'FOLLOW_UP_DUE'; actor: Actor }
   | { type: 'ESCALATION_ROUTED'; actor: Actor }
+  | { type: 'AWAIT_CUSTOMER'; actor: Actor }
+  | { type: 'RESUME'; actor: Actor }
 export type EventType = ComplaintEvent['type']
 
 export interface ComplaintContext {
@@ -40,6 +43,8 @@ export interface ComplaintContext {
   followUpMaxAttempts: number
   closeReason: string | null
   reopened: number
+  /** The response clock is stopped while the complaint waits for the customer (absent in older snapshots: false). */
+  awaitingCustomer?: boolean
 }
 export interface MachineInput { maxLevel: number; followUpMaxAttempts: number }
 export interface PersistedMachine { value: ComplaintState; context: ComplaintContext }
@@ -49,6 +54,8 @@ export type Effect =
   | { type: 'cancelTimer'; kind: TimerKind }
   | { type: 'notify'; event: string }
   | { type: 'routeEscalation' }
+  | { type: 'pauseClock' }                  // stop the response clock: its pending deadlines are set aside
+  | { type: 'resumeClock' }                 // restart it: those deadlines move by the time spent waiting
 
 export type Decision =
   | { ok: true; persisted: PersistedMachine; effects: Effect[] }
@@ -64,6 +71,8 @@ export const ACTION_PROBE: Record<ActionName, (actor: Actor) => ComplaintEvent> 
   withdraw: (actor) => ({ type: 'WITHDRAW', actor }),
   assign: (actor) => ({ type: 'ASSIGN', actor }),
   notes: (actor) => ({ type: 'NOTE', actor }),
+  'await-customer': (actor) => ({ type: 'AWAIT_CUSTOMER', actor }),
+  resume: (actor) => ({ type: 'RESUME', actor }),
 }
 export const ACTION_NAMES = Object.keys(ACTION_PROBE) as readonly ActionName[]
 
@@ -82,6 +91,8 @@ export const HISTORY_TYPE: Record<EventType, string> = {
   DEADLINE_WARNING: 'deadline.warning',
   FOLLOW_UP_DUE: 'follow_up.due',
   ESCALATION_ROUTED: 'escalation.assigned',
+  AWAIT_CUSTOMER: 'complaint.awaiting_customer',
+  RESUME: 'complaint.resumed',
 }
 const EVENT_TYPE_BY_HISTORY = new Map(Object.entries(HISTORY_TYPE).map(([type, history]) => [history, type as EventType]))
 

@@ -21,6 +21,9 @@ const ROLE_MAY: Record<EventType, readonly Role[]> = {
   ASSIGN: ['supervisor'], NOTE: STAFF,
   TRIAGE_MISSED: SYSTEM, DEADLINE_MISSED: SYSTEM, ACK_MISSED: SYSTEM, DEADLINE_WARNING: SYSTEM, FOLLOW_UP_DUE: SYSTEM,
   ESCALATION_ROUTED: SYSTEM,
+  AWAIT_CUSTOMER: STAFF,
+  // The customer's reply through an integration resumes the clock, as does an agent.
+  RESUME: [...STAFF, 'integration', 'system'],
 }
 
 const arm = (kind: TimerKind) => ({ type: 'armTimer', params: { kind } }) as const
@@ -42,6 +45,10 @@ const recorded = ['countFollowUp', notify('follow_up.recorded')] as const
 const withdrawable = { WITHDRAW: { guard: 'roleMay', target: 'closed', actions: closeAs('withdrawn') } } as const
 const assignable = { ASSIGN: { guard: 'roleMay', actions: notify('complaint.assigned') } } as const
 const notable = { NOTE: { guard: 'roleMay' } } as const
+const waitable = {
+  AWAIT_CUSTOMER: { guard: and(['roleMay', 'notAwaiting']), actions: ['markAwaiting', 'pauseClock', notify('complaint.awaiting_customer')] },
+  RESUME: { guard: and(['roleMay', 'awaiting']), actions: ['markResumed', 'resumeClock', notify('complaint.resumed')] },
+} as const
 
 export const complaintMachine = setup({
   types: {} as { context: ComplaintContext; events: ComplaintEvent; input: MachineInput },
@@ -53,6 +60,8 @@ export const complaintMachine = setup({
     withinLimit: ({ event }) =>
       event.type !== 'RESOLVE' || event.amount === null || event.amount <= (event.actor.compensationLimit ?? 0),
     notAcknowledged: ({ context }) => !context.acknowledged,
+    awaiting: ({ context }) => context.awaitingCustomer === true,
+    notAwaiting: ({ context }) => context.awaitingCustomer !== true,
     outcomeIs: ({ event }, params: { outcome: FollowUpOutcome }) =>
       event.type === 'FOLLOW_UP' && event.outcome === params.outcome,
     // Evaluated before countFollowUp, so "+ 1" is the attempt being recorded now.
@@ -64,18 +73,23 @@ export const complaintMachine = setup({
     cancelTimer: (_, _params: { kind: TimerKind }) => {},
     notify: (_, _params: { event: string }) => {},
     routeEscalation: () => {},
+    pauseClock: () => {},
+    resumeClock: () => {},
+    markAwaiting: assign({ awaitingCustomer: true }),
+    markResumed: assign({ awaitingCustomer: false }),
     raiseLevel: assign(({ context }, params: { reason: string }) => ({
       level: Math.min(context.maxLevel, Math.max(1, context.level + 1)),
       escalationReason: params.reason,
       acknowledged: false,
+      awaitingCustomer: false,
     })),
     markAcknowledged: assign({ acknowledged: true }),
     markResolved: assign((_, { mode }: { mode: NonNullable<ComplaintContext['resolutionMode']> }) => ({
-      resolutionMode: mode, followUpAttempts: 0,
+      resolutionMode: mode, followUpAttempts: 0, awaitingCustomer: false,
     })),
     countFollowUp: assign(({ context }) => ({ followUpAttempts: context.followUpAttempts + 1 })),
     markReopened: assign(({ context }) => ({ reopened: context.reopened + 1 })),
-    setCloseReason: assign((_, params: { reason: string }) => ({ closeReason: params.reason })),
+    setCloseReason: assign((_, params: { reason: string }) => ({ closeReason: params.reason, awaitingCustomer: false })),
   },
 }).createMachine({
   id: 'complaint',
@@ -89,6 +103,7 @@ export const complaintMachine = setup({
     followUpMaxAttempts: input.followUpMaxAttempts,
     closeReason: null,
     reopened: 0,
+    awaitingCustomer: false,
   }),
   initial: 'received',
   states: {
@@ -111,7 +126,7 @@ export const complaintMachine = setup({
         },
         DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
-        ...withdrawable, ...assignable, ...notable,
+        ...withdrawable, ...assignable, ...notable, ...waitable,
       },
     },
     escalated: {
@@ -138,7 +153,7 @@ export const complaintMachine = setup({
         ACK_MISSED: { guard: and(['roleMay', 'notAcknowledged']), ...escalation('not_acknowledged') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
         ESCALATION_ROUTED: { guard: 'roleMay', actions: notify('escalation.assigned') },
-        ...withdrawable, ...assignable, ...notable,
+        ...withdrawable, ...assignable, ...notable, ...waitable,
       },
     },
     follow_up: {
@@ -205,7 +220,9 @@ function toEffects(actions: ReturnType<typeof transition<typeof complaintMachine
       case 'notify':
         return [{ type: 'notify', event: (action.params as { event: string }).event }]
       case 'routeEscalation':
-        return [{ type: 'routeEscalation' }]
+      case 'pauseClock':
+      case 'resumeClock':
+        return [{ type: action.type }]
       default:
         return []
     }

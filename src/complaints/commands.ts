@@ -1,7 +1,7 @@
 import type { Static } from 'typebox'
 import type { Actor } from '../../workflows/complaint.machine.js'
 import type { EscalationRecord, FollowUpRecord } from '../db/tables.js'
-import { addDuration } from '../sla/policy.js'
+import { clockFor, responseWindow } from '../sla/deadline-clock.js'
 import type {
   AssignBody,
   EscalateBody,
@@ -9,6 +9,7 @@ import type {
   LogBody,
   NoteBody,
   ResolveBody,
+  WaitBody,
   WithdrawBody,
 } from './complaint.schemas.js'
 import type { Command, ProjectionInput } from './transition.js'
@@ -34,9 +35,8 @@ export function logCommand(actor: Actor, body: Static<typeof LogBody>): Command 
     data: { ...body },
     prepare: (row, now, policy) => {
       const severity = body.severity ?? row.severity
-      const promisedBy = body.promisedBy
-        ? new Date(body.promisedBy)
-        : addDuration(now, policy.response[severity as keyof typeof policy.response])
+      const subject = { severity, customerTier: row.customerTier, team: row.team }
+      const promisedBy = body.promisedBy ? new Date(body.promisedBy) : clockFor(policy, subject).add(now, responseWindow(policy, subject))
       return { category: body.category ?? row.category, severity, promisedBy }
     },
   }
@@ -111,4 +111,12 @@ export function assignCommand(actor: Actor, body: Static<typeof AssignBody>): Co
 
 export function noteCommand(actor: Actor, body: Static<typeof NoteBody>): Command {
   return { event: { type: 'NOTE', actor }, data: { ...body } }
+}
+
+export function awaitCustomerCommand(actor: Actor, body: Static<typeof WaitBody>): Command {
+  return { event: { type: 'AWAIT_CUSTOMER', actor }, data: { ...body } }
+}
+
+export function resumeCommand(actor: Actor, body: Static<typeof WaitBody>): Command {
+  return { event: { type: 'RESUME', actor }, data: { ...body } }
 }

@@ -7,11 +7,13 @@ import { IdParams, json, problemResponses } from '../http/schemas.js'
 import {
   acknowledgeCommand,
   assignCommand,
+  awaitCustomerCommand,
   escalateCommand,
   followUpCommand,
   logCommand,
   noteCommand,
   resolveCommand,
+  resumeCommand,
   withdrawCommand,
 } from './commands.js'
 import { listComplaints } from './complaint.list.js'
@@ -29,6 +31,7 @@ import {
   LogBody,
   NoteBody,
   ResolveBody,
+  WaitBody,
   WithdrawBody,
 } from './complaint.schemas.js'
 import type { ComplaintService } from './complaint.service.js'
@@ -57,6 +60,8 @@ const ACTIONS: ActionRoute[] = [
   { path: 'withdraw', operationId: 'withdrawComplaint', summary: 'Close a complaint the customer withdrew', roles: STAFF, body: WithdrawBody, build: withdrawCommand },
   { path: 'assign', operationId: 'assignComplaint', summary: 'Reassign the complaint', roles: ['supervisor'], body: AssignBody, build: assignCommand },
   { path: 'notes', operationId: 'addNote', summary: 'Add a note; no state change', roles: STAFF, body: NoteBody, build: noteCommand },
+  { path: 'await-customer', operationId: 'awaitCustomer', summary: 'Stop the response clock while waiting for the customer', roles: STAFF, body: WaitBody, build: awaitCustomerCommand },
+  { path: 'resume', operationId: 'resumeClock', summary: 'Restart the response clock; its deadlines move by the time spent waiting', roles: STAFF, body: WaitBody, build: resumeCommand },
 ]
 
 export interface ComplaintRoutesOptions {

@@ -71,6 +71,7 @@ export const FollowUpBody = Type.Object(
 )
 export const WithdrawBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
 export const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false })
+export const WaitBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 5000 })) }, { additionalProperties: false })
 export const NoteBody = Type.Object({ text: Text(10_000) }, { additionalProperties: false })
 
 export const ActionHeaders = Type.Object({
@@ -133,6 +134,7 @@ export const Complaint = Type.Object(
       }),
     ),
     closeReason: Nullable(Type.String()),
+    clockPausedAt: Nullable(DateTime),
     possibleDuplicateOf: Nullable(Uuid),
     externalRef: Nullable(Type.String()),
     deadlines: Type.Array(Type.Object({ kind: literals(TIMER_KINDS), dueAt: DateTime })),

@@ -90,6 +90,7 @@ export class ComplaintService {
             customerId: customer.id,
             category: body.category,
             severity: body.severity ?? 'normal',
+            customerTier: customer.tier,
             summary: body.summary,
             description: body.description ?? null,
             product: body.product ?? null,
@@ -114,6 +115,7 @@ export class ComplaintService {
         await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
         const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
+          subject: { severity: inserted.severity, customerTier: inserted.customerTier, team: inserted.team },
         })
         const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed }
         if (intake === 'received') {

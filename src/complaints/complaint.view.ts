@@ -36,6 +36,7 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     resolution: c.resolution,
     followUp: c.followUp,
     closeReason: c.closeReason,
+    clockPausedAt: c.clockPaused?.pausedAt ?? null,
     possibleDuplicateOf: c.possibleDuplicateOf,
     externalRef: c.externalRef,
     deadlines: timers

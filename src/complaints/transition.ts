@@ -10,10 +10,12 @@ import {
 import type { Trx } from '../db/database.js'
 import type { ComplaintRow, ComplaintUpdate } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
-import { addDuration, type SlaPolicy } from '../sla/policy.js'
+import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clock.js'
+import type { SlaPolicy } from '../sla/policy.js'
 import { updateComplaint } from './complaint.repository.js'
 import type { JobKind } from '../timers/jobs.js'
 import { writeOutbox } from '../webhooks/outbox.js'
+import { applyClockEffects } from './clock-pause.js'
 import { timerId } from './timer-rows.js'
 
 export interface ProjectionInput {
@@ -68,22 +70,27 @@ export async function applyCommand(
     throw new Problem(decision.code, detail, { allowed: decision.allowed, state: current.value })
   }
   // Most timer firings arm nothing: the policy is read only when a deadline is to be computed.
-  const needsPolicy = command.prepare !== undefined || decision.effects.some((e) => e.type === 'armTimer')
+  const needsPolicy = command.prepare !== undefined ||
+    decision.effects.some((e) => e.type === 'armTimer' || e.type === 'resumeClock')
   const policy = !needsPolicy ? undefined : typeof context.policy === 'function' ? await context.policy() : context.policy
   const prepared = command.prepare?.(row, now, policy!) ?? {}
   const promisedBy = (prepared.promisedBy as Date | undefined) ?? row.promisedBy
   // Every transition bumps the version by one and appends one event, the creation being version 1 and seq 1.
   const seq = row.version + 1
 
+  const subject = { severity: (prepared.severity as string | undefined) ?? row.severity, customerTier: row.customerTier, team: row.team }
   const { armed, due } = await writeTimerEffects(trx, row.id, decision.effects, {
-    seq, state: decision.persisted.value, now, policy, promisedBy,
+    seq, state: decision.persisted.value, now, policy, promisedBy, subject,
   })
+  const clock = await applyClockEffects(trx, row, decision, { seq, now, policy, subject })
+  armed.push(...clock.armed)
 
   const projected = command.project?.({ row, next: decision.persisted, effects: decision.effects, now, due }) ?? {}
   const closing = decision.persisted.value === 'closed' && row.state !== 'closed'
   const updated = await updateComplaint(trx, row.id, {
     ...prepared,
     ...projected,
+    ...clock.patch,
     ...(closing ? { closeReason: decision.persisted.context.closeReason, closedAt: now } : {}),
     state: decision.persisted.value,
     machineSnapshot: JSON.stringify(decision.persisted),
@@ -100,7 +107,7 @@ export async function writeTimerEffects(
   trx: Trx,
   complaintId: string,
   effects: Effect[],
-  at: { seq: number; state: string; now: Date; policy: SlaPolicy | undefined; promisedBy: Date | null },
+  at: { seq: number; state: string; now: Date; policy: SlaPolicy | undefined; promisedBy: Date | null; subject: ClockSubject },
 ): Promise<{ armed: TransitionResult['armed']; due: Map<JobKind, Date> }> {
   const due = new Map<JobKind, Date>()
   const cancelled = new Set<TimerKind>()
@@ -154,24 +161,25 @@ export async function appendEvent(
     .execute()
 }
 
-export function dueAt(kind: TimerKind, input: { now: Date; policy: SlaPolicy; promisedBy: Date | null }): Date {
-  const { now, policy, promisedBy } = input
+export function dueAt(kind: TimerKind, input: { now: Date; policy: SlaPolicy; promisedBy: Date | null; subject: ClockSubject }): Date {
+  const { now, policy, promisedBy, subject } = input
+  const clock = clockFor(policy, subject)
   switch (kind) {
     case 'triage':
-      return addDuration(now, policy.triage)
+      return clock.add(now, policy.triage)
     case 'response':
-      return promisedBy ?? addDuration(now, policy.response.normal)
+      return promisedBy ?? clock.add(now, responseWindow(policy, subject))
     case 'response_warning': {
-      const end = promisedBy ?? addDuration(now, policy.response.normal)
-      return new Date(now.getTime() + Math.max(0, end.getTime() - now.getTime()) * policy.warnAt)
+      const end = promisedBy ?? clock.add(now, responseWindow(policy, subject))
+      return clock.addMs(now, Math.floor(clock.elapsed(now, end) * policy.warnAt))
     }
     case 'escalation_ack':
-      return addDuration(now, policy.escalationAck)
+      return clock.add(now, policy.escalationAck)
     case 'escalation_response':
-      return addDuration(now, policy.escalationResponse)
+      return clock.add(now, policy.escalationResponse)
     case 'follow_up':
-      return addDuration(now, policy.followUpAfter)
+      return clock.add(now, policy.followUpAfter)
     case 'follow_up_retry':
-      return addDuration(now, policy.followUpRetry)
+      return clock.add(now, policy.followUpRetry)
   }
 }

@@ -66,6 +66,11 @@ export interface FollowUpRecord {
   comment: string | null
 }
 
+export interface ClockPause {
+  pausedAt: string
+  deadlines: { kind: string; dueAt: string }[]
+}
+
 export interface ComplaintsTable {
   id: Generated<string>
   reference: string
@@ -85,6 +90,8 @@ export interface ComplaintsTable {
   resolution: Json<ResolutionRecord | null>
   followUp: Json<FollowUpRecord | null>
   closeReason: string | null
+  customerTier: string | null
+  clockPaused: ColumnType<ClockPause | null, string | undefined, string>
   possibleDuplicateOf: string | null
   createdBy: string | null
   integrationId: string | null
@@ -134,6 +141,72 @@ export interface SlaPoliciesTable {
   createdAt: CreatedAt
 }
 
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled'
+export type EndpointDisabledReason = 'gone' | 'failing' | 'manual'
+
+export interface WebhookPreviousSecretsTable {
+  userId: string
+  secret: string
+  validUntil: ColumnType<Date, Date | string, Date | string>
+  createdAt: CreatedAt
+}
+
+export interface WebhookEndpointsTable {
+  id: Generated<string>
+  url: string
+  description: string | null
+  events: ColumnType<string[], string[], string[]>
+  integrationId: string | null
+  secret: string
+  active: Generated<boolean>
+  disabledReason: EndpointDisabledReason | null
+  disabledAt: NullableTimestamp
+  consecutiveFailures: Generated<number>
+  failingSince: NullableTimestamp
+  createdBy: string | null
+  createdAt: CreatedAt
+  updatedAt: Timestamp
+  deletedAt: NullableTimestamp
+}
+
+export interface WebhookEventsTable {
+  id: string
+  complaintId: string
+  seq: number
+  seqIndex: number
+  type: string
+  payload: string
+  createdAt: CreatedAt
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>
+  eventId: string
+  endpointId: string
+  complaintId: string
+  seq: number
+  seqIndex: number
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>
+  attempts: Generated<number>
+  nextAttemptAt: Timestamp
+  leaseUntil: NullableTimestamp
+  retrySince: Timestamp
+  createdAt: CreatedAt
+  updatedAt: Timestamp
+  finishedAt: NullableTimestamp
+}
+
+export interface WebhookAttemptsTable {
+  deliveryId: string
+  n: number
+  startedAt: CreatedAt
+  finishedAt: NullableTimestamp
+  durationMs: number | null
+  statusCode: number | null
+  error: string | null
+  responseBody: string | null
+}
+
 export interface Database {
   users: UsersTable
   customers: CustomersTable
@@ -143,6 +216,11 @@ export interface Database {
   timers: TimersTable
   idempotencyKeys: IdempotencyKeysTable
   slaPolicies: SlaPoliciesTable
+  webhookPreviousSecrets: WebhookPreviousSecretsTable
+  webhookEndpoints: WebhookEndpointsTable
+  webhookEvents: WebhookEventsTable
+  webhookDeliveries: WebhookDeliveriesTable
+  webhookAttempts: WebhookAttemptsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -153,3 +231,6 @@ export type ComplaintRow = Selectable<ComplaintsTable>
 export type ComplaintUpdate = Updateable<ComplaintsTable>
 export type ComplaintEventRow = Selectable<ComplaintEventsTable>
 export type TimerRow = Selectable<TimersTable>
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>

@@ -1,34 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problems, type FieldError } from '../http/problem.js'
 import { json, problemResponses } from '../http/schemas.js'
-import { durationMs, type SlaPolicy } from './policy.js'
+import { calendarProblems } from './calendar.js'
+import { durationMs, type Calendar, type SlaPolicy } from './policy.js'
 import { currentPolicy, savePolicy, type StoredPolicy } from './policy.repository.js'
 import { SlaPolicyResponse, SlaPolicySchema } from './policy.schemas.js'
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone })
-    return true
-  } catch {
-    return false
+/** The calendar arithmetic's own checks (zones, intervals, real dates), as field errors. */
+function calendarErrors(calendar: Calendar, field: string): FieldError[] {
+  const errors: FieldError[] = calendarProblems(calendar).map((problem) => {
+    const split = problem.indexOf(': ')
+    const path = problem.slice(0, split).replace(/\[(\d+)\]/g, '.$1')
+    return { field: `${field}.${path}`, message: problem.slice(split + 2) }
+  })
+  if (Object.values(calendar.week).every((intervals) => intervals.length === 0)) {
+    errors.push({ field: `${field}.week`, message: 'has no opening hours at all: business-time deadlines could never fall due' })
   }
+  return errors
 }
 
 /** What the schema cannot say: real time zones, intervals that end after they start, non-zero durations. */
 export function policyErrors(policy: SlaPolicy): FieldError[] {
-  const errors: FieldError[] = []
-  if (!isTimeZone(policy.calendar.timezone)) {
-    errors.push({ field: 'body.calendar.timezone', message: 'is not an IANA time zone' })
-  }
-  for (const [day, intervals] of Object.entries(policy.calendar.week)) {
-    intervals.forEach(([from, to], i) => {
-      if (from >= to) errors.push({ field: `body.calendar.week.${day}.${i}`, message: 'must end after it starts' })
-      const previous = intervals[i - 1]
-      if (previous && previous[1] > from) errors.push({ field: `body.calendar.week.${day}.${i}`, message: 'overlaps the interval before it' })
-    })
+  const errors = calendarErrors(policy.calendar, 'body.calendar')
+  for (const [team, calendar] of Object.entries(policy.teamCalendars ?? {})) {
+    errors.push(...calendarErrors(calendar, `body.teamCalendars.${team}`))
   }
   const durations: [string, string][] = [
     ...Object.entries(policy.response).map(([severity, d]): [string, string] => [`response.${severity}`, d]),
+    ...Object.entries(policy.tiers ?? {}).flatMap(([tier, overrides]) =>
+      Object.entries(overrides.response ?? {}).map(([severity, d]): [string, string] => [`tiers.${tier}.response.${severity}`, d!])),
     ['triage', policy.triage], ['escalationAck', policy.escalationAck], ['escalationResponse', policy.escalationResponse],
     ['followUpAfter', policy.followUpAfter], ['followUpRetry', policy.followUpRetry],
   ]

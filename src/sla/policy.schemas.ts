@@ -14,21 +14,39 @@ const Intervals = Type.Array(Interval, { maxItems: 6 })
 const PerSeverity = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) =>
   Type.Object({ urgent: schema, high: schema, normal: schema, low: schema }, { additionalProperties: false })
 
-export const SlaPolicySchema = Type.Object(
+const Dates = (description: string) => Type.Array(Type.String({ format: 'date' }), { maxItems: 400, uniqueItems: true, description })
+const CalendarSchema = Type.Object(
   {
-    calendar: Type.Object(
-      {
-        timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Asia/Shanghai' }),
-        week: Type.Object(
-          { mon: Intervals, tue: Intervals, wed: Intervals, thu: Intervals, fri: Intervals, sat: Intervals, sun: Intervals },
-          { additionalProperties: false },
-        ),
-        holidays: Type.Array(Type.String({ format: 'date' }), { maxItems: 400, uniqueItems: true }),
-      },
+    timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Asia/Shanghai' }),
+    week: Type.Object(
+      { mon: Intervals, tue: Intervals, wed: Intervals, thu: Intervals, fri: Intervals, sat: Intervals, sun: Intervals },
       { additionalProperties: false },
     ),
+    holidays: Dates('local dates with no opening hours'),
+    extraWorkdays: Type.Optional(Dates("days off moved onto a weekend: they open with Monday's hours")),
+  },
+  { additionalProperties: false },
+)
+const SomeSeverities = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) =>
+  Type.Object(
+    { urgent: Type.Optional(schema), high: Type.Optional(schema), normal: Type.Optional(schema), low: Type.Optional(schema) },
+    { additionalProperties: false },
+  )
+
+export const SlaPolicySchema = Type.Object(
+  {
+    calendar: CalendarSchema,
+    teamCalendars: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 100 }), CalendarSchema, {
+      description: "a team's own calendar instead of the policy's",
+    })),
     response: PerSeverity(IsoDuration),
     businessHours: PerSeverity(Type.Boolean()),
+    tiers: Type.Optional(Type.Record(
+      Type.String({ minLength: 1, maxLength: 50 }),
+      Type.Object({ response: Type.Optional(SomeSeverities(IsoDuration)), businessHours: Type.Optional(SomeSeverities(Type.Boolean())) },
+        { additionalProperties: false }),
+      { description: 'per customer tier: response windows and business-hour counting that differ from the defaults' },
+    )),
     warnAt: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
     triage: IsoDuration,
     escalationAck: IsoDuration,

@@ -3,10 +3,28 @@ import { Duration } from 'luxon'
 export type Severity = 'low' | 'normal' | 'high' | 'urgent'
 export const SEVERITIES: readonly Severity[] = ['low', 'normal', 'high', 'urgent']
 
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'
+export interface Calendar {
+  timezone: string
+  week: Record<Weekday, [string, string][]>
+  holidays: string[]
+  /** Days off moved onto a weekend: these dates open with Monday's hours. */
+  extraWorkdays?: string[]
+}
+
+export interface TierOverrides {
+  response?: Partial<Record<Severity, string>>
+  businessHours?: Partial<Record<Severity, boolean>>
+}
+
 export interface SlaPolicy {
-  calendar: { timezone: string; week: Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', [string, string][]>; holidays: string[] }
+  calendar: Calendar
+  /** A team's own calendar (its zone, hours, holidays) instead of the policy's. */
+  teamCalendars?: Record<string, Calendar>
   response: Record<Severity, string>
   businessHours: Record<Severity, boolean>
+  /** Per customer tier, response windows and business-hour counting that differ from the severity's. */
+  tiers?: Record<string, TierOverrides>
   warnAt: number
   triage: string
   escalationAck: string

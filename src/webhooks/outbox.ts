@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import type { Effect } from '../../workflows/complaint.machine.js'
 import type { Trx } from '../db/database.js'
 import type { ComplaintRow } from '../db/tables.js'
+import { eventPayload } from './events.js'
 
 export interface OutboxInput {
   complaint: ComplaintRow
@@ -11,7 +14,38 @@ export interface OutboxInput {
 }
 
 /**
- * Writes the outbound webhook events of one transition, in its transaction.
- * PLACEHOLDER until the outbound-webhooks work lands (issue 5): it writes nothing yet.
+ * Writes the outbound webhook events of one transition, in its transaction: one event row per `notify` effect
+ * that some active endpoint subscribes to, and one pending delivery per such endpoint. The worker sends them after
+ * commit; a rolled-back transition leaves nothing to send.
  */
-export async function writeOutbox(_trx: Trx, _input: OutboxInput): Promise<void> {}
+export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<void> {
+  const types = input.effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))
+  if (types.length === 0) return
+  const { complaint } = input
+  const endpoints = await trx
+    .selectFrom('webhookEndpoints')
+    .select(['id', 'events'])
+    .where('active', '=', true)
+    .where('deletedAt', 'is', null)
+    .where('events', '&&', sql<string[]>`${types}::text[]`)
+    .where((eb) => complaint.integrationId
+      ? eb.or([eb('integrationId', 'is', null), eb('integrationId', '=', complaint.integrationId)])
+      : eb('integrationId', 'is', null))
+    .execute()
+  if (endpoints.length === 0) return
+
+  const events: { id: string; complaintId: string; seq: number; seqIndex: number; type: string; payload: string }[] = []
+  const deliveries: { eventId: string; endpointId: string; complaintId: string; seq: number; seqIndex: number }[] = []
+  types.forEach((type, seqIndex) => {
+    const subscribers = endpoints.filter((endpoint) => endpoint.events.includes(type))
+    if (subscribers.length === 0) return
+    const id = randomUUID()
+    const payload = eventPayload(type, complaint, input.at, { seq: input.seq, seqIndex, cause: input.historyType })
+    events.push({ id, complaintId: complaint.id, seq: input.seq, seqIndex, type, payload })
+    for (const endpoint of subscribers) {
+      deliveries.push({ eventId: id, endpointId: endpoint.id, complaintId: complaint.id, seq: input.seq, seqIndex })
+    }
+  })
+  await trx.insertInto('webhookEvents').values(events.map((e) => ({ ...e, createdAt: input.at }))).execute()
+  await trx.insertInto('webhookDeliveries').values(deliveries).execute()
+}

@@ -41,6 +41,8 @@ export interface SetupOptions {
   redis?: Redis
   /** Replaces the database the app is given (the caller closes it); `db` in the result stays the fresh real one. */
   db?: Db
+  /** The app's clock for transitions (deadlines are computed from it). */
+  clock?: () => Date
 }
 
 /** Builds the real app against a fresh Postgres database and the real Redis; everything is closed on teardown. */
@@ -63,6 +65,7 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
     db: options.db ?? db,
     redis: options.redis ?? redis,
     logger,
+    clock: options.clock,
   })
   await options.extend?.(app)
   await app.ready()

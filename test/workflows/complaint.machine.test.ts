@@ -15,8 +15,10 @@ type Asserts = Pick<typeof t, 'ok' | 'equal' | 'not' | 'fail'>
 // The spec's rules table, written out again independently of the machine.
 // ---------------------------------------------------------------------------------------------------------------
 
-type Who = 'staff' | 'supervisor' | 'supervisorAtLevel' | 'system'
-interface Rule { states: ComplaintState[]; event: EventType; who: Who; unlessAcknowledged?: true }
+type Who = 'staff' | 'supervisor' | 'supervisorAtLevel' | 'system' | 'resumer'
+interface Rule {
+  states: ComplaintState[]; event: EventType; who: Who; unlessAcknowledged?: true; unlessAwaiting?: true; onlyIfAwaiting?: true
+}
 const ACTIVE: ComplaintState[] = ['received', 'logged', 'escalated', 'follow_up']
 const RULES: Rule[] = [
   { states: ['received'], event: 'LOG', who: 'staff' },
@@ -34,13 +36,15 @@ const RULES: Rule[] = [
   { states: ['logged', 'escalated'], event: 'DEADLINE_WARNING', who: 'system' },
   { states: ['follow_up'], event: 'FOLLOW_UP_DUE', who: 'system' },
   { states: ['escalated'], event: 'ESCALATION_ROUTED', who: 'system' },
+  { states: ['logged', 'escalated'], event: 'AWAIT_CUSTOMER', who: 'staff', unlessAwaiting: true },
+  { states: ['logged', 'escalated'], event: 'RESUME', who: 'resumer', onlyIfAwaiting: true },
 ]
 const ACTION_EVENT: Record<ActionName, EventType> = {
   log: 'LOG', resolve: 'RESOLVE', escalate: 'ESCALATE', acknowledge: 'ACKNOWLEDGE', 'follow-up': 'FOLLOW_UP',
-  withdraw: 'WITHDRAW', assign: 'ASSIGN', notes: 'NOTE',
+  withdraw: 'WITHDRAW', assign: 'ASSIGN', notes: 'NOTE', 'await-customer': 'AWAIT_CUSTOMER', resume: 'RESUME',
 }
 const SPEC_ACTION_NAMES: ActionName[] = ['log', 'resolve', 'escalate', 'acknowledge', 'follow-up', 'withdraw', 'assign',
-  'notes']
+  'notes', 'await-customer', 'resume']
 
 function roleFits(who: Who, actor: Actor, context: ComplaintContext): boolean {
   switch (who) {
@@ -48,6 +52,7 @@ function roleFits(who: Who, actor: Actor, context: ComplaintContext): boolean {
     case 'supervisor': return actor.role === 'supervisor'
     case 'supervisorAtLevel': return actor.role === 'supervisor' && actor.level !== null && actor.level >= context.level
     case 'system': return actor.role === 'system'
+    case 'resumer': return ['agent', 'supervisor', 'integration', 'system'].includes(actor.role)
   }
 }
 
@@ -55,6 +60,8 @@ type Outcome = 'ok' | Extract<Decision, { ok: false }>['code']
 function expected(current: PersistedMachine, event: ComplaintEvent): Outcome {
   const rule = RULES.find((r) => r.event === event.type && r.states.includes(current.value))
   if (!rule || (rule.unlessAcknowledged && current.context.acknowledged)) return 'invalid_transition'
+  const awaiting = current.context.awaitingCustomer === true
+  if ((rule.unlessAwaiting && awaiting) || (rule.onlyIfAwaiting && !awaiting)) return 'invalid_transition'
   if (!roleFits(rule.who, event.actor, current.context)) return 'forbidden'
   if (event.type === 'RESOLVE' && event.amount !== null && event.amount > (event.actor.compensationLimit ?? 0)) {
     return 'authority_exceeded'
@@ -103,6 +110,8 @@ const FIXTURES: Record<string, PersistedMachine> = {
   logged: replay(INPUT, [log]),
   'escalated (level 2)': replay(INPUT, [log, escalate, escalate]),
   'escalated (level 2, acknowledged)': replay(INPUT, [log, escalate, escalate, ack(2)]),
+  'logged, awaiting the customer': replay(INPUT, [log, { type: 'AWAIT_CUSTOMER', actor: agent }]),
+  'escalated (level 1), awaiting the customer': replay(INPUT, [log, escalate, { type: 'AWAIT_CUSTOMER', actor: agent }]),
   follow_up: replay(INPUT, [log, resolve(agent)]),
   closed: replay(INPUT, [{ type: 'WITHDRAW', actor: agent }]),
 }
@@ -217,6 +226,7 @@ t.test('every path of the machine reaches a consistent state, and decide() agree
   const permitted = [
     log, resolve(agent), resolve(sup(2)), escalate, ack(2), followUp('satisfied'), followUp('unsatisfied'),
     followUp('unreachable'), { type: 'WITHDRAW', actor: agent }, { type: 'ASSIGN', actor: sup(1) },
+    { type: 'AWAIT_CUSTOMER', actor: agent }, { type: 'RESUME', actor: integration },
     ...(['TRIAGE_MISSED', 'DEADLINE_MISSED', 'ACK_MISSED', 'DEADLINE_WARNING', 'FOLLOW_UP_DUE', 'ESCALATION_ROUTED'] as const)
       .map((type) => ({ type, actor: system })),
   ] satisfies ComplaintEvent[]
@@ -379,7 +389,7 @@ t.test('persistence and replay', async (t) => {
 t.test('HISTORY_TYPE is distinct and machineEventType inverts it', async (t) => {
   const values = Object.values(HISTORY_TYPE)
   t.equal(new Set(values).size, values.length, 'distinct')
-  t.equal(values.length, 14, 'one per event type')
+  t.equal(values.length, 16, 'one per event type')
   for (const [type, history] of Object.entries(HISTORY_TYPE)) t.equal(machineEventType(history), type)
   t.equal(machineEventType('complaint.nope'), undefined)
   t.equal(machineEventType('LOG'), undefined)
@@ -403,4 +413,28 @@ t.test('property: random event sequences follow the rules table and keep the inv
     return true
   }), { numRuns: 300 })
   t.ok(checks > 1000, `${checks} decisions matched the table`)
+})
+
+t.test('waiting for the customer pauses the response clock; resuming, resolving or escalating ends the wait', async (t) => {
+  const wait: ComplaintEvent = { type: 'AWAIT_CUSTOMER', actor: agent }
+  const paused = ok(t, decide(FIXTURES.logged!, wait))
+  t.same(paused.effects, [{ type: 'pauseClock' }, notify('complaint.awaiting_customer')])
+  t.equal(paused.persisted.value, 'logged')
+  t.equal(paused.persisted.context.awaitingCustomer, true)
+  t.equal(decide(paused.persisted, wait).ok, false, 'no second pause')
+  t.same(allowedActions(paused.persisted, agent).filter((a) => a === 'await-customer' || a === 'resume'), ['resume'])
+
+  const resumed = ok(t, decide(paused.persisted, { type: 'RESUME', actor: integration }))
+  t.same(resumed.effects, [{ type: 'resumeClock' }, notify('complaint.resumed')], 'the customer replied through an integration')
+  t.equal(resumed.persisted.context.awaitingCustomer, false)
+  t.equal(decide(resumed.persisted, { type: 'RESUME', actor: agent }).ok, false, 'nothing to resume')
+  t.equal(decide(paused.persisted, { type: 'AWAIT_CUSTOMER', actor: integration }).ok, false, 'only staff pause')
+
+  t.equal(ok(t, decide(paused.persisted, resolve(agent))).persisted.context.awaitingCustomer, false, 'resolved')
+  t.equal(ok(t, decide(paused.persisted, escalate)).persisted.context.awaitingCustomer, false, 'escalated')
+  const withdrawn = ok(t, decide(paused.persisted, { type: 'WITHDRAW', actor: agent }))
+  t.equal(withdrawn.persisted.context.awaitingCustomer, false, 'withdrawn')
+  const legacy = { ...FIXTURES.logged!, context: { ...FIXTURES.logged!.context } }
+  delete legacy.context.awaitingCustomer
+  t.ok(decide(legacy, wait).ok, 'a snapshot stored before the flag existed is not awaiting')
 })

@@ -1,0 +1,65 @@
+import { Duration } from 'luxon'
+import { addBusinessTime, businessTimeBetween } from './calendar.js'
+import { durationMs, type Calendar, type Severity, type SlaPolicy } from './policy.js'
+
+/** How a complaint's deadlines count time: around the clock, or in its calendar's opening hours. */
+export interface DeadlineClock {
+  readonly business: boolean
+  /** `from` plus an ISO 8601 duration. */
+  add(from: Date, iso: string): Date
+  /** `from` plus `ms` of counted time. */
+  addMs(from: Date, ms: number): Date
+  /** Counted time between two instants (0 when `to` is not after `from`). */
+  elapsed(from: Date, to: Date): number
+}
+
+export interface ClockSubject {
+  severity: string
+  customerTier: string | null
+  team: string | null
+}
+
+const WALL: DeadlineClock = {
+  business: false,
+  add: (from, iso) => new Date(from.getTime() + durationMs(iso)),
+  addMs: (from, ms) => new Date(from.getTime() + ms),
+  elapsed: (from, to) => Math.max(0, to.getTime() - from.getTime()),
+}
+
+function minutes(clock: string): number {
+  const [h, m] = clock.split(':').map(Number)
+  return h! * 60 + m!
+}
+
+/**
+ * A business day is the calendar's average opening day (over the weekdays that open) and a business week is
+ * as many of those days as the week has open days: "P3D" is three working days of opening hours, not 72 hours.
+ */
+export function businessMs(calendar: Calendar, iso: string): number {
+  const open = Object.values(calendar.week).filter((intervals) => intervals.length > 0)
+  const dayMs = open.length === 0 ? 0
+    : (open.reduce((sum, intervals) => sum + intervals.reduce((s, [from, to]) => s + minutes(to) - minutes(from), 0), 0) / open.length) * 60_000
+  const d = Duration.fromISO(iso)
+  if (!d.isValid) throw new Error(`not an ISO 8601 duration: ${iso}`)
+  const { weeks = 0, days = 0, hours = 0, minutes: mins = 0, seconds = 0, milliseconds = 0 } = d.toObject()
+  return Math.round((weeks * open.length + days) * dayMs + hours * 3_600_000 + mins * 60_000 + seconds * 1_000 + milliseconds)
+}
+
+export function responseWindow(policy: SlaPolicy, subject: ClockSubject): string {
+  const severity = subject.severity as Severity
+  return (subject.customerTier ? policy.tiers?.[subject.customerTier]?.response?.[severity] : undefined) ?? policy.response[severity]
+}
+
+export function clockFor(policy: SlaPolicy, subject: ClockSubject): DeadlineClock {
+  const severity = subject.severity as Severity
+  const business = (subject.customerTier ? policy.tiers?.[subject.customerTier]?.businessHours?.[severity] : undefined)
+    ?? policy.businessHours[severity]
+  if (!business) return WALL
+  const calendar = (subject.team ? policy.teamCalendars?.[subject.team] : undefined) ?? policy.calendar
+  return {
+    business: true,
+    add: (from, iso) => addBusinessTime(calendar, from, businessMs(calendar, iso)),
+    addMs: (from, ms) => addBusinessTime(calendar, from, ms),
+    elapsed: (from, to) => businessTimeBetween(calendar, from, to),
+  }
+}

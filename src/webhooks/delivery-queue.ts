@@ -1,0 +1,69 @@
+import { Queue, type JobsOptions } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+
+export const DELIVERY_QUEUE = 'webhooks'
+
+export interface DeliveryJobData {
+  deliveryId: string
+}
+
+/** One wake-up of a delivery. `tag` tells wake-ups apart; the same delivery, attempt and tag is one job. */
+export interface DeliveryWake {
+  deliveryId: string
+  attempts: number
+  dueAt?: Date
+  tag?: string
+}
+
+const JOB_OPTIONS: JobsOptions = {
+  // The delivery's row is the record; Redis keeps nothing it cannot rebuild.
+  removeOnComplete: true,
+  removeOnFail: true,
+  // Only a failure to reach Postgres fails a job (a receiver's error is a recorded attempt): retried a few times,
+  // then left to the sweep.
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1_000 },
+}
+
+/**
+ * Deterministic job ids (`<delivery>.<attempts>[.<tag>]`, never `:`): the after-commit enqueue, the retry and the
+ * sweep name the same wake-up the same way, so BullMQ keeps one job for it.
+ */
+export function deliveryJobId(wake: DeliveryWake): string {
+  return [wake.deliveryId, String(wake.attempts), ...(wake.tag ? [wake.tag] : [])].join('.')
+}
+
+export class DeliveryQueue {
+  readonly queue: Queue<DeliveryJobData>
+
+  constructor(
+    readonly connection: Redis,
+    readonly prefix: string,
+    private readonly logger?: Logger,
+  ) {
+    this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection, prefix })
+  }
+
+  async enqueue(wakes: DeliveryWake[], now = Date.now()): Promise<void> {
+    if (wakes.length === 0) return
+    await this.queue.addBulk(wakes.map((wake) => ({
+      name: 'deliver',
+      data: { deliveryId: wake.deliveryId },
+      opts: { ...JOB_OPTIONS, jobId: deliveryJobId(wake), delay: Math.max(0, (wake.dueAt?.getTime() ?? now) - now) },
+    })))
+  }
+
+  /** After a commit: a failure here loses nothing (the sweep finds the pending rows), so it is logged, not thrown. */
+  async enqueueAfterCommit(wakes: DeliveryWake[]): Promise<void> {
+    try {
+      await this.enqueue(wakes)
+    } catch (error) {
+      this.logger?.warn({ err: error, deliveries: wakes.length }, 'could not enqueue webhook deliveries; the sweep will')
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close()
+  }
+}

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import type { Db } from '../db/database.js'
+import type { WebhookEndpointRow } from '../db/tables.js'
+import { cancelPending, disableEndpoint } from './deliveries.repository.js'
+
+/** A Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes. */
+export function newEndpointSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`
+}
+
+export function presentEndpoint(row: WebhookEndpointRow) {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: row.events,
+    integrationId: row.integrationId,
+    active: row.active,
+    disabledReason: row.disabledReason,
+    disabledAt: row.disabledAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+export async function findEndpoint(db: Db, id: string): Promise<WebhookEndpointRow | undefined> {
+  return db.selectFrom('webhookEndpoints').selectAll().where('id', '=', id).where('deletedAt', 'is', null).executeTakeFirst()
+}
+
+export async function listEndpoints(db: Db): Promise<WebhookEndpointRow[]> {
+  return db.selectFrom('webhookEndpoints').selectAll().where('deletedAt', 'is', null).orderBy('createdAt').orderBy('id').execute()
+}
+
+export async function insertEndpoint(
+  db: Db,
+  values: { url: string; events: string[]; integrationId: string | null; description: string | null; createdBy: string },
+): Promise<WebhookEndpointRow> {
+  return db.insertInto('webhookEndpoints').values({ ...values, secret: newEndpointSecret() }).returningAll().executeTakeFirstOrThrow()
+}
+
+export interface EndpointPatch {
+  url?: string
+  events?: string[]
+  integrationId?: string | null
+  description?: string | null
+  active?: boolean
+}
+
+/** Changes an endpoint; stopping it cancels what is pending, starting it again clears its failure record. */
+export async function updateEndpoint(db: Db, id: string, patch: EndpointPatch): Promise<WebhookEndpointRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('webhookEndpoints').selectAll().where('id', '=', id).where('deletedAt', 'is', null)
+      .forUpdate().executeTakeFirst()
+    if (!current) return undefined
+    const now = new Date()
+    const { active, ...fields } = patch
+    if (active === false && current.active) await disableEndpoint(trx, id, 'manual', now)
+    const restart = active === true && !current.active
+      ? { active: true, disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null }
+      : {}
+    return trx.updateTable('webhookEndpoints').set({ ...fields, ...restart, updatedAt: now }).where('id', '=', id)
+      .returningAll().executeTakeFirstOrThrow()
+  })
+}
+
+/** Deleting keeps the row and its delivery history out of sight; nothing more is sent to it. */
+export async function deleteEndpoint(db: Db, id: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const now = new Date()
+    const deleted = await trx.updateTable('webhookEndpoints').set({ deletedAt: now, active: false, updatedAt: now })
+      .where('id', '=', id).where('deletedAt', 'is', null).returning('id').executeTakeFirst()
+    if (deleted) await cancelPending(trx, id, now)
+    return deleted !== undefined
+  })
+}

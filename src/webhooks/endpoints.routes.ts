@@ -1,0 +1,131 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import type { Db } from '../db/database.js'
+import { problems } from '../http/problem.js'
+import { IdParams, json, problemResponses } from '../http/schemas.js'
+import type { AddressPolicy } from './address-policy.js'
+import { getDelivery, listDeliveries, replayDelivery } from './deliveries.list.js'
+import type { DeliveryQueue } from './delivery-queue.js'
+import {
+  deleteEndpoint, findEndpoint, insertEndpoint, listEndpoints, presentEndpoint, updateEndpoint,
+} from './endpoints.repository.js'
+import { CreatedEndpoint, CreateEndpointBody, DeliveriesQuery, DeliveryParams, UpdateEndpointBody } from './webhook.schemas.js'
+
+export interface EndpointRoutesOptions {
+  queue: DeliveryQueue
+  policy: AddressPolicy
+}
+
+async function checkTarget(db: Db, policy: AddressPolicy, body: { url?: string; integrationId?: string | null }) {
+  if (body.url !== undefined) {
+    const refused = URL.canParse(body.url) ? policy.refusal(new URL(body.url)) : 'must be an absolute URL'
+    if (refused) throw problems.validation([{ field: 'body.url', message: refused }])
+  }
+  if (body.integrationId) {
+    const integration = await db.selectFrom('users').select('id').where('id', '=', body.integrationId)
+      .where('role', '=', 'integration').executeTakeFirst()
+    if (!integration) throw problems.validation([{ field: 'body.integrationId', message: 'is not an integration' }])
+  }
+}
+
+const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (app, { queue, policy }) => {
+  const admin = { roles: ['admin'] as const }
+  const tags = ['webhooks']
+
+  app.post('/v1/webhook-endpoints', {
+    config: admin,
+    schema: {
+      tags, operationId: 'createWebhookEndpoint', summary: 'Register an endpoint for outbound events; its secret is shown once',
+      body: CreateEndpointBody,
+      response: { 201: json(CreatedEndpoint, 'The endpoint, with its signing secret'), ...problemResponses(413, 415) },
+    },
+  }, async (request, reply) => {
+    await checkTarget(app.db, policy, request.body)
+    const row = await insertEndpoint(app.db, {
+      url: request.body.url, events: request.body.events as string[], integrationId: request.body.integrationId ?? null,
+      description: request.body.description ?? null, createdBy: request.user.id,
+    })
+    reply.status(201).header('location', `/v1/webhook-endpoints/${row.id}`)
+    return { ...presentEndpoint(row), secret: row.secret }
+  })
+
+  app.get('/v1/webhook-endpoints', {
+    config: admin,
+    schema: {
+      tags, operationId: 'listWebhookEndpoints', summary: 'The registered endpoints',
+      response: { 200: json(Type.Object({ items: Type.Array(Type.Ref('WebhookEndpoint')) }), 'Endpoints, oldest first'), ...problemResponses() },
+    },
+  }, async () => ({ items: (await listEndpoints(app.db)).map(presentEndpoint) }))
+
+  app.get('/v1/webhook-endpoints/:id', {
+    config: admin,
+    schema: {
+      tags, operationId: 'getWebhookEndpoint', summary: 'One endpoint', params: IdParams,
+      response: { 200: json(Type.Ref('WebhookEndpoint'), 'The endpoint'), ...problemResponses('not_found') },
+    },
+  }, async (request) => {
+    const row = await findEndpoint(app.db, request.params.id)
+    if (!row) throw problems.notFound('webhook endpoint')
+    return presentEndpoint(row)
+  })
+
+  app.patch('/v1/webhook-endpoints/:id', {
+    config: admin,
+    schema: {
+      tags, operationId: 'updateWebhookEndpoint', summary: 'Change, stop or restart an endpoint', params: IdParams,
+      body: UpdateEndpointBody,
+      response: { 200: json(Type.Ref('WebhookEndpoint'), 'The updated endpoint'), ...problemResponses('not_found', 413, 415) },
+    },
+  }, async (request) => {
+    await checkTarget(app.db, policy, request.body)
+    const { events, ...rest } = request.body
+    const row = await updateEndpoint(app.db, request.params.id, { ...rest, ...(events ? { events: events as string[] } : {}) })
+    if (!row) throw problems.notFound('webhook endpoint')
+    return presentEndpoint(row)
+  })
+
+  app.delete('/v1/webhook-endpoints/:id', {
+    config: admin,
+    schema: {
+      tags, operationId: 'deleteWebhookEndpoint', summary: 'Remove an endpoint; what is pending for it is cancelled', params: IdParams,
+      response: { 204: { description: 'Removed', type: 'null' }, ...problemResponses('not_found') },
+    },
+  }, async (request, reply) => {
+    if (!(await deleteEndpoint(app.db, request.params.id))) throw problems.notFound('webhook endpoint')
+    return reply.status(204).send(null)
+  })
+
+  app.get('/v1/webhook-endpoints/:id/deliveries', {
+    config: admin,
+    schema: {
+      tags, operationId: 'listWebhookDeliveries', summary: "The endpoint's deliveries, newest first, each with its attempts",
+      params: IdParams, querystring: DeliveriesQuery,
+      response: {
+        200: json(Type.Object({ items: Type.Array(Type.Ref('WebhookDelivery')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of deliveries'),
+        ...problemResponses('not_found'),
+      },
+    },
+  }, async (request) => {
+    if (!(await findEndpoint(app.db, request.params.id))) throw problems.notFound('webhook endpoint')
+    return listDeliveries(app.db, request.params.id, request.query)
+  })
+
+  app.post('/v1/webhook-endpoints/:id/deliveries/:deliveryId/replay', {
+    config: admin,
+    schema: {
+      tags, operationId: 'replayWebhookDelivery', summary: 'Send a delivery again (same webhook-id), with a fresh run of retries',
+      params: DeliveryParams,
+      response: {
+        202: json(Type.Ref('WebhookDelivery'), 'The delivery, pending again'),
+        ...problemResponses('not_found', 'conflict'),
+      },
+    },
+  }, async (request, reply) => {
+    const replayed = await replayDelivery(app.db, request.params.id, request.params.deliveryId)
+    await queue.enqueueAfterCommit([{ deliveryId: replayed.id, attempts: replayed.attempts, tag: `replay-${Date.now()}` }])
+    reply.status(202)
+    return getDelivery(app.db, request.params.id, replayed.id)
+  })
+}
+
+export default endpointRoutes

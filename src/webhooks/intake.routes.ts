@@ -1,0 +1,125 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import Type from 'typebox'
+import { toAuthUser } from '../auth/auth.plugin.js'
+import type { ComplaintService } from '../complaints/complaint.service.js'
+import { presentComplaint } from '../complaints/complaint.view.js'
+import { etag } from '../complaints/if-match.js'
+import { unstorableFields } from '../http/input.plugin.js'
+import { Problem, problems } from '../http/problem.js'
+import { findIntegration, verifySignature } from './intake-secrets.js'
+import type { WebhookSettings } from './settings.js'
+import { IntakeBody, IntakeHeaders, IntakeParams } from './webhook.schemas.js'
+
+export interface IntakeRoutesOptions {
+  service: ComplaintService
+  /** The Redis key prefix of this deployment (not `prefix`: Fastify reads that as a route prefix). */
+  keyPrefix: string
+  settings: Pick<WebhookSettings, 'WEBHOOK_BODY_LIMIT_BYTES' | 'WEBHOOK_RATE_LIMIT'>
+}
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } })
+const INTAKE_PROBLEMS = {
+  400: problem('The body is not JSON or does not match the schema (invalid_json, validation_failed); checked after the signature'),
+  401: problem('Missing signature headers, a timestamp more than 5 minutes off, or no signature matching the exact body (invalid_signature)'),
+  404: problem('No active integration has this id (not_found)'),
+  413: problem('Body over WEBHOOK_BODY_LIMIT_BYTES (payload_too_large)'),
+  415: problem('Not application/json (unsupported_media_type)'),
+  422: problem('This webhook-id was used with another body (idempotency_mismatch)'),
+  429: {
+    ...problem('Over WEBHOOK_RATE_LIMIT deliveries a minute for this integration (rate_limited)'),
+    headers: { 'retry-after': { type: 'integer', description: 'seconds until the window resets' } },
+  },
+  500: problem('Unexpected server error (internal_error)'),
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The signed intake. Its own plugin context: the body is kept as the exact raw string (the signature covers those
+ * bytes), verified first, and only then parsed and validated against the schema. Order of refusals: media type
+ * (415), size (413), integration (404), signature (401), rate limit (429), JSON and schema (400).
+ */
+const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app, { service, keyPrefix, settings }) => {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+
+  // Counted in Redis, so the limit holds across every API process; if Redis is away the intake stays open. It runs
+  // after the route's own preValidation (the signature check): only signed requests count, so nobody without the
+  // secret can use up an integration's allowance. Unsigned floods are for per-IP limits in front of the API.
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preValidation',
+    redis: app.redis,
+    nameSpace: `${keyPrefix}:intake-rate:`,
+    skipOnError: true,
+    keyGenerator: (request) => (request.params as { integrationId?: string }).integrationId ?? '',
+    errorResponseBuilder: (_request, context) =>
+      new Problem('rate_limited', `more than ${context.max} deliveries a minute from this integration; retry in ${context.after}`, {
+        retryAfterSeconds: Math.ceil(context.ttl / 1000),
+      }),
+  })
+
+  const parse = (request: FastifyRequest, raw: string) =>
+    new Promise<unknown>((resolve, reject) => {
+      parseJson(request, raw, (error, value) => (error ? reject(error) : resolve(value)))
+    })
+
+  app.post('/v1/webhooks/:integrationId/complaints', {
+    config: { public: true, rateLimit: { max: settings.WEBHOOK_RATE_LIMIT, timeWindow: 60_000 } },
+    bodyLimit: settings.WEBHOOK_BODY_LIMIT_BYTES,
+    schema: {
+      tags: ['webhooks'],
+      operationId: 'receiveWebhookComplaint',
+      summary: 'An integration posts a complaint (Standard Webhooks signature); it lands in received',
+      description:
+        "Signed with the integration's secret per Standard Webhooks over the exact body; webhook-id is the idempotency " +
+        'key: a redelivery answers 200 with the same complaint and creates nothing. A deactivated or unknown ' +
+        'integration answers 404. Limited per integration per minute (429 with Retry-After).',
+      security: [],
+      params: IntakeParams,
+      headers: IntakeHeaders,
+      body: IntakeBody,
+      response: {
+        200: {
+          description: 'A redelivery of a webhook-id already taken (Idempotent-Replayed: true): the same complaint',
+          headers: { etag: { type: 'string' }, location: { type: 'string' } },
+          content: { 'application/json': { schema: Type.Ref('Complaint') } },
+        },
+        202: {
+          description: 'Accepted: the complaint, in received, with its triage deadline',
+          headers: { etag: { type: 'string' }, location: { type: 'string' } },
+          content: { 'application/json': { schema: Type.Ref('Complaint') } },
+        },
+        ...INTAKE_PROBLEMS,
+      },
+    },
+    preValidation: async (request) => {
+      const { integrationId } = request.params as { integrationId: string }
+      const integration = UUID.test(integrationId) ? await findIntegration(app.db, integrationId) : undefined
+      if (!integration) throw problems.notFound('active integration')
+      const raw = typeof request.body === 'string' ? request.body : ''
+      verifySignature(raw, request.headers, integration.secrets)
+      request.user = toAuthUser(integration.user)
+      let body: unknown
+      try {
+        body = await parse(request, raw)
+      } catch {
+        throw new Problem('invalid_json', 'the request body is not valid JSON')
+      }
+      const unstorable = unstorableFields(body, 'body')
+      if (unstorable.length > 0) throw problems.validation(unstorable)
+      request.body = body as typeof request.body
+    },
+  }, async (request, reply) => {
+    const { record, replayed } = await service.create(request.user, request.body, request.headers['webhook-id'], 'received')
+    reply.status(replayed ? 200 : 202).header('location', `/v1/complaints/${record.complaint.id}`)
+      .header('etag', etag(record.complaint.version))
+    if (replayed) reply.header('idempotent-replayed', 'true')
+    return presentComplaint(record, request.user)
+  })
+}
+
+export default intakeRoutes

@@ -1,0 +1,121 @@
+import Type from 'typebox'
+import { CreateComplaintBody } from '../complaints/complaint.schemas.js'
+import { DateTime, Uuid } from '../http/schemas.js'
+import { EVENT_TYPES } from './events.js'
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const EventType = Type.Union(EVENT_TYPES.map((type) => Type.Literal(type)), { $id: 'WebhookEventType' })
+const Events = Type.Array(Type.Ref('WebhookEventType'), { minItems: 1, uniqueItems: true, maxItems: EVENT_TYPES.length })
+const Url = Type.String({ format: 'uri', maxLength: 2000, description: 'http or https; private and loopback addresses only if WEBHOOK_ALLOWED_HOSTS names them' })
+const Description = Type.String({ maxLength: 500 })
+
+export const Endpoint = Type.Object(
+  {
+    id: Uuid,
+    url: Type.String(),
+    description: Nullable(Type.String()),
+    events: Type.Array(Type.String()),
+    integrationId: Nullable(Type.String({ format: 'uuid', description: 'only the complaints this integration created; null: all' })),
+    active: Type.Boolean(),
+    disabledReason: Nullable(Type.Union([Type.Literal('gone'), Type.Literal('failing'), Type.Literal('manual')], {
+      description: 'gone: the endpoint answered 410; failing: a long run of failed attempts; manual: an admin stopped it',
+    })),
+    disabledAt: Nullable(DateTime),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { $id: 'WebhookEndpoint', additionalProperties: false },
+)
+
+export const CreatedEndpoint = Type.Object(
+  { ...Endpoint.properties, secret: Type.String({ description: 'Standard Webhooks signing secret (whsec_...); shown once' }) },
+  { additionalProperties: false },
+)
+
+export const CreateEndpointBody = Type.Object(
+  { url: Url, events: Events, integrationId: Type.Optional(Uuid), description: Type.Optional(Description) },
+  { additionalProperties: false },
+)
+
+export const UpdateEndpointBody = Type.Object(
+  {
+    url: Type.Optional(Url),
+    events: Type.Optional(Events),
+    integrationId: Type.Optional(Nullable(Uuid)),
+    description: Type.Optional(Nullable(Description)),
+    active: Type.Optional(Type.Boolean({ description: 'false stops the endpoint and cancels what is pending; true starts it again' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+export const Attempt = Type.Object(
+  {
+    n: Type.Integer({ minimum: 1 }),
+    startedAt: DateTime,
+    finishedAt: Nullable(DateTime),
+    durationMs: Nullable(Type.Integer()),
+    statusCode: Nullable(Type.Integer()),
+    error: Nullable(Type.String()),
+    responseBody: Nullable(Type.String({ description: 'the first KiB of the answer' })),
+  },
+  { additionalProperties: false, description: 'finishedAt null: the attempt was cut short (its worker stopped)' },
+)
+
+export const DeliveryStatus = Type.Union(['pending', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s)))
+
+export const Delivery = Type.Object(
+  {
+    id: Uuid,
+    webhookId: Type.String({ description: 'the webhook-id header: the same on every attempt and replay' }),
+    eventType: Type.String(),
+    complaintId: Uuid,
+    seq: Type.Integer({ description: 'the complaint history event that caused it' }),
+    seqIndex: Type.Integer({ description: 'its place among the events of that history event' }),
+    status: DeliveryStatus,
+    nextAttemptAt: Nullable(DateTime),
+    createdAt: DateTime,
+    finishedAt: Nullable(DateTime),
+    attempts: Type.Array(Attempt),
+  },
+  { $id: 'WebhookDelivery', additionalProperties: false },
+)
+
+export const DeliveriesQuery = Type.Object(
+  {
+    status: Type.Optional(DeliveryStatus),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+)
+
+export const DeliveryParams = Type.Object({ id: Uuid, deliveryId: Uuid })
+
+export const IntakeParams = Type.Object({ integrationId: Uuid })
+
+// channel is always webhook, and the promise to the customer is made when an agent logs the complaint.
+const { channel: _channel, promisedBy: _promisedBy, ...complaintFields } = CreateComplaintBody.properties
+
+export const IntakeBody = Type.Object(
+  {
+    ...complaintFields,
+    externalRef: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the complaint's id in the sender's system" })),
+  },
+  { additionalProperties: false, description: 'as POST /v1/complaints without channel and promisedBy, plus externalRef' },
+)
+
+// Required here for the document; a request without them is refused 401 by the signature check, which runs first.
+export const IntakeHeaders = Type.Object({
+  'webhook-id': Type.String({ minLength: 1, maxLength: 255, description: 'the message id, and the idempotency key' }),
+  'webhook-timestamp': Type.String({ description: 'Unix seconds; more than 5 minutes off is refused' }),
+  'webhook-signature': Type.String({ description: 'v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">, space-separated' }),
+})
+
+export const RotatedSecret = Type.Object(
+  {
+    webhookSecret: Type.String({ description: 'the new Standard Webhooks secret (whsec_...); shown once' }),
+    previousSecretValidUntil: DateTime,
+  },
+  { additionalProperties: false },
+)
