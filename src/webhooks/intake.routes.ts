@@ -5,12 +5,14 @@ import Type from 'typebox'
 import { toAuthUser } from '../auth/auth.plugin.js'
 import type { ComplaintService } from '../complaints/complaint.service.js'
 import { presentComplaint } from '../complaints/complaint.view.js'
+import { resumeCommand } from '../complaints/commands.js'
+import { findIdempotencyKey, requestHash } from '../complaints/idempotency.js'
 import { etag } from '../complaints/if-match.js'
 import { unstorableFields } from '../http/input.plugin.js'
 import { Problem, problems } from '../http/problem.js'
 import { findIntegration, verifySignature } from './intake-secrets.js'
 import type { WebhookSettings } from './settings.js'
-import { IntakeBody, IntakeHeaders, IntakeParams } from './webhook.schemas.js'
+import { IntakeBody, IntakeHeaders, IntakeParams, ReplyBody, ReplyParams } from './webhook.schemas.js'
 
 export interface IntakeRoutesOptions {
   service: ComplaintService
@@ -67,6 +69,25 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
       parseJson(request, raw, (error, value) => (error ? reject(error) : resolve(value)))
     })
 
+  /** Finds the integration, verifies the signature over the raw body, then parses and checks the JSON. */
+  const verifiedIntake = async (request: FastifyRequest) => {
+    const { integrationId } = request.params as { integrationId: string }
+    const integration = UUID.test(integrationId) ? await findIntegration(app.db, integrationId) : undefined
+    if (!integration) throw problems.notFound('active integration')
+    const raw = typeof request.body === 'string' ? request.body : ''
+    verifySignature(raw, request.headers, integration.secrets)
+    request.user = toAuthUser(integration.user)
+    let body: unknown
+    try {
+      body = await parse(request, raw)
+    } catch {
+      throw new Problem('invalid_json', 'the request body is not valid JSON')
+    }
+    const unstorable = unstorableFields(body, 'body')
+    if (unstorable.length > 0) throw problems.validation(unstorable)
+    request.body = body as typeof request.body
+  }
+
   app.post('/v1/webhooks/:integrationId/complaints', {
     config: { public: true, rateLimit: { max: settings.WEBHOOK_RATE_LIMIT, timeWindow: 60_000 } },
     bodyLimit: settings.WEBHOOK_BODY_LIMIT_BYTES,
@@ -96,23 +117,7 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
         ...INTAKE_PROBLEMS,
       },
     },
-    preValidation: async (request) => {
-      const { integrationId } = request.params as { integrationId: string }
-      const integration = UUID.test(integrationId) ? await findIntegration(app.db, integrationId) : undefined
-      if (!integration) throw problems.notFound('active integration')
-      const raw = typeof request.body === 'string' ? request.body : ''
-      verifySignature(raw, request.headers, integration.secrets)
-      request.user = toAuthUser(integration.user)
-      let body: unknown
-      try {
-        body = await parse(request, raw)
-      } catch {
-        throw new Problem('invalid_json', 'the request body is not valid JSON')
-      }
-      const unstorable = unstorableFields(body, 'body')
-      if (unstorable.length > 0) throw problems.validation(unstorable)
-      request.body = body as typeof request.body
-    },
+    preValidation: verifiedIntake,
   }, async (request, reply) => {
     const { record, replayed } = await service.create(request.user, request.body, request.headers['webhook-id'], 'received')
     reply.status(replayed ? 200 : 202).header('location', `/v1/complaints/${record.complaint.id}`)
@@ -120,6 +125,58 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
     if (replayed) reply.header('idempotent-replayed', 'true')
     return presentComplaint(record, request.user)
   })
+
+  // The customer's reply, relayed by the integration that sent the complaint, restarts the response clock of a
+  // complaint waiting for the customer. webhook-id is the idempotency key: a redelivery answers with the complaint.
+  app.post('/v1/webhooks/:integrationId/complaints/:complaintId/replies', {
+    config: { public: true, rateLimit: { max: settings.WEBHOOK_RATE_LIMIT, timeWindow: 60_000 } },
+    bodyLimit: settings.WEBHOOK_BODY_LIMIT_BYTES,
+    schema: {
+      tags: ['webhooks'],
+      operationId: 'receiveWebhookReply',
+      summary: "An integration relays the customer's reply (Standard Webhooks signature); the response clock restarts",
+      description:
+        'For a complaint this integration sent that is waiting for the customer (await-customer): the reply is recorded ' +
+        'and the response deadlines move by the time spent waiting. A redelivered webhook-id answers 200 with the ' +
+        'complaint and changes nothing; a complaint that is not waiting answers 409 invalid_transition.',
+      security: [],
+      params: ReplyParams,
+      headers: IntakeHeaders,
+      body: ReplyBody,
+      response: {
+        200: {
+          description: 'The complaint, its clock running again (or, for a redelivery, as it is now)',
+          headers: { etag: { type: 'string' } },
+          content: { 'application/json': { schema: Type.Ref('Complaint') } },
+        },
+        ...INTAKE_PROBLEMS,
+        404: problem('No active integration has this id, or it did not send this complaint (not_found)'),
+        409: problem('The complaint is not waiting for the customer (invalid_transition)'),
+      },
+    },
+    preValidation: verifiedIntake,
+  }, async (request, reply) => {
+    const webhookId = request.headers['webhook-id']
+    const { complaintId } = request.params
+    const seen = await findIdempotencyKey(app.db, request.user.id, webhookId)
+    if (seen) {
+      if (seen.complaintId !== complaintId || seen.requestHash !== requestHash(request.body)) {
+        throw new Problem('idempotency_mismatch', 'this webhook-id was used with another request')
+      }
+      const record = await service.get(request.user, complaintId)
+      reply.header('etag', etag(record.complaint.version)).header('idempotent-replayed', 'true')
+      return presentComplaint(record, request.user)
+    }
+    const record = await service.act(request.user, complaintId, undefined, (actor) => resumeCommand(actor, { note: request.body.text }))
+    await app.db
+      .insertInto('idempotencyKeys')
+      .values({ userId: request.user.id, key: webhookId, requestHash: requestHash(request.body), complaintId })
+      .onConflict((oc) => oc.doNothing())
+      .execute()
+    reply.header('etag', etag(record.complaint.version))
+    return presentComplaint(record, request.user)
+  })
 }
 
 export default intakeRoutes
+

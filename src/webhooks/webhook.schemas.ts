@@ -93,6 +93,11 @@ export const DeliveriesQuery = Type.Object(
 export const DeliveryParams = Type.Object({ id: Uuid, deliveryId: Uuid })
 
 export const IntakeParams = Type.Object({ integrationId: Uuid })
+export const ReplyParams = Type.Object({ integrationId: Uuid, complaintId: Uuid })
+export const ReplyBody = Type.Object(
+  { text: Type.String({ minLength: 1, maxLength: 10_000, description: "the customer's reply, as the integration received it" }) },
+  { additionalProperties: false },
+)
 
 // channel is always webhook, and the promise to the customer is made when an agent logs the complaint.
 const { channel: _channel, promisedBy: _promisedBy, ...complaintFields } = CreateComplaintBody.properties
