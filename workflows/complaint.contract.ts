@@ -12,7 +12,7 @@ export const TIMER_KINDS: readonly TimerKind[] = [
 ]
 export type FollowUpOutcome = 'satisfied' | 'unsatisfied' | 'unreachable'
 export type ActionName = 'log' | 'resolve' | 'escalate' | 'acknowledge' | 'follow-up' | 'withdraw' | 'assign' | 'notes'
-  | 'await-customer' | 'resume'
+  | 'await-customer' | 'resume' | 'merge'
 
 export type ComplaintEvent =
   | { type: 'LOG'; actor: Actor }
@@ -31,6 +31,8 @@ export type ComplaintEvent =
   | { type: 'ESCALATION_ROUTED'; actor: Actor }
   | { type: 'AWAIT_CUSTOMER'; actor: Actor }
   | { type: 'RESUME'; actor: Actor }
+  | { type: 'MERGE'; actor: Actor }              // this complaint duplicates another: it closes into it
+  | { type: 'ABSORB'; actor: Actor }             // the other side of a merge: the duplicate's history comes in
 export type EventType = ComplaintEvent['type']
 
 export interface ComplaintContext {
@@ -73,6 +75,7 @@ export const ACTION_PROBE: Record<ActionName, (actor: Actor) => ComplaintEvent> 
   notes: (actor) => ({ type: 'NOTE', actor }),
   'await-customer': (actor) => ({ type: 'AWAIT_CUSTOMER', actor }),
   resume: (actor) => ({ type: 'RESUME', actor }),
+  merge: (actor) => ({ type: 'MERGE', actor }),
 }
 export const ACTION_NAMES = Object.keys(ACTION_PROBE) as readonly ActionName[]
 
@@ -93,6 +96,8 @@ export const HISTORY_TYPE: Record<EventType, string> = {
   ESCALATION_ROUTED: 'escalation.assigned',
   AWAIT_CUSTOMER: 'complaint.awaiting_customer',
   RESUME: 'complaint.resumed',
+  MERGE: 'complaint.merged',
+  ABSORB: 'complaint.duplicate_absorbed',
 }
 const EVENT_TYPE_BY_HISTORY = new Map(Object.entries(HISTORY_TYPE).map(([type, history]) => [history, type as EventType]))
 

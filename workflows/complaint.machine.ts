@@ -24,6 +24,8 @@ const ROLE_MAY: Record<EventType, readonly Role[]> = {
   AWAIT_CUSTOMER: STAFF,
   // The customer's reply through an integration resumes the clock, as does an agent.
   RESUME: [...STAFF, 'integration', 'system'],
+  MERGE: STAFF,
+  ABSORB: STAFF,
 }
 
 const arm = (kind: TimerKind) => ({ type: 'armTimer', params: { kind } }) as const
@@ -42,7 +44,11 @@ const resolution = (mode: NonNullable<ComplaintContext['resolutionMode']>) => [
 ] as const
 const recorded = ['countFollowUp', notify('follow_up.recorded')] as const
 
-const withdrawable = { WITHDRAW: { guard: 'roleMay', target: 'closed', actions: closeAs('withdrawn') } } as const
+const withdrawable = {
+  WITHDRAW: { guard: 'roleMay', target: 'closed', actions: closeAs('withdrawn') },
+  MERGE: { guard: 'roleMay', target: 'closed', actions: closeAs('duplicate') },
+} as const
+const absorbing = { ABSORB: { guard: 'roleMay', actions: notify('complaint.duplicate_absorbed') } } as const
 const assignable = { ASSIGN: { guard: 'roleMay', actions: notify('complaint.assigned') } } as const
 const notable = { NOTE: { guard: 'roleMay' } } as const
 const waitable = {
@@ -113,7 +119,7 @@ export const complaintMachine = setup({
       on: {
         LOG: { guard: 'roleMay', target: 'logged' },
         TRIAGE_MISSED: { guard: 'roleMay', ...escalation('not_triaged') },
-        ...withdrawable, ...assignable, ...notable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing,
       },
     },
     logged: {
@@ -126,7 +132,7 @@ export const complaintMachine = setup({
         },
         DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
-        ...withdrawable, ...assignable, ...notable, ...waitable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable,
       },
     },
     escalated: {
@@ -153,7 +159,7 @@ export const complaintMachine = setup({
         ACK_MISSED: { guard: and(['roleMay', 'notAcknowledged']), ...escalation('not_acknowledged') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
         ESCALATION_ROUTED: { guard: 'roleMay', actions: notify('escalation.assigned') },
-        ...withdrawable, ...assignable, ...notable, ...waitable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable,
       },
     },
     follow_up: {
@@ -177,7 +183,7 @@ export const complaintMachine = setup({
           },
         ],
         FOLLOW_UP_DUE: { guard: 'roleMay', actions: notify('follow_up.due') },
-        ...assignable, ...notable,
+        ...assignable, ...notable, ...absorbing,
       },
     },
     closed: {

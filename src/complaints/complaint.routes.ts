@@ -29,6 +29,7 @@ import {
   FollowUpBody,
   ListQuery,
   LogBody,
+  MergeBody,
   NoteBody,
   ResolveBody,
   WaitBody,
@@ -143,6 +144,28 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       response: { 200: json(Type.Object({ items: Type.Array(ComplaintEvent) }), 'The history, oldest first'), ...problemResponses('not_found') },
     },
   }, async (request) => ({ items: await service.history(request.user, request.params.id) }))
+
+  app.post('/v1/complaints/:id/merge', {
+    config: { roles: STAFF },
+    preValidation: async (request) => {
+      request.body ??= {} as never
+    },
+    schema: {
+      operationId: 'mergeComplaint',
+      tags: ['complaints'],
+      summary: 'Close this complaint as a duplicate of another; its history and contacts are carried across',
+      params: IdParams,
+      headers: ActionHeaders,
+      body: MergeBody,
+      response: {
+        200: complaintResponse('This complaint, closed as duplicate'),
+        ...problemResponses('not_found', 'invalid_transition', 'version_conflict', 413, 415),
+      },
+    },
+  }, async (request, reply) => {
+    const record = await service.merge(request.user, request.params.id, request.headers['if-match'], request.body)
+    return sendComplaint(reply, record, presentComplaint(record, request.user))
+  })
 
   for (const action of ACTIONS) {
     app.post(`/v1/complaints/:id/${action.path}`, {

@@ -72,6 +72,10 @@ export const FollowUpBody = Type.Object(
 export const WithdrawBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
 export const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false })
 export const WaitBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 5000 })) }, { additionalProperties: false })
+export const MergeBody = Type.Object(
+  { into: Uuid, note: Type.Optional(Type.String({ maxLength: 5000 })) },
+  { additionalProperties: false, description: 'the open complaint this one duplicates' },
+)
 export const NoteBody = Type.Object({ text: Text(10_000) }, { additionalProperties: false })
 
 export const ActionHeaders = Type.Object({

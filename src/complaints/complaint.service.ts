@@ -174,6 +174,51 @@ export class ComplaintService {
     return this.record(result.row)
   }
 
+  /**
+   * Closes a duplicate into another open complaint. Both are locked in id order (as a timer batch locks them), the
+   * duplicate closes as `duplicate`, and the other complaint's history takes in the duplicate's whole history and
+   * its customer's contacts, so nothing is lost.
+   */
+  async merge(user: AuthUser, id: string, ifMatch: string | undefined, body: { into: string; note?: string }): Promise<ComplaintRecord> {
+    if (body.into === id) throw problems.validation([{ field: 'body.into', message: 'is this complaint itself' }])
+    const actor = actorOf(user)
+    const now = this.now()
+    const policy = async () => (await currentPolicy(this.db)).policy
+    const results = await this.db.transaction().execute(async (trx) => {
+      const rows = await trx.selectFrom('complaints').selectAll().where('id', 'in', [id, body.into]).orderBy('id').forUpdate().execute()
+      const duplicate = rows.find((r) => r.id === id)
+      const survivor = rows.find((r) => r.id === body.into)
+      if (!duplicate || !this.visible(duplicate, user)) throw problems.notFound('complaint')
+      checkVersion(ifMatch, duplicate.version)
+      if (!survivor || !this.visible(survivor, user)) {
+        throw problems.validation([{ field: 'body.into', message: 'is not a complaint you can see' }])
+      }
+      if (survivor.state === 'closed') {
+        throw problems.validation([{ field: 'body.into', message: 'is closed: merge into an open complaint' }])
+      }
+      const history = await listEvents(trx, duplicate.id)
+      const contacts = await trx.selectFrom('customers').selectAll().where('id', '=', duplicate.customerId).executeTakeFirstOrThrow()
+      const merged = await applyCommand(trx, duplicate, {
+        event: { type: 'MERGE', actor },
+        data: { into: survivor.id, intoReference: survivor.reference, note: body.note },
+      }, { now, policy })
+      const absorbed = await applyCommand(trx, survivor, {
+        event: { type: 'ABSORB', actor },
+        data: {
+          from: duplicate.id,
+          fromReference: duplicate.reference,
+          summary: duplicate.summary,
+          description: duplicate.description,
+          contacts: { customerId: contacts.id, name: contacts.name, phone: contacts.phone, email: contacts.email, externalId: contacts.externalId },
+          events: history.map((e) => ({ seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data: e.data })),
+        },
+      }, { now, policy })
+      return [merged, absorbed]
+    })
+    await this.options.afterCommit?.(results)
+    return this.record(results[0]!.row)
+  }
+
   private async validateCommand(command: Command): Promise<void> {
     if (command.event.type !== 'ASSIGN') return
     const assigneeId = command.data?.assigneeId as string

@@ -38,13 +38,15 @@ const RULES: Rule[] = [
   { states: ['escalated'], event: 'ESCALATION_ROUTED', who: 'system' },
   { states: ['logged', 'escalated'], event: 'AWAIT_CUSTOMER', who: 'staff', unlessAwaiting: true },
   { states: ['logged', 'escalated'], event: 'RESUME', who: 'resumer', onlyIfAwaiting: true },
+  { states: ['received', 'logged', 'escalated'], event: 'MERGE', who: 'staff' },
+  { states: ACTIVE, event: 'ABSORB', who: 'staff' },
 ]
 const ACTION_EVENT: Record<ActionName, EventType> = {
   log: 'LOG', resolve: 'RESOLVE', escalate: 'ESCALATE', acknowledge: 'ACKNOWLEDGE', 'follow-up': 'FOLLOW_UP',
-  withdraw: 'WITHDRAW', assign: 'ASSIGN', notes: 'NOTE', 'await-customer': 'AWAIT_CUSTOMER', resume: 'RESUME',
+  withdraw: 'WITHDRAW', assign: 'ASSIGN', notes: 'NOTE', 'await-customer': 'AWAIT_CUSTOMER', resume: 'RESUME', merge: 'MERGE',
 }
 const SPEC_ACTION_NAMES: ActionName[] = ['log', 'resolve', 'escalate', 'acknowledge', 'follow-up', 'withdraw', 'assign',
-  'notes', 'await-customer', 'resume']
+  'notes', 'await-customer', 'resume', 'merge']
 
 function roleFits(who: Who, actor: Actor, context: ComplaintContext): boolean {
   switch (who) {
@@ -153,7 +155,7 @@ function checkInvariants(t: Asserts, p: PersistedMachine, where: string): void {
       t.ok(c.followUpAttempts < c.followUpMaxAttempts, `${where}: follow_up has attempts left`)
       break
     case 'closed':
-      t.ok(['satisfied', 'unreachable', 'withdrawn'].includes(c.closeReason ?? ''), `${where}: closed has closeReason`)
+      t.ok(['satisfied', 'unreachable', 'withdrawn', 'duplicate'].includes(c.closeReason ?? ''), `${where}: closed has closeReason`)
       break
   }
   if (p.value !== 'closed') t.equal(c.closeReason, null, `${where}: open has no closeReason`)
@@ -226,7 +228,7 @@ t.test('every path of the machine reaches a consistent state, and decide() agree
   const permitted = [
     log, resolve(agent), resolve(sup(2)), escalate, ack(2), followUp('satisfied'), followUp('unsatisfied'),
     followUp('unreachable'), { type: 'WITHDRAW', actor: agent }, { type: 'ASSIGN', actor: sup(1) },
-    { type: 'AWAIT_CUSTOMER', actor: agent }, { type: 'RESUME', actor: integration },
+    { type: 'AWAIT_CUSTOMER', actor: agent }, { type: 'RESUME', actor: integration }, { type: 'MERGE', actor: agent },
     ...(['TRIAGE_MISSED', 'DEADLINE_MISSED', 'ACK_MISSED', 'DEADLINE_WARNING', 'FOLLOW_UP_DUE', 'ESCALATION_ROUTED'] as const)
       .map((type) => ({ type, actor: system })),
   ] satisfies ComplaintEvent[]
@@ -389,7 +391,7 @@ t.test('persistence and replay', async (t) => {
 t.test('HISTORY_TYPE is distinct and machineEventType inverts it', async (t) => {
   const values = Object.values(HISTORY_TYPE)
   t.equal(new Set(values).size, values.length, 'distinct')
-  t.equal(values.length, 16, 'one per event type')
+  t.equal(values.length, 18, 'one per event type')
   for (const [type, history] of Object.entries(HISTORY_TYPE)) t.equal(machineEventType(history), type)
   t.equal(machineEventType('complaint.nope'), undefined)
   t.equal(machineEventType('LOG'), undefined)
@@ -437,4 +439,16 @@ t.test('waiting for the customer pauses the response clock; resuming, resolving 
   const legacy = { ...FIXTURES.logged!, context: { ...FIXTURES.logged!.context } }
   delete legacy.context.awaitingCustomer
   t.ok(decide(legacy, wait).ok, 'a snapshot stored before the flag existed is not awaiting')
+})
+
+t.test('a duplicate merges into the other complaint: it closes as duplicate, the other absorbs it and stays put', async (t) => {
+  const merged = ok(t, decide(FIXTURES.logged!, { type: 'MERGE', actor: agent }))
+  t.equal(merged.persisted.value, 'closed')
+  t.equal(merged.persisted.context.closeReason, 'duplicate')
+  t.same(merged.effects, ENTER_CLOSED)
+  const absorbed = ok(t, decide(FIXTURES.follow_up!, { type: 'ABSORB', actor: agent }))
+  t.equal(absorbed.persisted.value, 'follow_up')
+  t.same(absorbed.effects, [notify('complaint.duplicate_absorbed')])
+  t.equal(decide(FIXTURES.closed!, { type: 'ABSORB', actor: agent }).ok, false, 'a closed complaint absorbs nothing')
+  t.equal(decide(FIXTURES.follow_up!, { type: 'MERGE', actor: agent }).ok, false, 'a resolved complaint is not merged away')
 })
