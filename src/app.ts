@@ -30,6 +30,9 @@ import { enqueueDeliveries, withDeliveries } from './webhooks/after-commit.js'
 import { DeliveryQueue } from './webhooks/delivery-queue.js'
 import { webhookSettings, type WebhookSettings } from './webhooks/settings.js'
 import webhooksPlugin from './webhooks/webhooks.plugin.js'
+import queueConsole, { documentQueueConsole } from './admin/queues.plugin.js'
+import { Metrics } from './metrics/metrics.js'
+import metricsPlugin from './metrics/metrics.plugin.js'
 
 export interface AppDependencies {
   config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'> & Partial<WebhookSettings>
@@ -38,6 +41,8 @@ export interface AppDependencies {
   logger: Logger
   /** The time source of transitions (tests set it to walk a calendar). */
   clock?: () => Date
+  /** This process's metrics registry (made here when not given; `npm start` shares it with the worker). */
+  metrics?: Metrics
 }
 
 const DOCS_PATH = {
@@ -106,12 +111,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       if (!('openapiObject' in document)) return document.swaggerObject
       const { openapiObject } = document
       openapiObject.paths = { ...openapiObject.paths, '/docs': DOCS_PATH }
-      return openapiObject
+      return documentQueueConsole(openapiObject)
     },
   })
   for (const schema of [ProblemSchema, State, Complaint, User]) app.addSchema(schema)
 
   await app.register(errorsPlugin)
+  const metrics = deps.metrics ?? new Metrics({ db: deps.db })
+  await app.register(metricsPlugin, { metrics: metrics.watchComplaints() })
   await app.register(dbPlugin, { db: deps.db })
   await app.register(redisPlugin, { redis: deps.redis })
   await app.register(authPlugin)
@@ -122,10 +129,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onClose', async () => {
     await Promise.all([scheduler.close(), deliveries.close()])
   })
+  metrics.watchQueues([scheduler.queues.timers, scheduler.queues.escalations, deliveries.queue])
   const service = new ComplaintService({
     db: deps.db,
     defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY,
-    afterCommit: withDeliveries(afterCommit(scheduler, live), enqueueDeliveries(deps.db, deliveries, deps.logger)),
+    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(deps.db, deliveries, deps.logger)),
     clock: deps.clock,
   })
   await app.register(healthRoutes)
@@ -147,5 +155,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   }, async () => app.swagger())
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  await app.register(queueConsole, { queues: [scheduler.queues.timers, scheduler.queues.escalations, deliveries.queue] })
   return app
 }

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { stringify } from 'yaml'
 import { buildApp } from './app.js'
+import { Metrics } from './metrics/metrics.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createLogger } from './logger.js'
 import { openRuntime, prepareDatabase } from './runtime.js'
@@ -44,8 +45,10 @@ async function main(command: string | undefined): Promise<void> {
     return
   }
 
-  const api = command === 'start' || command === 'api' ? await startServer(config, runtime, logger) : undefined
-  const worker = command === 'start' || command === 'worker' ? await startWorker(config, runtime, logger) : undefined
+  // One process running both shares one registry, so GET /metrics on PORT shows the worker's counters too.
+  const metrics = command === 'start' ? new Metrics({ db: runtime.db }) : undefined
+  const api = command === 'start' || command === 'api' ? await startServer(config, runtime, logger, metrics) : undefined
+  const worker = command === 'start' || command === 'worker' ? await startWorker(config, runtime, logger, { metrics }) : undefined
 
   closeWithGrace({ delay: 20_000, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error')

@@ -2,6 +2,8 @@ import type { Logger } from 'pino'
 import { afterCommit } from './complaints/after-commit.js'
 import type { Config } from './config.js'
 import { LivePublisher } from './live/live-events.js'
+import { Metrics } from './metrics/metrics.js'
+import { serveMetrics, workerMetricsPort } from './metrics/metrics.server.js'
 import type { Runtime } from './runtime.js'
 import { startReconcileLoop } from './timers/reconcile-loop.js'
 import { Scheduler } from './timers/scheduler.js'
@@ -20,7 +22,11 @@ export interface Worker {
  * The worker process: timer and escalation-routing jobs, outbound webhook deliveries, and the reconcilers that keep
  * Redis true to Postgres (pending timers, and pending deliveries that nobody holds).
  */
-export async function startWorker(config: Config, runtime: Runtime, logger: Logger): Promise<Worker> {
+export async function startWorker(config: Config, runtime: Runtime, logger: Logger, options: { metrics?: Metrics } = {}): Promise<Worker> {
+  // Its own registry, served on WORKER_METRICS_PORT when set; `npm start` may hand it the API's (docs/operations.md).
+  const metricsPort = workerMetricsPort()
+  const metrics = options.metrics ?? new Metrics({ db: runtime.db })
+  const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(metrics, { host: config.HOST, port: metricsPort, logger })
   const scheduler = new Scheduler(runtime.redis, config.QUEUE_PREFIX, logger)
   const live = new LivePublisher(runtime.redis, config.QUEUE_PREFIX, logger)
   const deliveries = new DeliveryQueue(runtime.redis, config.QUEUE_PREFIX, logger)
@@ -31,7 +37,8 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_MS,
     logger,
-    afterCommit: withDeliveries(afterCommit(scheduler, live), enqueueDeliveries(runtime.db, deliveries, logger)),
+    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(runtime.db, deliveries, logger)),
+    metrics,
   })
   const webhookWorker = startDeliveryWorker({
     db: runtime.db,
@@ -41,6 +48,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     lockDuration: config.WORKER_LOCK_MS,
     settings: webhookSettings(config),
     logger,
+    metrics,
   })
   const loop = startReconcileLoop({ db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
   const sweep = startSweepLoop({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
@@ -49,7 +57,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     close: async () => {
       await Promise.all([loop.close(), sweep.close()])
       await Promise.all([workers.close(), webhookWorker.close()])
-      await Promise.all([scheduler.close(), deliveries.close()])
+      await Promise.all([scheduler.close(), deliveries.close(), metricsServer?.close()])
       logger.info('worker stopped')
     },
   }

@@ -1,10 +1,12 @@
 import type { LiveEvent, LivePublisher } from '../live/live-events.js'
+import type { Metrics } from '../metrics/metrics.js'
 import type { Scheduler } from '../timers/scheduler.js'
 import type { TransitionResult } from './transition.js'
 
 /** What a committed transition sets in motion: its timers' jobs and its live notifications. */
-export function afterCommit(scheduler: Scheduler, live: LivePublisher) {
+export function afterCommit(scheduler: Scheduler, live: LivePublisher, metrics?: Metrics) {
   return async (results: TransitionResult[]): Promise<void> => {
+    metrics?.committed(results)
     const at = new Date().toISOString()
     const events: LiveEvent[] = results.flatMap(({ row, effects }) =>
       effects.flatMap((effect) =>

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { TransitionResult } from '../complaints/transition.js'
 import type { Db } from '../db/database.js'
+import type { Metrics } from '../metrics/metrics.js'
 import { Batcher } from './batcher.js'
 import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
 import { QUEUES, type TimerJobData } from './jobs.js'
@@ -15,6 +16,8 @@ export interface TimerWorkerOptions {
   lockDuration: number
   logger: Logger
   afterCommit: (results: TransitionResult[]) => Promise<void>
+  /** Timer lateness and deadlines missed are recorded here when given. */
+  metrics?: Metrics
 }
 
 /** BullMQ workers for the timer and escalation queues: every job fires its timer row. */
@@ -35,6 +38,7 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
     const result = fired.results[0]
     const lateMs = job.timestamp + (job.opts.delay ?? 0) > 0 ? Date.now() - (job.timestamp + (job.opts.delay ?? 0)) : 0
     logger.debug({ timerId: job.data.timerId, outcome: fired.outcome, lateMs }, 'timer handled')
+    options.metrics?.timerHandled(job.name, fired.outcome, lateMs)
     if (job.name === 'route_escalation' && fired.outcome === 'fired' && !result?.row.escalation?.assigneeId) {
       logger.error({ complaintId: result?.row.id, level: result?.row.escalation?.level },
         'ALERT: no active supervisor can take this escalation; it waits in the unassigned pool')

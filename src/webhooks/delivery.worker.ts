@@ -2,6 +2,7 @@ import { Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Db } from '../db/database.js'
+import type { Metrics } from '../metrics/metrics.js'
 import { AddressPolicy } from './address-policy.js'
 import { allowedHostList } from '../config.js'
 import { deliverOnce, type DeliveryOutcome } from './deliver.js'
@@ -16,6 +17,8 @@ export interface DeliveryWorkerOptions {
   lockDuration: number
   settings: WebhookSettings
   logger: Logger
+  /** Delivery outcomes are counted here when given. */
+  metrics?: Metrics
 }
 
 /** The BullMQ worker that sends outbound webhooks: every job is one attempt at one delivery. */
@@ -28,6 +31,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
 
   const process = async (job: Job<DeliveryJobData>): Promise<DeliveryOutcome> => {
     const { outcome, wakes } = await deliverOnce({ db, settings, policy }, job.data.deliveryId)
+    options.metrics?.deliveryHandled(outcome)
     if (outcome !== 'skipped') logger.debug({ deliveryId: job.data.deliveryId, outcome }, 'webhook delivery attempted')
     if (outcome === 'failed') logger.warn({ deliveryId: job.data.deliveryId }, 'webhook delivery gave up')
     await queue.enqueueAfterCommit(wakes)
@@ -42,7 +46,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
     lockDuration: options.lockDuration,
     stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
   })
-  worker.on('failed', (job, error) => logger.warn({ err: error, deliveryId: job?.data.deliveryId }, 'webhook job failed'))
+  worker.on('failed', (job, error) => {
+    options.metrics?.deliveryHandled('error')
+    logger.warn({ err: error, deliveryId: job?.data.deliveryId }, 'webhook job failed')
+  })
   worker.on('error', (error) => logger.warn({ err: error }, 'webhook worker error'))
 
   return {

@@ -1,0 +1,245 @@
+import type { Queue } from 'bullmq'
+import { sql } from 'kysely'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { HISTORY_TYPE, type ComplaintState } from '../../workflows/complaint.machine.js'
+import type { Db } from '../db/database.js'
+
+/** Every state a complaint can be in: reported with 0 when none is, so a dashboard never sees a gap. */
+const STATES: Record<ComplaintState, true> = { received: true, logged: true, escalated: true, follow_up: true, closed: true }
+
+/** The timer kinds whose firing means a promise was broken (warnings and follow-ups are not misses). */
+export const MISS_KINDS = ['triage', 'response', 'escalation_ack', 'escalation_response'] as const
+
+/** What a delivery job can end in: deliver.ts's outcomes, plus `error` when the job itself threw (Postgres away). */
+export const DELIVERY_OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 'error'] as const
+
+export const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const
+
+/** What a timer job ended in (fire-timer.ts's FireOutcome, restated so this module does not import the worker). */
+type TimerOutcome = 'fired' | 'not_pending' | 'stale' | 'refused'
+
+/** A transition that committed: its complaint and history seq name its complaint_events row. */
+interface Committed {
+  row: { id: string }
+  seq: number
+}
+
+/** Transitions waiting to be counted are looked up at the latest when this many are pending. */
+const LOOKUP_BATCH = 500
+/** Past this many (Postgres away for long), the oldest uncounted transitions are dropped rather than held. */
+const MAX_PENDING = 20_000
+const SOURCE_TIMEOUT_MS = 2_000
+
+export interface MetricsOptions {
+  /** Where transitions are looked up (their history type) and complaints counted by state. */
+  db: Db
+  /** Node.js process metrics (CPU, memory, event loop, GC); on unless turned off. */
+  processMetrics?: boolean
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * One process's Prometheus registry and the Hotline metrics in it. Counters and histograms move as things happen in
+ * this process; the complaints-by-state and queue-depth gauges are read from Postgres and Redis when scraped, and
+ * only in the process that asked for them (`watchComplaints`, `watchQueues`: the API). See docs/operations.md.
+ */
+export class Metrics {
+  readonly registry = new Registry()
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>
+  readonly transitions: Counter<'type'>
+  readonly deadlinesMissed: Counter<'kind'>
+  readonly timerLateness: Histogram<'kind'>
+  readonly webhookDeliveries: Counter<'outcome'>
+  readonly complaints: Gauge<'state'>
+  readonly queueJobs: Gauge<'queue' | 'state'>
+  readonly sourceUp: Gauge<'source'>
+
+  private readonly db: Db
+  private pending: Committed[] = []
+  private lookup: Promise<void> | undefined
+  private reading: Promise<void> | undefined
+  private complaintsWatched = false
+  private readonly queues: Queue[] = []
+
+  constructor(options: MetricsOptions) {
+    this.db = options.db
+    const registers = [this.registry]
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry })
+
+    this.httpDuration = new Histogram({
+      name: 'hotline_http_request_duration_seconds',
+      help: 'HTTP requests by method, route pattern and status code: duration in seconds (_count is the number of requests)',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    })
+    this.transitions = new Counter({
+      name: 'hotline_transitions_total',
+      help: 'Committed complaint transitions in this process, by history event type',
+      labelNames: ['type'],
+      registers,
+      // Counted once the history types of the transitions committed since the last scrape are looked up.
+      collect: () => this.countTransitions(),
+    })
+    for (const type of new Set(['complaint.received', ...Object.values(HISTORY_TYPE)])) this.transitions.inc({ type }, 0)
+    this.deadlinesMissed = new Counter({
+      name: 'hotline_deadlines_missed_total',
+      help: 'Deadlines that fired unmet in this process (the complaint escalated or climbed a level), by timer kind',
+      labelNames: ['kind'],
+      registers,
+    })
+    for (const kind of MISS_KINDS) this.deadlinesMissed.inc({ kind }, 0)
+    this.timerLateness = new Histogram({
+      name: 'hotline_timer_lateness_seconds',
+      help: 'Seconds between a timer job being due and its timer being claimed by a worker, by timer kind',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    })
+    this.webhookDeliveries = new Counter({
+      name: 'hotline_webhook_deliveries_total',
+      help: 'Outbound webhook delivery jobs handled in this process, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    })
+    for (const outcome of DELIVERY_OUTCOMES) this.webhookDeliveries.inc({ outcome }, 0)
+    this.sourceUp = new Gauge({
+      name: 'hotline_metrics_source_up',
+      help: '1 if the last scrape could read this source (postgres: complaints by state; redis: queue depths), else 0',
+      labelNames: ['source'],
+      registers,
+      collect: () => this.readSources(),
+    })
+    this.complaints = new Gauge({
+      name: 'hotline_complaints',
+      help: 'Complaints by current state, counted in Postgres at scrape time',
+      labelNames: ['state'],
+      registers,
+      collect: () => this.readSources(),
+    })
+    this.queueJobs = new Gauge({
+      name: 'hotline_queue_jobs',
+      help: 'BullMQ jobs by queue and state (waiting, delayed, active, failed), read from Redis at scrape time',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect: () => this.readSources(),
+    })
+  }
+
+  /** Report complaints by state on scrape (one grouped count in Postgres). */
+  watchComplaints(): this {
+    this.complaintsWatched = true
+    return this
+  }
+
+  /** Report these queues' job counts on scrape. */
+  watchQueues(queues: Queue[]): this {
+    this.queues.push(...queues.filter((q) => !this.queues.includes(q)))
+    return this
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  async text(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  /** After commit: remember the transitions; their history types are looked up in one query, at scrape or per batch. */
+  committed(results: readonly Committed[]): void {
+    for (const result of results) this.pending.push({ row: { id: result.row.id }, seq: result.seq })
+    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING)
+    if (this.pending.length >= LOOKUP_BATCH) void this.countTransitions()
+  }
+
+  /** A timer job was handled: a claimed timer observes its lateness, and a fired miss counts. */
+  timerHandled(kind: string, outcome: TimerOutcome, lateMs: number): void {
+    if (outcome === 'not_pending') return // cancelled, already fired, or a duplicate job: nothing fired
+    this.timerLateness.observe({ kind }, Math.max(0, lateMs) / 1000)
+    if (outcome === 'fired' && (MISS_KINDS as readonly string[]).includes(kind)) this.deadlinesMissed.inc({ kind })
+  }
+
+  deliveryHandled(outcome: (typeof DELIVERY_OUTCOMES)[number]): void {
+    this.webhookDeliveries.inc({ outcome })
+  }
+
+  /** Looks up the history types of the pending transitions (their complaint_events rows) and counts them. */
+  private countTransitions(): Promise<void> {
+    this.lookup ??= this.lookUpPending().finally(() => (this.lookup = undefined))
+    return this.lookup
+  }
+
+  private async lookUpPending(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 5_000)
+      try {
+        const { rows } = await withTimeout(
+          sql<{ type: string; n: number }>`
+            select e.type, count(*) as n
+            from unnest(${batch.map((b) => b.row.id)}::uuid[], ${batch.map((b) => b.seq)}::int[]) as k(complaint_id, seq)
+            join complaint_events e on e.complaint_id = k.complaint_id and e.seq = k.seq
+            group by e.type`.execute(this.db),
+          SOURCE_TIMEOUT_MS,
+        )
+        for (const row of rows) this.transitions.inc({ type: row.type }, Number(row.n))
+      } catch {
+        // Postgres is away: keep them for the next scrape (bounded by MAX_PENDING).
+        this.pending.unshift(...batch)
+        this.pending.splice(MAX_PENDING)
+        return
+      }
+    }
+  }
+
+  /**
+   * Reads Postgres and Redis once per scrape: the three gauges that depend on them share the read in flight
+   * (prom-client collects every metric of a scrape at once), and so do concurrent scrapes.
+   */
+  private readSources(): Promise<void> {
+    this.reading ??= Promise.all([this.countComplaints(), this.countQueueJobs()]).then(
+      () => undefined,
+    ).finally(() => (this.reading = undefined))
+    return this.reading
+  }
+
+  private async countComplaints(): Promise<void> {
+    if (!this.complaintsWatched) return
+    try {
+      const rows = await withTimeout(
+        this.db.selectFrom('complaints').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute(),
+        SOURCE_TIMEOUT_MS,
+      )
+      this.complaints.reset()
+      for (const state of Object.keys(STATES)) this.complaints.set({ state }, 0)
+      for (const row of rows) this.complaints.set({ state: row.state }, Number(row.n))
+      this.sourceUp.set({ source: 'postgres' }, 1)
+    } catch {
+      this.complaints.reset()
+      this.sourceUp.set({ source: 'postgres' }, 0)
+    }
+  }
+
+  private async countQueueJobs(): Promise<void> {
+    if (this.queues.length === 0) return
+    try {
+      const counts = await withTimeout(Promise.all(this.queues.map((q) => q.getJobCounts(...QUEUE_STATES))), SOURCE_TIMEOUT_MS)
+      this.queueJobs.reset()
+      this.queues.forEach((queue, i) => {
+        for (const state of QUEUE_STATES) this.queueJobs.set({ queue: queue.name, state }, counts[i]![state] ?? 0)
+      })
+      this.sourceUp.set({ source: 'redis' }, 1)
+    } catch {
+      this.queueJobs.reset()
+      this.sourceUp.set({ source: 'redis' }, 0)
+    }
+  }
+}
