@@ -24,6 +24,7 @@ import { LivePublisher } from './live/live-events.js'
 import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
 import { LiveHub } from './live/live-hub.js'
+import reportsRoutes from './reports/reports.routes.js'
 import policyRoutes from './sla/policy.routes.js'
 import { Scheduler } from './timers/scheduler.js'
 import { enqueueDeliveries, withDeliveries } from './webhooks/after-commit.js'
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'sla', description: 'Deadlines promised to customers' },
         { name: 'escalations', description: "Supervisors' inbox and live stream" },
         { name: 'follow-ups', description: 'Calls back to customers after resolution' },
+        { name: 'reports', description: 'Figures to learn from: by category, team, product, region, agent, month' },
         { name: 'webhooks', description: 'Signed intake from integrations; outbound event webhooks' },
         { name: 'operations', description: 'Health and documentation' },
       ],
@@ -141,6 +143,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(policyRoutes)
   await app.register(escalationRoutes, { hub: new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger) })
   await app.register(followUpRoutes)
+  await app.register(reportsRoutes)
   await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
 

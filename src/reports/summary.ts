@@ -1,0 +1,360 @@
+import os from 'node:os'
+import { sql, type RawBuilder } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { Cell } from './csv.js'
+import type { Figures, GroupBy, SummaryGroup, SummaryReport } from './reports.schemas.js'
+
+// Every figure is defined in docs/reports.md. The cohort is the complaints received in [from, to). Each UTC day of
+// the period is read from report_daily (a whole day not noted dirty; its 24 hour rows when grouping by month and a
+// month of tz starts within it) or from report_facts (the partial days at the ends, days noted dirty, an hour a month
+// boundary cuts): one statement, so one snapshot, for both. See migrations/2026-11-22T0005_report_indexes.ts.
+
+interface GroupRow {
+  key: string | null
+  received: number
+  closed: number
+  resolved: number
+  onTheSpot: number
+  withinDeadline: number
+  escalated: number
+  maxLevel: number
+  reopened: number
+  followedUp: number
+  rated: number
+  satisfactionSum: number
+  satisfied: number
+  seconds: Buffer | null
+  kinds: string[] | null
+  counts: number[] | null
+  amounts: string[] | null
+  dirty: number
+}
+
+export interface SummaryInput {
+  from: Date
+  to: Date
+  groupBy: GroupBy | undefined
+  tz: string
+}
+
+type Counts = Omit<GroupRow, 'key' | 'seconds' | 'kinds' | 'counts' | 'amounts' | 'dirty'>
+
+const COUNT_FIELDS = [
+  'received', 'closed', 'resolved', 'onTheSpot', 'withinDeadline', 'escalated', 'reopened', 'followedUp', 'rated',
+  'satisfactionSum', 'satisfied',
+] as const
+
+const rate = (numerator: number, denominator: number) => (denominator === 0 ? null : numerator / denominator)
+
+/** The k-th smallest value (0-based) of values[from..], moving it to index k (Hoare's selection, in place). */
+function select(values: Int32Array, k: number, from = 0): number {
+  let lo = from
+  let hi = values.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    // Median of three as the pivot: sorted or constant runs stay linear.
+    const a = values[lo]!
+    const b = values[mid]!
+    const c = values[hi]!
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b
+    let i = lo
+    let j = hi
+    while (i <= j) {
+      while (values[i]! < pivot) i++
+      while (values[j]! > pivot) j--
+      if (i <= j) {
+        const t = values[i]!
+        values[i] = values[j]!
+        values[j] = t
+        i++
+        j--
+      }
+    }
+    if (k <= j) hi = j
+    else if (k >= i) lo = i
+    else return values[k]!
+  }
+  return values[k]!
+}
+
+/** The smallest value of values[from..]. */
+function minFrom(values: Int32Array, from: number): number {
+  let min = values[from]!
+  for (let i = from + 1; i < values.length; i++) if (values[i]! < min) min = values[i]!
+  return min
+}
+
+/**
+ * percentile_cont for ascending p: linear interpolation between the closest ranks, found by selection (the values
+ * are reordered). Equals sorting and reading ranks floor(p(n-1)) and ceil(p(n-1)).
+ */
+export function percentiles(values: Int32Array, ps: readonly number[]): (number | null)[] {
+  const n = values.length
+  if (n === 0) return ps.map(() => null)
+  let from = 0
+  return ps.map((p) => {
+    const position = p * (n - 1)
+    const lo = Math.floor(position)
+    const low = select(values, lo, from)
+    // Everything after index lo is >= values[lo]: the next rank is the smallest of them.
+    const high = lo + 1 < n && position > lo ? minFrom(values, lo + 1) : low
+    from = lo
+    return low + (position - lo) * (high - low)
+  })
+}
+
+const minutes = (seconds: number | null) => (seconds === null ? null : Math.round((seconds / 60) * 100) / 100)
+const BIG_ENDIAN_HOST = os.endianness() === 'BE'
+
+/** The resolution times packed by int4send (big-endian int4), in no particular order. */
+function unpackSeconds(chunks: (Buffer | null)[]): Int32Array {
+  const total = chunks.reduce((n, b) => n + (b ? b.length : 0), 0)
+  const values = new Int32Array(total / 4)
+  const bytes = new Uint8Array(values.buffer)
+  let at = 0
+  for (const chunk of chunks) {
+    if (!chunk) continue
+    bytes.set(chunk, at)
+    at += chunk.length
+  }
+  if (!BIG_ENDIAN_HOST) Buffer.from(values.buffer).swap32()
+  return values
+}
+
+function figures(counts: Counts, seconds: Int32Array, compensation: Figures['compensation']): Figures {
+  const [p50 = null, p90 = null] = percentiles(seconds, [0.5, 0.9])
+  return {
+    received: counts.received,
+    closed: counts.closed,
+    resolved: counts.resolved,
+    resolvedOnTheSpot: counts.onTheSpot,
+    onTheSpotRate: rate(counts.onTheSpot, counts.resolved),
+    withinDeadlineRate: rate(counts.withinDeadline, counts.resolved),
+    escalated: counts.escalated,
+    escalationRate: rate(counts.escalated, counts.received),
+    maxLevel: counts.maxLevel,
+    reopened: counts.reopened,
+    reopenRate: rate(counts.reopened, counts.resolved),
+    followUpCoverage: rate(counts.followedUp, counts.resolved),
+    satisfactionAvg: counts.rated === 0 ? null : counts.satisfactionSum / counts.rated,
+    satisfiedShare: rate(counts.satisfied, counts.rated),
+    resolutionMinutes: { p50: minutes(p50), p90: minutes(p90) },
+    compensation,
+  }
+}
+
+function compensationOf(rows: Pick<GroupRow, 'kinds' | 'counts' | 'amounts'>[]): Figures['compensation'] {
+  const byKind = new Map<string, { count: number; cents: number }>()
+  for (const row of rows) {
+    row.kinds?.forEach((kind, i) => {
+      const entry = byKind.get(kind) ?? { count: 0, cents: 0 }
+      entry.count += row.counts![i]!
+      // Amounts are numeric(…, 2) at most: added in cents, exactly.
+      entry.cents += Math.round(Number(row.amounts![i]) * 100)
+      byKind.set(kind, entry)
+    })
+  }
+  return Object.fromEntries([...byKind].sort(([a], [b]) => compareKeys(a, b)).map(([kind, e]) => [kind, { count: e.count, amount: e.cents / 100 }]))
+}
+
+/** The report's dimension in report_daily, and the key of a report_facts row (f) or a report_daily row (r, p). */
+function keys(groupBy: GroupBy | undefined, tz: string): { dim: string; rolled: RawBuilder<string | null>; raw: RawBuilder<string | null> } {
+  switch (groupBy) {
+    case undefined:
+      return { dim: 'all', rolled: sql`null::text`, raw: sql`null::text` }
+    case 'month':
+      return { dim: 'all', rolled: sql`to_char(p.lo at time zone ${tz}, 'YYYY-MM')`, raw: sql`to_char(f.received_at at time zone ${tz}, 'YYYY-MM')` }
+    case 'agent':
+      return { dim: 'agent', rolled: sql`r.key`, raw: sql`f.agent_id::text` }
+    default:
+      return { dim: groupBy, rolled: sql`r.key`, raw: sql`f.${sql.ref(groupBy)}` }
+  }
+}
+
+export interface SummaryResult {
+  report: SummaryReport
+  /** Days noted dirty in the whole table: worth a report_daily refresh. */
+  dirtyDays: number
+}
+
+export async function summaryReport(db: Db, input: SummaryInput): Promise<SummaryResult> {
+  const { from, to, groupBy, tz } = input
+  const { dim, rolled, raw } = keys(groupBy, tz)
+  const month = groupBy === 'month'
+  const { rows } = await db.transaction().execute(async (trx) => {
+    // JIT compilation costs more than it saves here; the resolution times of a long period are held in memory.
+    await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(trx)
+    return sql<GroupRow>`
+      with days as (
+        select d::date as day, d at time zone 'UTC' as lo, (d + interval '1 day') at time zone 'UTC' as hi
+        from generate_series((${from}::timestamptz at time zone 'UTC')::date::timestamp,
+          ((${to}::timestamptz - interval '1 microsecond') at time zone 'UTC')::date::timestamp, interval '1 day') as d
+      ), classified as (
+        -- 'day': read the day's row; 'hours': a month of tz starts within it, read its 24 hour rows; 'raw': read
+        -- report_facts (a partial day at an end of the period, or a day noted dirty).
+        select day, lo, hi,
+          case
+            when lo < ${from}::timestamptz or hi > ${to}::timestamptz
+              or exists (select 1 from report_dirty_days x where x.day = days.day) then 'raw'
+            when ${month}::boolean
+              and to_char(lo at time zone ${tz}, 'YYYY-MM') <> to_char((hi - interval '1 microsecond') at time zone ${tz}, 'YYYY-MM')
+              then 'hours'
+            else 'day'
+          end as source
+        from days
+      ), plan as (
+        select day, null::smallint as hour, greatest(lo, ${from}::timestamptz) as lo, least(hi, ${to}::timestamptz) as hi, source
+        from classified
+        where source <> 'hours'
+        union all
+        -- An hour a month boundary cuts (zones half an hour off) is read from report_facts.
+        select c.day, h.hour::smallint, h.lo, h.lo + interval '1 hour',
+          case when to_char(h.lo at time zone ${tz}, 'YYYY-MM') = to_char((h.lo + interval '1 hour' - interval '1 microsecond') at time zone ${tz}, 'YYYY-MM')
+            then 'hour' else 'raw' end
+        from classified c
+        cross join lateral (select n as hour, c.lo + n * interval '1 hour' as lo from generate_series(0, 23) as n) h
+        where c.source = 'hours'
+      ), parts as (
+        select ${rolled} as key, r.received, r.closed, r.resolved, r.on_the_spot, r.within_deadline, r.escalated,
+          r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds
+        from plan p
+        join report_daily r on r.dim = ${dim} and r.day = p.day
+        where p.source = 'day'
+        union all
+        select ${rolled}, r.received, r.closed, r.resolved, r.on_the_spot, r.within_deadline, r.escalated,
+          r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds
+        from plan p
+        join report_daily r on r.dim = 'hour' and r.day = p.day and r.hour = p.hour
+        where p.source = 'hour'
+        union all
+        select ${raw}, 1, f.closed::integer, (f.resolved_at is not null)::integer, f.on_the_spot::integer,
+          f.within_deadline::integer, f.escalated::integer, f.level, f.reopened::integer,
+          (f.followed_up and f.resolved_at is not null)::integer, (f.satisfaction is not null)::integer,
+          coalesce(f.satisfaction, 0), coalesce(f.satisfaction >= 4, false)::integer, int4send(f.resolution_seconds)
+        from plan p
+        join report_facts f on f.received_at >= p.lo and f.received_at < p.hi
+        where p.source = 'raw'
+      ), sums as (
+        select key, sum(received) as received, sum(closed) as closed, sum(resolved) as resolved,
+          sum(on_the_spot) as on_the_spot, sum(within_deadline) as within_deadline, sum(escalated) as escalated,
+          max(max_level)::integer as max_level, sum(reopened) as reopened, sum(followed_up) as followed_up,
+          sum(rated) as rated, sum(satisfaction_sum) as satisfaction_sum, sum(satisfied) as satisfied,
+          string_agg(seconds, ''::bytea) as seconds
+        from parts
+        group by key
+      ), granted as (
+        select key, array_agg(kind order by kind) as kinds, array_agg(n order by kind) as counts,
+          array_agg(amount::text order by kind) as amounts
+        from (
+          select key, kind, sum(n)::integer as n, sum(amount) as amount
+          from (
+            select ${rolled} as key, r.kind, r.count as n, r.amount
+            from plan p
+            join report_daily_compensation r on r.dim = ${dim} and r.day = p.day
+            where p.source = 'day'
+            union all
+            select ${rolled}, r.kind, r.count, r.amount
+            from plan p
+            join report_daily_compensation r on r.dim = 'hour' and r.day = p.day and r.hour = p.hour
+            where p.source = 'hour'
+            union all
+            select ${raw}, u.kind, u.n, u.amount
+            from plan p
+            join report_facts f on f.received_at >= p.lo and f.received_at < p.hi
+            cross join lateral unnest(f.compensation_kinds, f.compensation_counts, f.compensation_amounts) as u(kind, n, amount)
+            where p.source = 'raw' and f.compensation_kinds is not null
+          ) granted_parts
+          group by key, kind
+        ) k
+        group by key
+      )
+      select s.*, g.kinds, g.counts, g.amounts, (select count(*) from report_dirty_days) as dirty
+      from sums s
+      left join granted g on g.key is not distinct from s.key`.execute(trx)
+  })
+
+  const groupRows = rows.filter((r) => r.received > 0).sort((a, b) => compareKeys(a.key, b.key))
+  const totalCounts: Counts = { ...Object.fromEntries(COUNT_FIELDS.map((f) => [f, 0])), maxLevel: 0 } as Counts
+  for (const row of groupRows) {
+    for (const field of COUNT_FIELDS) totalCounts[field] += Number(row[field])
+    totalCounts.maxLevel = Math.max(totalCounts.maxLevel, row.maxLevel)
+  }
+  const names = groupBy === 'agent' ? await agentNames(db, groupRows.map((r) => r.key)) : undefined
+  const groups: SummaryGroup[] = !groupBy ? [] : groupRows.map((row) => ({
+    key: row.key,
+    ...(names ? { name: row.key === null ? null : names.get(row.key) ?? null } : {}),
+    ...figures(countsOf(row), unpackSeconds([row.seconds]), compensationOf([row])),
+  }))
+  return {
+    report: {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      groupBy: groupBy ?? null,
+      tz,
+      total: figures(totalCounts, unpackSeconds(groupRows.map((r) => r.seconds)), compensationOf(groupRows)),
+      groups,
+    },
+    dirtyDays: Number(rows[0]?.dirty ?? 0),
+  }
+}
+
+function countsOf(row: GroupRow): Counts {
+  const counts = { maxLevel: row.maxLevel } as Counts
+  for (const field of COUNT_FIELDS) counts[field] = Number(row[field])
+  return counts
+}
+
+/** Rebuilds the report_daily rows of the days noted dirty, a month of days per transaction; answers how many. */
+export async function refreshReportDays(db: Db, batch = 31): Promise<number> {
+  let refreshed = 0
+  for (;;) {
+    const { rows } = await sql<{ n: number }>`select report_daily_refresh_dirty(${batch}) as n`.execute(db)
+    const n = rows[0]?.n ?? 0
+    refreshed += n
+    if (n < batch) return refreshed
+  }
+}
+
+/** Keys in code point order; complaints without a value (null) last. */
+export function compareKeys(a: string | null, b: string | null): number {
+  if (a === b) return 0
+  if (a === null) return 1
+  if (b === null) return -1
+  return a < b ? -1 : 1
+}
+
+async function agentNames(db: Db, keys: (string | null)[]): Promise<Map<string, string>> {
+  const ids = keys.filter((k): k is string => k !== null)
+  if (ids.length === 0) return new Map()
+  const rows = await db.selectFrom('users').select(['id', 'name']).where('id', 'in', ids).execute()
+  return new Map(rows.map((r) => [r.id, r.name]))
+}
+
+const FIGURE_COLUMNS = [
+  'received', 'closed', 'resolved', 'resolvedOnTheSpot', 'onTheSpotRate', 'withinDeadlineRate', 'escalated',
+  'escalationRate', 'maxLevel', 'reopened', 'reopenRate', 'followUpCoverage', 'satisfactionAvg', 'satisfiedShare',
+] as const
+
+/**
+ * The CSV form: a `row` column (`total` or `group`), `key` (and `name` for groupBy=agent), then every figure, the
+ * nested ones flattened with dots: `resolutionMinutes.p50`, `compensation.<kind>.count`, `compensation.<kind>.amount`
+ * for every kind granted in the period (empty where a group granted none of it). The total row comes first.
+ */
+export function summaryCsv(report: SummaryReport): { header: string[]; rows: Cell[][] } {
+  const kinds = Object.keys(report.total.compensation)
+  const withName = report.groupBy === 'agent'
+  const header = [
+    'row', 'key', ...(withName ? ['name'] : []), ...FIGURE_COLUMNS, 'resolutionMinutes.p50', 'resolutionMinutes.p90',
+    ...kinds.flatMap((kind) => [`compensation.${kind}.count`, `compensation.${kind}.amount`]),
+  ]
+  const line = (kind: 'total' | 'group', key: string | null, name: string | null | undefined, figures: Figures): Cell[] => [
+    kind, key, ...(withName ? [name ?? null] : []),
+    ...FIGURE_COLUMNS.map((column) => figures[column]),
+    figures.resolutionMinutes.p50, figures.resolutionMinutes.p90,
+    ...kinds.flatMap((k) => [figures.compensation[k]?.count ?? null, figures.compensation[k]?.amount ?? null]),
+  ]
+  return {
+    header,
+    rows: [line('total', null, null, report.total), ...report.groups.map((g) => line('group', g.key, g.name, g))],
+  }
+}
