@@ -117,7 +117,7 @@ export class ComplaintService {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
           subject: { severity: inserted.severity, customerTier: inserted.customerTier, team: inserted.team },
         })
-        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed }
+        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed, historyType: 'complaint.received' }
         if (intake === 'received') {
           await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
           return { row: inserted, results: [received] }

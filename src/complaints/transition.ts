@@ -40,6 +40,8 @@ export interface TransitionResult {
   effects: Effect[]
   seq: number
   armed: { id: string; kind: JobKind; dueAt: Date }[]
+  /** The complaint_events type this transition appended. */
+  historyType: string
 }
 
 const REFUSALS = {
@@ -98,8 +100,9 @@ export async function applyCommand(
     updatedAt: now,
   })
   await appendEvent(trx, row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
-  await writeOutbox(trx, { complaint: updated, seq, historyType: HISTORY_TYPE[command.event.type], effects: decision.effects, at: now })
-  return { row: updated, effects: decision.effects, seq, armed }
+  const historyType = HISTORY_TYPE[command.event.type]
+  await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
+  return { row: updated, effects: decision.effects, seq, armed, historyType }
 }
 
 /** Turns the machine's declared timer effects into timer rows: cancels first, then arms. */

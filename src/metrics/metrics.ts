@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq'
-import { sql } from 'kysely'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { HISTORY_TYPE, type ComplaintState } from '../../workflows/complaint.machine.js'
 import type { Db } from '../db/database.js'
@@ -18,16 +17,11 @@ export const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const
 /** What a timer job ended in (fire-timer.ts's FireOutcome, restated so this module does not import the worker). */
 type TimerOutcome = 'fired' | 'not_pending' | 'stale' | 'refused'
 
-/** A transition that committed: its complaint and history seq name its complaint_events row. */
+/** A transition that committed, named by the history event it appended. */
 interface Committed {
-  row: { id: string }
-  seq: number
+  historyType: string
 }
 
-/** Transitions waiting to be counted are looked up at the latest when this many are pending. */
-const LOOKUP_BATCH = 500
-/** Past this many (Postgres away for long), the oldest uncounted transitions are dropped rather than held. */
-const MAX_PENDING = 20_000
 const SOURCE_TIMEOUT_MS = 2_000
 
 export interface MetricsOptions {
@@ -62,8 +56,6 @@ export class Metrics {
   readonly sourceUp: Gauge<'source'>
 
   private readonly db: Db
-  private pending: Committed[] = []
-  private lookup: Promise<void> | undefined
   private reading: Promise<void> | undefined
   private complaintsWatched = false
   private readonly queues: Queue[] = []
@@ -85,8 +77,6 @@ export class Metrics {
       help: 'Committed complaint transitions in this process, by history event type',
       labelNames: ['type'],
       registers,
-      // Counted once the history types of the transitions committed since the last scrape are looked up.
-      collect: () => this.countTransitions(),
     })
     for (const type of new Set(['complaint.received', ...Object.values(HISTORY_TYPE)])) this.transitions.inc({ type }, 0)
     this.deadlinesMissed = new Counter({
@@ -154,11 +144,9 @@ export class Metrics {
     return this.registry.metrics()
   }
 
-  /** After commit: remember the transitions; their history types are looked up in one query, at scrape or per batch. */
+  /** After commit: each transition counts under the history type it appended. */
   committed(results: readonly Committed[]): void {
-    for (const result of results) this.pending.push({ row: { id: result.row.id }, seq: result.seq })
-    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING)
-    if (this.pending.length >= LOOKUP_BATCH) void this.countTransitions()
+    for (const result of results) this.transitions.inc({ type: result.historyType })
   }
 
   /** A timer job was handled: a claimed timer observes its lateness, and a fired miss counts. */
@@ -170,34 +158,6 @@ export class Metrics {
 
   deliveryHandled(outcome: (typeof DELIVERY_OUTCOMES)[number]): void {
     this.webhookDeliveries.inc({ outcome })
-  }
-
-  /** Looks up the history types of the pending transitions (their complaint_events rows) and counts them. */
-  private countTransitions(): Promise<void> {
-    this.lookup ??= this.lookUpPending().finally(() => (this.lookup = undefined))
-    return this.lookup
-  }
-
-  private async lookUpPending(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, 5_000)
-      try {
-        const { rows } = await withTimeout(
-          sql<{ type: string; n: number }>`
-            select e.type, count(*) as n
-            from unnest(${batch.map((b) => b.row.id)}::uuid[], ${batch.map((b) => b.seq)}::int[]) as k(complaint_id, seq)
-            join complaint_events e on e.complaint_id = k.complaint_id and e.seq = k.seq
-            group by e.type`.execute(this.db),
-          SOURCE_TIMEOUT_MS,
-        )
-        for (const row of rows) this.transitions.inc({ type: row.type }, Number(row.n))
-      } catch {
-        // Postgres is away: keep them for the next scrape (bounded by MAX_PENDING).
-        this.pending.unshift(...batch)
-        this.pending.splice(MAX_PENDING)
-        return
-      }
-    }
   }
 
   /**
