@@ -24,6 +24,8 @@ export type FireOutcome = 'fired' | 'not_pending' | 'stale' | 'refused'
 export interface FireResult {
   outcome: FireOutcome
   results: TransitionResult[]
+  /** The claimed timer's due instant (absent when nothing was claimed). */
+  dueAt?: Date
 }
 
 /** Fires one timer at most once in effect (see fireTimers). */
@@ -62,17 +64,17 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
     for (const timer of claimed.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
       const row = complaints.get(timer.complaintId)!
       if (row.state !== timer.armedState || (await superseded(trx, timer))) {
-        outcomes.set(timer.id, { outcome: 'stale', results: [] })
+        outcomes.set(timer.id, { outcome: 'stale', results: [], dueAt: timer.dueAt })
         continue
       }
       try {
         const result = await applyCommand(trx, row, await commandFor(trx, row, timer), { now, policy })
         complaints.set(row.id, result.row)
-        outcomes.set(timer.id, { outcome: 'fired', results: [result] })
+        outcomes.set(timer.id, { outcome: 'fired', results: [result], dueAt: timer.dueAt })
       } catch (error) {
         // The machine refuses (say, an acknowledgement timer for an escalation taken meanwhile): the claim stands.
         if (!(error instanceof Problem && error.code === 'invalid_transition')) throw error
-        outcomes.set(timer.id, { outcome: 'refused', results: [] })
+        outcomes.set(timer.id, { outcome: 'refused', results: [], dueAt: timer.dueAt })
       }
     }
     return outcomes

@@ -36,7 +36,8 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   const process = async (job: Job<TimerJobData>): Promise<FireOutcome> => {
     const fired = await batcher.add(job.data.timerId)
     const result = fired.results[0]
-    const lateMs = job.timestamp + (job.opts.delay ?? 0) > 0 ? Date.now() - (job.timestamp + (job.opts.delay ?? 0)) : 0
+    // Measured from the row's due instant, so a timer the reconciler re-armed late still shows how late it fired.
+    const lateMs = fired.dueAt ? Date.now() - fired.dueAt.getTime() : 0
     logger.debug({ timerId: job.data.timerId, outcome: fired.outcome, lateMs }, 'timer handled')
     options.metrics?.timerHandled(job.name, fired.outcome, lateMs)
     if (job.name === 'route_escalation' && fired.outcome === 'fired' && !result?.row.escalation?.assigneeId) {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Db } from '../db/database.js'
+import { startLockedLoop } from '../timers/locked-loop.js'
 import { cancelOrphans, findClaimable } from './deliveries.repository.js'
 import type { DeliveryQueue } from './delivery-queue.js'
 
@@ -32,34 +33,14 @@ export async function sweepDeliveries(db: Db, queue: DeliveryQueue): Promise<Swe
 
 /** Sweeps at start and every `everyMs`; with several workers, a Redis lock lets one of them do each round. */
 export function startSweepLoop(options: { db: Db; queue: DeliveryQueue; redis: Redis; everyMs: number; logger: Logger }) {
-  const { db, queue, redis, everyMs, logger } = options
-  const lockKey = `${queue.prefix}:webhook-sweep-lock`
-  let running: Promise<void> | undefined
-  let retry: NodeJS.Timeout | undefined
-  let stopped = false
-
-  const round = async () => {
-    try {
-      const locked = await redis.set(lockKey, `${process.pid}-${Date.now()}`, 'PX', Math.max(500, everyMs - 100), 'NX')
-      if (!locked) return
+  const { db, queue, logger } = options
+  return startLockedLoop({
+    ...options,
+    name: 'webhook sweep',
+    lockKey: `${queue.prefix}:webhook-sweep-lock`,
+    round: async () => {
       const report = await sweepDeliveries(db, queue)
       logger[report.enqueued + report.cancelled > 0 ? 'info' : 'debug'](report, 'webhook deliveries swept')
-    } catch (error) {
-      logger.warn({ err: error }, 'webhook sweep failed; retrying')
-      if (!stopped) retry = setTimeout(tick, Math.min(everyMs, 5_000))
-    }
-  }
-  const tick = () => {
-    if (!stopped && !running) running = round().finally(() => (running = undefined))
-  }
-  tick()
-  const interval = setInterval(tick, everyMs)
-  return {
-    close: async () => {
-      stopped = true
-      clearInterval(interval)
-      clearTimeout(retry)
-      await running
     },
-  }
+  })
 }
