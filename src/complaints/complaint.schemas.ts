@@ -1,11 +1,10 @@
 import Type, { type TSchemaOptions } from 'typebox'
 import { ACTION_NAMES, COMPLAINT_STATES, TIMER_KINDS } from '../../workflows/complaint.machine.js'
-import { DateTime, Uuid } from '../http/schemas.js'
+import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { SEVERITIES } from '../sla/policy.js'
 
 const literals = (values: readonly string[], options: TSchemaOptions = {}) =>
   Type.Union(values.map((v) => Type.Literal(v)), options)
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max })
 
 export const State = literals(COMPLAINT_STATES, { $id: 'ComplaintState' })
@@ -85,20 +84,25 @@ export const CreateHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
 })
 
+export const Customer = Type.Object(
+  {
+    id: Uuid,
+    name: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    email: Nullable(Type.String()),
+    externalId: Nullable(Type.String()),
+    tier: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+)
+
 export const Complaint = Type.Object(
   {
     id: Uuid,
     reference: Type.String({ examples: ['C-20261122-000042'] }),
     state: Type.Ref('ComplaintState'),
     channel: Channel,
-    customer: Type.Object({
-      id: Uuid,
-      name: Nullable(Type.String()),
-      phone: Nullable(Type.String()),
-      email: Nullable(Type.String()),
-      externalId: Nullable(Type.String()),
-      tier: Nullable(Type.String()),
-    }),
+    customer: Customer,
     category: Type.String(),
     severity: Severity,
     summary: Type.String(),

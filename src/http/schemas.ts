@@ -57,5 +57,6 @@ export function json<T extends TSchema>(schema: T, description: string) {
 }
 
 export const Uuid = Type.String({ format: 'uuid' })
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 export const DateTime = Type.String({ format: 'date-time' })
 export const IdParams = Type.Object({ id: Uuid })

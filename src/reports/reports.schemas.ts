@@ -1,11 +1,11 @@
-import Type, { type Static, type TSchema } from 'typebox'
-import { DateTime, Uuid } from '../http/schemas.js'
+import Type, { type Static } from 'typebox'
+import { Customer } from '../complaints/complaint.schemas.js'
+import { DateTime } from '../http/schemas.js'
 
 export const GROUP_BY = ['category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month'] as const
 export type GroupBy = (typeof GROUP_BY)[number]
 const GroupBySchema = Type.Unsafe<GroupBy>(Type.Union(GROUP_BY.map((g) => Type.Literal(g))))
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 const Count = (description: string) => Type.Integer({ minimum: 0, description })
 const Rate = (description: string) => Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description })
 
@@ -101,17 +101,7 @@ export type RepeatQuery = Static<typeof RepeatQuery>
 
 export const RepeatComplainant = Type.Object(
   {
-    customer: Type.Object(
-      {
-        id: Uuid,
-        name: Nullable(Type.String()),
-        phone: Nullable(Type.String()),
-        email: Nullable(Type.String()),
-        externalId: Nullable(Type.String()),
-        tier: Nullable(Type.String()),
-      },
-      { additionalProperties: false },
-    ),
+    customer: Customer,
     complaints: Type.Integer({ minimum: 1, description: 'complaints received in the window' }),
     categories: Type.Array(Type.String(), { description: 'their distinct categories, sorted' }),
     lastComplaintAt: DateTime,

@@ -1,9 +1,8 @@
 import Type from 'typebox'
 import { CreateComplaintBody } from '../complaints/complaint.schemas.js'
-import { DateTime, Uuid } from '../http/schemas.js'
+import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { EVENT_TYPES } from './events.js'
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 
 export const EventType = Type.Union(EVENT_TYPES.map((type) => Type.Literal(type)), { $id: 'WebhookEventType' })
 const Events = Type.Array(Type.Ref('WebhookEventType'), { minItems: 1, uniqueItems: true, maxItems: EVENT_TYPES.length })
