@@ -248,15 +248,9 @@ t.test('invalid calendars and arguments are refused with a clear error', async (
   t.equal(iso(addBusinessTime(shanghai, at('2026-11-09T10:00:00+08:00'), 0.6)), '2026-11-09T02:00:00.001Z', 'fractions of a ms round')
 })
 
-t.test('a year or P5D of business time takes milliseconds', async (t) => {
+// How long these take is measured by `npm run bench:calendar` (bench/RESULTS.md), not here.
+t.test('a whole year of business time in Berlin', async (t) => {
   const berlin: BusinessCalendar = { timezone: 'Europe/Berlin', week: weekdays(LUNCH_BREAK), holidays: ['2026-12-25', '2026-12-26'] }
-  const started = performance.now()
-  for (let i = 0; i < 10; i++) {
-    businessTimeBetween(berlin, at('2026-01-01T00:00:00Z'), at('2027-01-01T00:00:00Z'))
-    addBusinessTime(shanghai, at('2026-09-14T09:00:00+08:00'), 5 * 24 * H)
-  }
-  const each = (performance.now() - started) / 10
-  t.ok(each < 100, `a year scan plus a P5D deadline: ${each.toFixed(1)} ms`)
   // 2026 has 261 weekdays; the two holidays fall on a Friday and a Saturday.
   t.equal(businessTimeBetween(berlin, at('2026-01-01T00:00:00Z'), at('2027-01-01T00:00:00Z')), 260 * 8.5 * H)
 })

@@ -18,10 +18,8 @@ t.test('deliveries are enqueued at commit, by the API and by the timer worker, w
   startTimers(t, testApp, queue)
   await new Promise((resolve) => setTimeout(resolve, 300))
 
-  const started = Date.now()
   const { id } = (await call('POST', '/v1/complaints', agent, aComplaint())).json()
   await waitFor(async () => receiver.accepted().length >= 2, 10_000, 'the logged event and the warning')
   t.same(receiver.accepted().map((r) => [r.body.type, r.body.data.complaintId]), [['complaint.logged', id], ['deadline.warning', id]])
-  t.ok(Date.now() - started < 8_000, `in ${Date.now() - started} ms`)
   t.ok(receiver.received.every((r) => r.verified))
 })
