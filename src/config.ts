@@ -30,11 +30,16 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_RETRY_FOR: Type.String({ default: 'P1D' }),
   WEBHOOK_DISABLE_AFTER: Type.String({ default: 'P1D' }),
   WEBHOOK_DISABLE_AFTER_FAILURES: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
+  WORKER_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  IDEMPOTENCY_KEY_RETENTION: Type.String({ default: 'P30D' }),
+  HOUSEKEEPING_EVERY: Type.String({ default: 'PT15M' }),
 })
 
 /** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
 const DURATIONS = ['RECONCILE_EVERY', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_RETRY_BASE', 'WEBHOOK_RETRY_MAX_DELAY',
-  'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER'] as const
+  'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY'] as const
+/** Below this, a sender still retrying (Standard Webhooks senders retry for a day or more) could create a duplicate. */
+const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 86_400_000
 type DurationVariable = (typeof DURATIONS)[number]
 
 export type RawConfig = Static<typeof ConfigSchema>
@@ -71,15 +76,19 @@ const EXPECTED: Record<Variable, string> = {
   WEBHOOK_RETRY_FOR: 'must be a positive ISO 8601 duration such as P1D',
   WEBHOOK_DISABLE_AFTER: 'must be a positive ISO 8601 duration such as P1D',
   WEBHOOK_DISABLE_AFTER_FAILURES: 'must be a whole number from 1 to 1000000',
+  WORKER_METRICS_PORT: 'must be a whole number from 0 to 65535',
+  IDEMPOTENCY_KEY_RETENTION: 'must be an ISO 8601 duration of at least one day such as P30D',
+  HOUSEKEEPING_EVERY: 'must be a positive ISO 8601 duration such as PT15M',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
 const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY',
   'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'WEBHOOK_ALLOWED_HOSTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
-  'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES'])
+  'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
+  'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE',
-  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES'])
+  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
 
@@ -131,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!(ms > 0)) bad.add(key)
     millis[`${key}_MS`] = ms
   }
+  if (millis.IDEMPOTENCY_KEY_RETENTION_MS < MIN_IDEMPOTENCY_KEY_RETENTION_MS) bad.add('IDEMPOTENCY_KEY_RETENTION')
   if (!allowedHostList(withDefaults.WEBHOOK_ALLOWED_HOSTS).every(validAllowedHost)) bad.add('WEBHOOK_ALLOWED_HOSTS')
 
   if (bad.size > 0) {

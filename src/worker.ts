@@ -1,9 +1,10 @@
 import type { Logger } from 'pino'
 import { afterCommit } from './complaints/after-commit.js'
 import type { Config } from './config.js'
+import { startHousekeepingLoop } from './housekeeping/housekeeping.js'
 import { LivePublisher } from './live/live-events.js'
 import { Metrics } from './metrics/metrics.js'
-import { serveMetrics, workerMetricsPort } from './metrics/metrics.server.js'
+import { serveMetrics } from './metrics/metrics.server.js'
 import type { Runtime } from './runtime.js'
 import { startReconcileLoop } from './timers/reconcile-loop.js'
 import { Scheduler } from './timers/scheduler.js'
@@ -20,11 +21,12 @@ export interface Worker {
 
 /**
  * The worker process: timer and escalation-routing jobs, outbound webhook deliveries, and the reconcilers that keep
- * Redis true to Postgres (pending timers, and pending deliveries that nobody holds).
+ * Redis true to Postgres (pending timers, and pending deliveries that nobody holds), and housekeeping (old
+ * idempotency keys, report days to rebuild).
  */
 export async function startWorker(config: Config, runtime: Runtime, logger: Logger, options: { metrics?: Metrics } = {}): Promise<Worker> {
   // Its own registry, served on WORKER_METRICS_PORT when set; `npm start` may hand it the API's (docs/operations.md).
-  const metricsPort = workerMetricsPort()
+  const metricsPort = config.WORKER_METRICS_PORT
   const metrics = options.metrics ?? new Metrics({ db: runtime.db })
   const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(metrics, { host: config.HOST, port: metricsPort, logger })
   const scheduler = new Scheduler(runtime.redis, config.QUEUE_PREFIX, logger)
@@ -52,10 +54,18 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   })
   const loop = startReconcileLoop({ db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
   const sweep = startSweepLoop({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
+  const housekeeping = startHousekeepingLoop({
+    db: runtime.db,
+    redis: runtime.redis,
+    prefix: config.QUEUE_PREFIX,
+    everyMs: config.HOUSEKEEPING_EVERY_MS,
+    idempotencyKeyRetentionMs: config.IDEMPOTENCY_KEY_RETENTION_MS,
+    logger,
+  })
   logger.info({ prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started')
   return {
     close: async () => {
-      await Promise.all([loop.close(), sweep.close()])
+      await Promise.all([loop.close(), sweep.close(), housekeeping.close()])
       await Promise.all([workers.close(), webhookWorker.close()])
       await Promise.all([scheduler.close(), deliveries.close(), metricsServer?.close()])
       logger.info('worker stopped')

@@ -4,19 +4,6 @@ import type { Logger } from 'pino'
 import { Problem } from '../http/problem.js'
 import type { Metrics } from './metrics.js'
 
-/**
- * `WORKER_METRICS_PORT`: where a worker process serves its own `/metrics` (unset: it serves none). Read from the
- * environment like the rest of the configuration and refused at boot when it is not a port.
- */
-export function workerMetricsPort(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const value = env.WORKER_METRICS_PORT?.trim()
-  if (!value) return undefined
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
-    throw new Error(`WORKER_METRICS_PORT must be a whole number from 0 to 65535 (got ${JSON.stringify(value)})`)
-  }
-  return Number(value)
-}
-
 export interface MetricsServer {
   port: number
   close: () => Promise<void>

@@ -10,6 +10,9 @@ t.test('defaults match the contract', async (t) => {
   t.equal(config.HOTLINE_BOOTSTRAP_ADMIN_TOKEN, undefined)
   t.equal(config.RECONCILE_EVERY_MS, 60_000, 'PT1M')
   t.equal(config.LOG_LEVEL, 'info')
+  t.equal(config.IDEMPOTENCY_KEY_RETENTION_MS, 30 * 86_400_000, 'P30D')
+  t.equal(config.HOUSEKEEPING_EVERY_MS, 15 * 60_000, 'PT15M')
+  t.equal(config.WORKER_METRICS_PORT, undefined, 'a worker serves no metrics of its own unless told')
   t.same(loadConfig({ PORT: '', LOG_LEVEL: '' }), config, 'an empty variable counts as unset')
 })
 
@@ -20,6 +23,8 @@ t.test('good values are read and converted', async (t) => {
   })
   t.match(config, { PORT: 8080, RECONCILE_EVERY_MS: 30_000, LOG_LEVEL: 'debug', REDIS_URL: 'rediss://cache:6380/2', BODY_LIMIT_BYTES: 4096 })
   t.notOk('RECONCILE_EVERY' in config, 'the duration is given in milliseconds only')
+  t.equal(loadConfig({ WORKER_METRICS_PORT: '9464' }).WORKER_METRICS_PORT, 9464)
+  t.equal(loadConfig({ WORKER_METRICS_PORT: '0' }).WORKER_METRICS_PORT, 0, '0: a free port')
 })
 
 const BAD: [variable: string, value: string, says?: RegExp][] = [
@@ -36,6 +41,13 @@ const BAD: [variable: string, value: string, says?: RegExp][] = [
   ['REDIS_URL', 'http://x', /redis/],
   ['HOTLINE_BOOTSTRAP_ADMIN_TOKEN', 'short'],
   ['BODY_LIMIT_BYTES', '10'],
+  ['WORKER_METRICS_PORT', 'http', /whole number from 0 to 65535/],
+  ['WORKER_METRICS_PORT', '70000'],
+  ['WORKER_METRICS_PORT', '-1'],
+  ['WORKER_METRICS_PORT', '9464.5'],
+  ['IDEMPOTENCY_KEY_RETENTION', 'PT1H', /at least one day/],
+  ['IDEMPOTENCY_KEY_RETENTION', 'forever'],
+  ['HOUSEKEEPING_EVERY', 'P0D', /ISO 8601 duration/],
 ]
 
 t.test('each bad variable throws a ConfigError naming it', async (t) => {

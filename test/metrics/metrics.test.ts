@@ -5,7 +5,7 @@ import { afterCommit } from '../../src/complaints/after-commit.js'
 import { createDb } from '../../src/db/database.js'
 import { LivePublisher } from '../../src/live/live-events.js'
 import { Metrics } from '../../src/metrics/metrics.js'
-import { serveMetrics, workerMetricsPort } from '../../src/metrics/metrics.server.js'
+import { serveMetrics } from '../../src/metrics/metrics.server.js'
 import { Scheduler } from '../../src/timers/scheduler.js'
 import { startTimerWorkers } from '../../src/timers/timer.worker.js'
 import { DeliveryQueue } from '../../src/webhooks/delivery-queue.js'
@@ -183,12 +183,6 @@ t.test('transitions count at commit by their history type, whether or not Postgr
 })
 
 t.test('the worker serves its own registry on WORKER_METRICS_PORT', async (t) => {
-  t.equal(workerMetricsPort({}), undefined, 'unset: off')
-  t.equal(workerMetricsPort({ WORKER_METRICS_PORT: '' }), undefined)
-  t.equal(workerMetricsPort({ WORKER_METRICS_PORT: '9464' }), 9464)
-  for (const bad of ['http', '70000', '-1', '9464.5']) {
-    t.throws(() => workerMetricsPort({ WORKER_METRICS_PORT: bad }), /WORKER_METRICS_PORT must be a whole number/, `${bad} is refused`)
-  }
   const testApp = await setupApp(t)
   const metrics = new Metrics({ db: testApp.db })
   metrics.timerHandled('response', 'fired', 120)
