@@ -53,7 +53,7 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
       operationId: 'streamEscalations',
       tags: ['escalations'],
       summary: 'Server-Sent Events for this supervisor: escalation.assigned, deadline.warning, ...',
-      description: 'Each message is `event: <type>` with `data:` a JSON LiveEvent. Comment lines keep the stream alive.',
+      description: 'Each message is `event: <type>` with `data:` a JSON LiveEvent. The comment `: connected` comes first, once the stream is listening; `: ping` comments keep it alive.',
       response: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: Type.String() } } },
         ...problemResponses(),
@@ -69,12 +69,13 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
       connection: 'keep-alive',
       'x-request-id': request.id,
     })
-    raw.write(': connected\n\n')
     const relevant = (event: LiveEvent) =>
       event.assigneeId === user.id || (event.level !== null && user.level !== null && event.level <= user.level)
     const unsubscribe = await hub.add((event) => {
       if (relevant(event)) raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
     })
+    // Sent once the subscription is live: from here on the client misses nothing published.
+    raw.write(': connected\n\n')
     const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS)
     streams.add(raw)
     raw.on('close', () => {

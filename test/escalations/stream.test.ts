@@ -5,7 +5,7 @@ import { fastPolicy, startTestWorker } from '../helpers/worker.js'
 interface Message { event: string; data: { complaintId: string; assigneeId: string | null; level: number | null } }
 
 /** Reads Server-Sent Events until `done` says stop. */
-async function readEvents(response: Response, done: (messages: Message[]) => boolean, timeoutMs = 15_000): Promise<Message[]> {
+async function readEvents(response: Response, done: (messages: Message[]) => boolean, onConnected = () => {}, timeoutMs = 15_000): Promise<Message[]> {
   const reader = response.body!.getReader()
   const decoder = new TextDecoder()
   const messages: Message[] = []
@@ -20,6 +20,7 @@ async function readEvents(response: Response, done: (messages: Message[]) => boo
       while ((split = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, split)
         buffer = buffer.slice(split + 2)
+        if (block === ': connected') onConnected()
         const event = /^event: (.+)$/m.exec(block)?.[1]
         const data = /^data: (.+)$/m.exec(block)?.[1]
         if (event && data) messages.push({ event, data: JSON.parse(data) })
@@ -49,8 +50,10 @@ t.test('a supervisor connected to the stream hears the escalation assigned to th
   t.equal(stream.status, 200)
   t.match(stream.headers.get('content-type'), /text\/event-stream/)
   const { id } = (await call('POST', '/v1/complaints', agent, aComplaint())).json()
-  const listening = readEvents(stream, (messages) => messages.some((m) => m.event === 'escalation.assigned'))
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  let connected!: () => void
+  const isConnected = new Promise<void>((resolve) => (connected = resolve))
+  const listening = readEvents(stream, (messages) => messages.some((m) => m.event === 'escalation.assigned'), connected)
+  await isConnected
   await call('POST', `/v1/complaints/${id}/escalate`, agent, { reason: 'refund above my limit' })
   const messages = await listening
   const assigned = messages.find((m) => m.event === 'escalation.assigned')
