@@ -15,7 +15,7 @@ import { actorOf } from './complaint.view.js'
 import { findIdempotencyKey, requestHash } from './idempotency.js'
 import { checkVersion } from './if-match.js'
 import { nextReference } from './references.js'
-import { appendEvent, applyCommand, writeTimerEffects, type Command, type TransitionResult } from './transition.js'
+import { appendEvents, applyCommand, eventRow, writeTimerEffects, type Command, type TransitionResult } from './transition.js'
 
 export interface ComplaintServiceOptions {
   db: Db
@@ -111,7 +111,7 @@ export class ComplaintService {
           })
           .returningAll()
           .executeTakeFirstOrThrow()
-        await appendEvent(trx, inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })
+        await appendEvents(trx, [eventRow(inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })])
         await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
         const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,

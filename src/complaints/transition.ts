@@ -7,8 +7,9 @@ import {
   type PersistedMachine,
   type TimerKind,
 } from '../../workflows/complaint.machine.js'
+import type { Insertable } from 'kysely'
 import type { Trx } from '../db/database.js'
-import type { ComplaintRow, ComplaintUpdate } from '../db/tables.js'
+import type { ComplaintEventsTable, ComplaintRow, ComplaintUpdate } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
 import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clock.js'
 import type { SlaPolicy } from '../sla/policy.js'
@@ -62,7 +63,12 @@ export async function applyCommand(
   trx: Trx,
   row: ComplaintRow,
   command: Command,
-  context: { now: Date; policy: SlaPolicy | (() => Promise<SlaPolicy>) },
+  context: {
+    now: Date
+    policy: SlaPolicy | (() => Promise<SlaPolicy>)
+    /** Where a batch gathers its history rows to append them in one statement (appendEvents) before it commits. */
+    deferEvents?: EventRow[]
+  },
 ): Promise<TransitionResult> {
   const { now } = context
   const current = row.machineSnapshot as PersistedMachine
@@ -99,7 +105,9 @@ export async function applyCommand(
     version: row.version + 1,
     updatedAt: now,
   })
-  await appendEvent(trx, row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
+  const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
+  if (context.deferEvents) context.deferEvents.push(event)
+  else await appendEvents(trx, [event])
   const historyType = HISTORY_TYPE[command.event.type]
   await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
   return { row: updated, effects: decision.effects, seq, armed, historyType }
@@ -146,22 +154,25 @@ export async function writeTimerEffects(
   return { armed, due }
 }
 
-export async function appendEvent(
-  trx: Trx,
+export type EventRow = Insertable<ComplaintEventsTable>
+
+export function eventRow(
   complaintId: string,
   seq: number,
   eventType: ComplaintEvent['type'] | 'CREATED',
   actor: Actor,
   at: Date,
   data: Record<string, unknown>,
-): Promise<void> {
+): EventRow {
   const type = eventType === 'CREATED' ? 'complaint.received' : HISTORY_TYPE[eventType]
   // The actor's authority at the time is kept so that the history replays through the same guards.
   const authority = actor.role === 'system' ? {} : { authority: { level: actor.level, compensationLimit: actor.compensationLimit } }
-  await trx
-    .insertInto('complaintEvents')
-    .values({ complaintId, seq, type, actorId: actor.id, actorRole: actor.role, at, data: JSON.stringify({ ...data, ...authority }) })
-    .execute()
+  return { complaintId, seq, type, actorId: actor.id, actorRole: actor.role, at, data: JSON.stringify({ ...data, ...authority }) }
+}
+
+/** Appends history rows in one statement, in the order given (a complaint's rows in seq order). */
+export async function appendEvents(trx: Trx, rows: EventRow[]): Promise<void> {
+  if (rows.length > 0) await trx.insertInto('complaintEvents').values(rows).execute()
 }
 
 export function dueAt(kind: TimerKind, input: { now: Date; policy: SlaPolicy; promisedBy: Date | null; subject: ClockSubject }): Date {
