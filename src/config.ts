@@ -33,11 +33,13 @@ export const ConfigSchema = Type.Object({
   WORKER_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   IDEMPOTENCY_KEY_RETENTION: Type.String({ default: 'P30D' }),
   HOUSEKEEPING_EVERY: Type.String({ default: 'PT15M' }),
+  WEBHOOK_DELIVERY_RETENTION: Type.String({ default: 'P30D' }),
 })
 
 /** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
 const DURATIONS = ['RECONCILE_EVERY', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_RETRY_BASE', 'WEBHOOK_RETRY_MAX_DELAY',
-  'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY'] as const
+  'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY',
+  'WEBHOOK_DELIVERY_RETENTION'] as const
 /** Below this, a sender still retrying (Standard Webhooks senders retry for a day or more) could create a duplicate. */
 const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 86_400_000
 type DurationVariable = (typeof DURATIONS)[number]
@@ -79,6 +81,7 @@ const EXPECTED: Record<Variable, string> = {
   WORKER_METRICS_PORT: 'must be a whole number from 0 to 65535',
   IDEMPOTENCY_KEY_RETENTION: 'must be an ISO 8601 duration of at least one day such as P30D',
   HOUSEKEEPING_EVERY: 'must be a positive ISO 8601 duration such as PT15M',
+  WEBHOOK_DELIVERY_RETENTION: 'must be a positive ISO 8601 duration such as P30D',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
@@ -86,7 +89,7 @@ const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL'
   'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'WEBHOOK_ALLOWED_HOSTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
-  'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY'])
+  'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 

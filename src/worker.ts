@@ -22,7 +22,7 @@ export interface Worker {
 /**
  * The worker process: timer and escalation-routing jobs, outbound webhook deliveries, and the reconcilers that keep
  * Redis true to Postgres (pending timers, and pending deliveries that nobody holds), and housekeeping (old
- * idempotency keys, report days to rebuild).
+ * idempotency keys and settled webhook deliveries, report days to rebuild).
  */
 export async function startWorker(config: Config, runtime: Runtime, logger: Logger, options: { metrics?: Metrics } = {}): Promise<Worker> {
   // Its own registry, served on WORKER_METRICS_PORT when set; `npm start` may hand it the API's (docs/operations.md).
@@ -60,6 +60,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     prefix: config.QUEUE_PREFIX,
     everyMs: config.HOUSEKEEPING_EVERY_MS,
     idempotencyKeyRetentionMs: config.IDEMPOTENCY_KEY_RETENTION_MS,
+    webhookDeliveryRetentionMs: config.WEBHOOK_DELIVERY_RETENTION_MS,
     logger,
   })
   logger.info({ prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started')

@@ -7,7 +7,14 @@ import { startLockedLoop } from '../timers/locked-loop.js'
 
 export interface HousekeepingReport {
   idempotencyKeysDeleted: number
+  webhookDeliveriesDeleted: number
   reportDaysRebuilt: number
+}
+
+export interface HousekeepingSettings {
+  idempotencyKeyRetentionMs: number
+  webhookDeliveryRetentionMs: number
+  now?: Date
 }
 
 const DELETE_BATCH = 5_000
@@ -29,21 +36,49 @@ export async function purgeIdempotencyKeys(db: Db, cutoff: Date, batch = DELETE_
   }
 }
 
-/** One round: old idempotency keys go, and the report days noted dirty are rebuilt so reports stay on the fast path. */
-export async function housekeep(db: Db, options: { idempotencyKeyRetentionMs: number; now?: Date }): Promise<HousekeepingReport> {
-  const cutoff = new Date((options.now ?? new Date()).getTime() - options.idempotencyKeyRetentionMs)
-  const idempotencyKeysDeleted = await purgeIdempotencyKeys(db, cutoff)
+/**
+ * Forgets outbound deliveries settled (delivered, failed or cancelled) before `cutoff`, with their attempts, and
+ * the events no delivery refers to any more. Pending deliveries are never touched, however old.
+ */
+export async function purgeWebhookDeliveries(db: Db, cutoff: Date, batch = DELETE_BATCH): Promise<number> {
+  let deleted = 0
+  for (;;) {
+    // One statement per batch: its parts share one snapshot, so the last one must not count the doomed rows as
+    // still referring to their event.
+    const { rows } = await sql<{ n: string }>`
+      with doomed as (
+        select id, event_id from webhook_deliveries
+        where status <> 'pending' and finished_at < ${cutoff} order by finished_at limit ${batch}
+      ), attempts as (
+        delete from webhook_attempts where delivery_id in (select id from doomed)
+      ), deliveries as (
+        delete from webhook_deliveries where id in (select id from doomed) returning event_id
+      ), events as (
+        delete from webhook_events e where e.id in (select event_id from deliveries)
+          and not exists (select 1 from webhook_deliveries d where d.event_id = e.id and d.id not in (select id from doomed))
+      )
+      select count(*) as n from deliveries`.execute(db)
+    const n = Number(rows[0]?.n ?? 0)
+    deleted += n
+    if (n < batch) return deleted
+  }
+}
+
+/** One round: old idempotency keys and settled deliveries go, and dirty report days are rebuilt (the fast path). */
+export async function housekeep(db: Db, settings: HousekeepingSettings): Promise<HousekeepingReport> {
+  const now = (settings.now ?? new Date()).getTime()
+  const idempotencyKeysDeleted = await purgeIdempotencyKeys(db, new Date(now - settings.idempotencyKeyRetentionMs))
+  const webhookDeliveriesDeleted = await purgeWebhookDeliveries(db, new Date(now - settings.webhookDeliveryRetentionMs))
   const reportDaysRebuilt = await refreshReportDays(db)
-  return { idempotencyKeysDeleted, reportDaysRebuilt }
+  return { idempotencyKeysDeleted, webhookDeliveriesDeleted, reportDaysRebuilt }
 }
 
 /** Housekeeps at worker start and every `everyMs`; with several workers, a Redis lock lets one of them do each round. */
-export function startHousekeepingLoop(options: {
+export function startHousekeepingLoop(options: HousekeepingSettings & {
   db: Db
   redis: Redis
   prefix: string
   everyMs: number
-  idempotencyKeyRetentionMs: number
   logger: Logger
 }) {
   const { db, logger } = options
@@ -53,7 +88,7 @@ export function startHousekeepingLoop(options: {
     lockKey: `${options.prefix}:housekeeping-lock`,
     round: async () => {
       const report = await housekeep(db, options)
-      logger[report.idempotencyKeysDeleted + report.reportDaysRebuilt > 0 ? 'info' : 'debug'](report, 'housekept')
+      logger[Object.values(report).some((n) => n > 0) ? 'info' : 'debug'](report, 'housekept')
     },
   })
 }

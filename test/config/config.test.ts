@@ -12,6 +12,7 @@ t.test('defaults match the contract', async (t) => {
   t.equal(config.LOG_LEVEL, 'info')
   t.equal(config.IDEMPOTENCY_KEY_RETENTION_MS, 30 * 86_400_000, 'P30D')
   t.equal(config.HOUSEKEEPING_EVERY_MS, 15 * 60_000, 'PT15M')
+  t.equal(config.WEBHOOK_DELIVERY_RETENTION_MS, 30 * 86_400_000, 'P30D')
   t.equal(config.WORKER_METRICS_PORT, undefined, 'a worker serves no metrics of its own unless told')
   t.same(loadConfig({ PORT: '', LOG_LEVEL: '' }), config, 'an empty variable counts as unset')
 })
@@ -48,6 +49,7 @@ const BAD: [variable: string, value: string, says?: RegExp][] = [
   ['IDEMPOTENCY_KEY_RETENTION', 'PT1H', /at least one day/],
   ['IDEMPOTENCY_KEY_RETENTION', 'forever'],
   ['HOUSEKEEPING_EVERY', 'P0D', /ISO 8601 duration/],
+  ['WEBHOOK_DELIVERY_RETENTION', 'a month', /ISO 8601 duration/],
 ]
 
 t.test('each bad variable throws a ConfigError naming it', async (t) => {

@@ -2,11 +2,13 @@ import { sql } from 'kysely'
 import pino from 'pino'
 import t from 'tap'
 import type { Db } from '../../src/db/database.js'
-import { housekeep, purgeIdempotencyKeys, startHousekeepingLoop } from '../../src/housekeeping/housekeeping.js'
+import { housekeep, purgeIdempotencyKeys, purgeWebhookDeliveries, startHousekeepingLoop } from '../../src/housekeeping/housekeeping.js'
 import { aComplaint, setupApp } from '../helpers/app.js'
 import { waitFor } from '../helpers/worker.js'
+import { setupWebhookApp } from '../webhooks/fixtures/webhooks.js'
 
 const DAY = 86_400_000
+const RETENTION = { idempotencyKeyRetentionMs: 30 * DAY, webhookDeliveryRetentionMs: 30 * DAY }
 
 /** created_at is never updated by the service; tests age keys by hand. */
 const backdate = (db: Db, createdAt: Date, key?: string) =>
@@ -20,7 +22,7 @@ t.test('idempotency keys older than the retention are forgotten; younger ones st
   const recent = (await post('call-recent')).json().id
   await backdate(db, new Date(Date.now() - 31 * DAY), 'call-old')
 
-  const report = await housekeep(db, { idempotencyKeyRetentionMs: 30 * DAY })
+  const report = await housekeep(db, RETENTION)
   t.equal(report.idempotencyKeysDeleted, 1)
   t.same((await db.selectFrom('idempotencyKeys').select('key').execute()).map((r) => r.key), ['call-recent'])
 
@@ -52,7 +54,7 @@ t.test('a round rebuilds the report days noted dirty, so reports need not', asyn
   await call('POST', '/v1/complaints', agent, aComplaint())
   const dirty = async () => (await sql`select day from report_dirty_days`.execute(db)).rows
   t.ok((await dirty()).length > 0, 'the new complaint marked its day dirty')
-  const report = await housekeep(db, { idempotencyKeyRetentionMs: 30 * DAY })
+  const report = await housekeep(db, RETENTION)
   t.equal(report.reportDaysRebuilt, 1)
   t.same(await dirty(), [])
   const daily = await sql<{ received: number }>`select received from report_daily where dim = 'all'`.execute(db)
@@ -64,7 +66,7 @@ t.test('the loop housekeeps at start under a lock one worker of many holds', asy
   const agent = await user('agent')
   await call('POST', '/v1/complaints', agent, aComplaint(), { 'idempotency-key': 'gone-soon' })
   await backdate(db, new Date(Date.now() - 2 * DAY))
-  const options = { db, redis, prefix, everyMs: 60_000, idempotencyKeyRetentionMs: DAY, logger: pino({ level: 'silent' }) }
+  const options = { db, redis, prefix, everyMs: 60_000, ...RETENTION, idempotencyKeyRetentionMs: DAY, logger: pino({ level: 'silent' }) }
   const first = startHousekeepingLoop(options)
   t.teardown(first.close)
   await waitFor(async () => (await db.selectFrom('idempotencyKeys').select('key').execute()).length === 0, 10_000, 'the first round')
@@ -75,4 +77,38 @@ t.test('the loop housekeeps at start under a lock one worker of many holds', asy
   const second = startHousekeepingLoop(options)
   await second.close() // waits for the round it started at once
   t.equal((await db.selectFrom('idempotencyKeys').select('key').execute()).length, 1, 'a second worker skips the round the first one holds')
+})
+
+t.test('settled webhook deliveries older than the retention go with their attempts; pending ones and their events stay', async (t) => {
+  const testApp = await setupWebhookApp(t)
+  const { call, admin, user, db } = testApp
+  const agent = await user('agent')
+  const endpoint = async () =>
+    (await call('POST', '/v1/webhook-endpoints', admin, { url: 'http://127.0.0.1:9/hook', events: ['complaint.received', 'complaint.logged'] })).json().id as string
+  const [a, b] = [await endpoint(), await endpoint()]
+  await call('POST', '/v1/complaints', agent, aComplaint())
+  const rows = await db.selectFrom('webhookDeliveries as d').innerJoin('webhookEvents as e', 'e.id', 'd.eventId')
+    .select(['d.id', 'd.endpointId', 'e.type']).execute()
+  t.equal(rows.length, 4, 'two events, each for two endpoints; no worker runs, so all pending')
+  const delivery = (endpointId: string, type: string) => rows.find((r) => r.endpointId === endpointId && r.type === type)!.id
+  const old = new Date(Date.now() - 40 * DAY)
+  const settle = async (id: string, status: string, at: Date) => {
+    await sql`update webhook_deliveries set status = ${status}, attempts = 1, finished_at = ${at} where id = ${id}`.execute(db)
+    await sql`insert into webhook_attempts (delivery_id, n, started_at, finished_at, status_code) values (${id}, 1, ${at}, ${at}, 200)`.execute(db)
+  }
+  await settle(delivery(a, 'complaint.received'), 'delivered', old)
+  await settle(delivery(b, 'complaint.received'), 'failed', old)
+  await settle(delivery(a, 'complaint.logged'), 'cancelled', old)
+  await settle(delivery(b, 'complaint.logged'), 'delivered', new Date(Date.now() - DAY))
+  await sql`update webhook_deliveries set created_at = ${old}`.execute(db)
+
+  t.equal(await purgeWebhookDeliveries(db, new Date(Date.now() - 30 * DAY), 2), 3, 'the three settled 40 days ago, in batches of two')
+  const left = await db.selectFrom('webhookDeliveries as d').innerJoin('webhookEvents as e', 'e.id', 'd.eventId').select(['d.id', 'e.type']).execute()
+  t.same(left.map((r) => r.id), [delivery(b, 'complaint.logged')], 'the one settled yesterday stays')
+  t.same((await db.selectFrom('webhookEvents').select('type').execute()).map((r) => r.type), ['complaint.logged'],
+    'an event goes with its last delivery, not before')
+  t.same((await sql<{ id: string }>`select delivery_id as id from webhook_attempts`.execute(db)).rows.map((r) => r.id), [delivery(b, 'complaint.logged')])
+
+  await sql`update webhook_deliveries set status = 'pending', finished_at = null`.execute(db)
+  t.equal((await housekeep(db, { ...RETENTION, webhookDeliveryRetentionMs: 1 })).webhookDeliveriesDeleted, 0, 'a pending delivery is never purged, however old')
 })
