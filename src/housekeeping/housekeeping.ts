@@ -19,21 +19,28 @@ export interface HousekeepingSettings {
 
 const DELETE_BATCH = 5_000
 
+/** Runs `step` (which deletes up to `batch` rows) until a step comes back short; answers the rows deleted. */
+async function deleteInBatches(batch: number, step: () => Promise<number>): Promise<number> {
+  let deleted = 0
+  for (;;) {
+    const n = await step()
+    deleted += n
+    if (n < batch) return deleted
+  }
+}
+
 /**
  * Forgets idempotency keys (REST `Idempotency-Key` and webhook `webhook-id`) older than `cutoff`, in short
  * transactions of a few thousand rows so intake never waits long on them. A key reused after this answers as new.
  */
 export async function purgeIdempotencyKeys(db: Db, cutoff: Date, batch = DELETE_BATCH): Promise<number> {
-  let deleted = 0
-  for (;;) {
+  return deleteInBatches(batch, async () => {
     const result = await sql`
       delete from idempotency_keys where ctid = any (array(
         select ctid from idempotency_keys where created_at < ${cutoff} order by created_at limit ${batch}
       ))`.execute(db)
-    const n = Number(result.numAffectedRows ?? 0)
-    deleted += n
-    if (n < batch) return deleted
-  }
+    return Number(result.numAffectedRows ?? 0)
+  })
 }
 
 /**
@@ -41,8 +48,7 @@ export async function purgeIdempotencyKeys(db: Db, cutoff: Date, batch = DELETE_
  * the events no delivery refers to any more. Pending deliveries are never touched, however old.
  */
 export async function purgeWebhookDeliveries(db: Db, cutoff: Date, batch = DELETE_BATCH): Promise<number> {
-  let deleted = 0
-  for (;;) {
+  return deleteInBatches(batch, async () => {
     // One statement per batch: its parts share one snapshot, so the last one must not count the doomed rows as
     // still referring to their event.
     const { rows } = await sql<{ n: string }>`
@@ -58,10 +64,8 @@ export async function purgeWebhookDeliveries(db: Db, cutoff: Date, batch = DELET
           and not exists (select 1 from webhook_deliveries d where d.event_id = e.id and d.id not in (select id from doomed))
       )
       select count(*) as n from deliveries`.execute(db)
-    const n = Number(rows[0]?.n ?? 0)
-    deleted += n
-    if (n < batch) return deleted
-  }
+    return Number(rows[0]?.n ?? 0)
+  })
 }
 
 /** One round: old idempotency keys and settled deliveries go, and dirty report days are rebuilt (the fast path). */

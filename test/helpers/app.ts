@@ -81,13 +81,7 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
   const adminRow = await ensureBootstrapAdmin(db, hashToken(adminToken))
   const admin: TestUser = { id: adminRow.id, token: adminToken, role: 'admin' }
 
-  const call: TestApp['call'] = (method, url, as, body, headers = {}) =>
-    app.inject({
-      method: method as 'GET',
-      url,
-      headers: { ...(as ? { authorization: `Bearer ${as.token}` } : {}), ...headers },
-      ...(body === undefined ? {} : { payload: body as object }),
-    })
+  const call = callerFor(app)
 
   const user: TestApp['user'] = async (role, opts = {}) => {
     const response = await call('POST', '/v1/users', admin, {
@@ -103,6 +97,17 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
   }
 
   return { app, db, redis, logs, admin, user, call, prefix, databaseUrl: database.url }
+}
+
+/** `call(method, url, as, body, headers)` against one app: JSON bodies, the user's bearer token. */
+export function callerFor(app: FastifyInstance): TestApp['call'] {
+  return (method, url, as, body, headers = {}) =>
+    app.inject({
+      method: method as 'GET',
+      url,
+      headers: { ...(as ? { authorization: `Bearer ${as.token}` } : {}), ...headers },
+      ...(body === undefined ? {} : { payload: body as object }),
+    })
 }
 
 export const aComplaint = (overrides: Record<string, unknown> = {}) => ({
