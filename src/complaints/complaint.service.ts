@@ -27,7 +27,8 @@ export interface ComplaintServiceOptions {
 
 type CreateBody = Static<typeof CreateComplaintBody>
 
-class RolledBackForIdempotency extends Error {}
+/** A concurrent request with the same idempotency key committed first: this one rolled back. */
+export class RolledBackForIdempotency extends Error {}
 
 /** The contract's possibleDuplicateOf: the newest complaint of this customer and category that is not closed. */
 export async function findOpenDuplicate(trx: Trx, customerId: string, category: string): Promise<string | null> {
@@ -158,8 +159,17 @@ export class ComplaintService {
     return this.record((await findComplaint(this.db, existing.complaintId))!)
   }
 
-  /** Runs an action on a complaint: lock, check the version, transition, commit. */
-  async act(user: AuthUser, id: string, ifMatch: string | undefined, build: (actor: Actor) => Command): Promise<ComplaintRecord> {
+  /**
+   * Runs an action on a complaint: lock, check the version, transition, commit. With an idempotency key, the key is
+   * claimed in the same transaction (RolledBackForIdempotency when a concurrent request took it first).
+   */
+  async act(
+    user: AuthUser,
+    id: string,
+    ifMatch: string | undefined,
+    build: (actor: Actor) => Command,
+    idempotency?: { key: string; hash: string },
+  ): Promise<ComplaintRecord> {
     const command = build(actorOf(user))
     await this.validateCommand(command)
     const now = this.now()
@@ -168,7 +178,9 @@ export class ComplaintService {
       const row = await lockComplaint(trx, id)
       if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
       checkVersion(ifMatch, row.version)
-      return applyCommand(trx, row, command, { now, policy })
+      const applied = await applyCommand(trx, row, command, { now, policy })
+      await this.claimIdempotencyKey(trx, user, idempotency?.key, idempotency?.hash, id)
+      return applied
     })
     await this.options.afterCommit?.([result])
     return this.record(result.row)

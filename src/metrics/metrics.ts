@@ -1,10 +1,7 @@
 import type { Queue } from 'bullmq'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { HISTORY_TYPE, type ComplaintState } from '../../workflows/complaint.machine.js'
+import { COMPLAINT_STATES, HISTORY_TYPE } from '../../workflows/complaint.machine.js'
 import type { Db } from '../db/database.js'
-
-/** Every state a complaint can be in: reported with 0 when none is, so a dashboard never sees a gap. */
-const STATES: Record<ComplaintState, true> = { received: true, logged: true, escalated: true, follow_up: true, closed: true }
 
 /** The timer kinds whose firing means a promise was broken (warnings and follow-ups are not misses). */
 export const MISS_KINDS = ['triage', 'response', 'escalation_ack', 'escalation_response'] as const
@@ -179,7 +176,8 @@ export class Metrics {
         SOURCE_TIMEOUT_MS,
       )
       this.complaints.reset()
-      for (const state of Object.keys(STATES)) this.complaints.set({ state }, 0)
+      // Every state the machine has, 0 when no complaint is in it, so a dashboard never sees a gap.
+      for (const state of COMPLAINT_STATES) this.complaints.set({ state }, 0)
       for (const row of rows) this.complaints.set({ state: row.state }, Number(row.n))
       this.sourceUp.set({ source: 'postgres' }, 1)
     } catch {

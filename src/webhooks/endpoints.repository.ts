@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto'
+import { newWebhookSecret } from '../auth/tokens.js'
 import type { Db } from '../db/database.js'
 import type { WebhookEndpointRow } from '../db/tables.js'
 import { cancelPending, disableEndpoint } from './deliveries.repository.js'
-
-/** A Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes. */
-export function newEndpointSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`
-}
 
 export function presentEndpoint(row: WebhookEndpointRow) {
   return {
@@ -35,7 +30,7 @@ export async function insertEndpoint(
   db: Db,
   values: { url: string; events: string[]; integrationId: string | null; description: string | null; createdBy: string },
 ): Promise<WebhookEndpointRow> {
-  return db.insertInto('webhookEndpoints').values({ ...values, secret: newEndpointSecret() }).returningAll().executeTakeFirstOrThrow()
+  return db.insertInto('webhookEndpoints').values({ ...values, secret: newWebhookSecret() }).returningAll().executeTakeFirstOrThrow()
 }
 
 export interface EndpointPatch {

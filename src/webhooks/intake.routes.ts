@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { toAuthUser } from '../auth/auth.plugin.js'
-import type { ComplaintService } from '../complaints/complaint.service.js'
+import { RolledBackForIdempotency, type ComplaintService } from '../complaints/complaint.service.js'
 import { presentComplaint } from '../complaints/complaint.view.js'
 import { resumeCommand } from '../complaints/commands.js'
 import { findIdempotencyKey, requestHash } from '../complaints/idempotency.js'
@@ -158,23 +158,33 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
   }, async (request, reply) => {
     const webhookId = request.headers['webhook-id']
     const { complaintId } = request.params
-    const seen = await findIdempotencyKey(app.db, request.user.id, webhookId)
-    if (seen) {
-      if (seen.complaintId !== complaintId || seen.requestHash !== requestHash(request.body)) {
+    const hash = requestHash(request.body)
+    const replayed = async () => {
+      const seen = await findIdempotencyKey(app.db, request.user.id, webhookId)
+      if (!seen) return undefined
+      if (seen.complaintId !== complaintId || seen.requestHash !== hash) {
         throw new Problem('idempotency_mismatch', 'this webhook-id was used with another request')
       }
       const record = await service.get(request.user, complaintId)
       reply.header('etag', etag(record.complaint.version)).header('idempotent-replayed', 'true')
       return presentComplaint(record, request.user)
     }
-    const record = await service.act(request.user, complaintId, undefined, (actor) => resumeCommand(actor, { note: request.body.text }))
-    await app.db
-      .insertInto('idempotencyKeys')
-      .values({ userId: request.user.id, key: webhookId, requestHash: requestHash(request.body), complaintId })
-      .onConflict((oc) => oc.doNothing())
-      .execute()
-    reply.header('etag', etag(record.complaint.version))
-    return presentComplaint(record, request.user)
+    const earlier = await replayed()
+    if (earlier) return earlier
+    try {
+      // The webhook-id is claimed in the resume's own transaction: a crash or a concurrent redelivery cannot leave
+      // the clock resumed with the id unrecorded (which would answer the redelivery 409 instead of 200).
+      const record = await service.act(request.user, complaintId, undefined, (actor) => resumeCommand(actor, { note: request.body.text }),
+        { key: webhookId, hash })
+      reply.header('etag', etag(record.complaint.version))
+      return presentComplaint(record, request.user)
+    } catch (error) {
+      // A concurrent redelivery won: it either took the id first or resumed the clock first (then ours is refused).
+      const lost = error instanceof RolledBackForIdempotency || (error instanceof Problem && error.code === 'invalid_transition')
+      const concurrent = lost ? await replayed() : undefined
+      if (concurrent) return concurrent
+      throw error
+    }
   })
 }
 

@@ -33,6 +33,13 @@ t.test("the customer's reply through the webhook restarts the response clock, on
   t.equal(again.headers['idempotent-replayed'], 'true')
   t.equal(again.json().version, resumed.json().version, 'and changes nothing')
 
+  // Redelivered twice at once: one resumes the clock, the other answers with the same complaint, neither is refused.
+  await call('POST', `/v1/complaints/${id}/await-customer`, agent, { note: 'asked again' })
+  const both = await Promise.all([reply('a second reply', 'msg_twice'), reply('a second reply', 'msg_twice')])
+  t.same(both.map((r) => r.statusCode), [200, 200], both.map((r) => r.body).join(' | '))
+  t.same(both.map((r) => r.headers['idempotent-replayed'] ?? 'no').sort(), ['no', 'true'], 'one resumed, one replayed')
+  t.equal(both[0]!.json().version, both[1]!.json().version)
+
   const forged = await app.inject({
     method: 'POST', url: `/v1/webhooks/${shop.id}/complaints/${id}/replies`,
     headers: signed('whsec_' + Buffer.alloc(32, 7).toString('base64'), '{"text":"x"}'), payload: '{"text":"x"}',
@@ -44,7 +51,7 @@ t.test("the customer's reply through the webhook restarts the response clock, on
 
   const events = (await call('GET', `/v1/complaints/${id}/events`, agent)).json().items
   const resumedEvents = events.filter((e: { type: string }) => e.type === 'complaint.resumed')
-  t.equal(resumedEvents.length, 1)
+  t.equal(resumedEvents.length, 2, 'once per webhook-id')
   t.same(resumedEvents[0].actor, { id: shop.id, role: 'integration' })
   t.equal(resumedEvents[0].data.note, 'here is my receipt')
 })
