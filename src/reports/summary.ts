@@ -173,7 +173,7 @@ function keys(groupBy: GroupBy | undefined, tz: string): { dim: string; rolled: 
 
 export interface SummaryResult {
   report: SummaryReport
-  /** Days noted dirty in the whole table: worth a report_daily refresh. */
+  /** Days of this period noted dirty (read from report_facts, the slow way): worth a report_daily refresh. */
   dirtyDays: number
 }
 
@@ -268,7 +268,9 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
         ) k
         group by key
       )
-      select s.*, g.kinds, g.counts, g.amounts, (select count(*) from report_dirty_days) as dirty
+      select s.*, g.kinds, g.counts, g.amounts, (select count(*) from report_dirty_days d
+        where d.day between (${from}::timestamptz at time zone 'UTC')::date
+          and ((${to}::timestamptz - interval '1 microsecond') at time zone 'UTC')::date) as dirty
       from sums s
       left join granted g on g.key is not distinct from s.key`.execute(trx)
   })
