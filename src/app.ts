@@ -135,7 +135,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const service = new ComplaintService({
     db: deps.db,
     defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY,
-    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(deps.db, deliveries, deps.logger)),
+    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(deliveries)),
     clock: deps.clock,
   })
   await app.register(healthRoutes)

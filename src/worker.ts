@@ -39,7 +39,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_MS,
     logger,
-    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(runtime.db, deliveries, logger)),
+    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(deliveries)),
     metrics,
   })
   const webhookWorker = startDeliveryWorker({

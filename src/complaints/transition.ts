@@ -43,6 +43,8 @@ export interface TransitionResult {
   armed: { id: string; kind: JobKind; dueAt: Date }[]
   /** The complaint_events type this transition appended. */
   historyType: string
+  /** The outbound webhook deliveries it wrote (pending), to enqueue after commit. */
+  deliveryIds: string[]
 }
 
 const REFUSALS = {
@@ -109,8 +111,8 @@ export async function applyCommand(
   if (context.deferEvents) context.deferEvents.push(event)
   else await appendEvents(trx, [event])
   const historyType = HISTORY_TYPE[command.event.type]
-  await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
-  return { row: updated, effects: decision.effects, seq, armed, historyType }
+  const deliveryIds = await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
+  return { row: updated, effects: decision.effects, seq, armed, historyType, deliveryIds }
 }
 
 /** Turns the machine's declared timer effects into timer rows: cancels first, then arms. */

@@ -1,34 +1,20 @@
-import type { Logger } from 'pino'
-import type { Effect } from '../../workflows/complaint.machine.js'
-import type { Db } from '../db/database.js'
 import type { DeliveryQueue } from './delivery-queue.js'
 
-/** What the complaint service hands its after-commit hook (a TransitionResult has these and more). */
+/** What the complaint service hands its after-commit hook (a TransitionResult has this and more). */
 export interface CommittedTransition {
-  row: { id: string }
-  seq: number
-  effects: Effect[]
+  /** The pending deliveries the transition wrote to the outbox. */
+  deliveryIds: string[]
 }
 
 /**
- * Enqueues the deliveries that committed transitions wrote to the outbox. Losing this (a crash, Redis away) loses
- * nothing: the sweep finds pending deliveries in Postgres. It never throws, so it cannot fail the request.
+ * Enqueues the deliveries that committed transitions wrote to the outbox, by the ids the outbox answered (no query
+ * after commit). Losing this (a crash, Redis away) loses nothing: the sweep finds pending deliveries in Postgres.
+ * It never throws, so it cannot fail the request.
  */
-export function enqueueDeliveries(db: Db, queue: DeliveryQueue, logger?: Logger) {
+export function enqueueDeliveries(queue: DeliveryQueue) {
   return async (results: CommittedTransition[]): Promise<void> => {
-    const announcing = results.filter((r) => r.effects.some((e) => e.type === 'notify'))
-    if (announcing.length === 0) return
-    try {
-      const rows = await db
-        .selectFrom('webhookDeliveries')
-        .select(['id', 'attempts'])
-        .where('status', '=', 'pending')
-        .where((eb) => eb.or(announcing.map((r) => eb.and([eb('complaintId', '=', r.row.id), eb('seq', '=', r.seq)]))))
-        .execute()
-      await queue.enqueueAfterCommit(rows.map((row) => ({ deliveryId: row.id, attempts: row.attempts })))
-    } catch (error) {
-      logger?.warn({ err: error }, 'could not look up new webhook deliveries; the sweep will send them')
-    }
+    const wakes = results.flatMap((r) => r.deliveryIds.map((deliveryId) => ({ deliveryId, attempts: 0 })))
+    if (wakes.length > 0) await queue.enqueueAfterCommit(wakes)
   }
 }
 

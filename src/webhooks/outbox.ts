@@ -39,14 +39,15 @@ function activeEndpoints(trx: Trx): Promise<ActiveEndpoint[]> {
   return endpoints
 }
 
-export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<void> {
+/** Answers the ids of the deliveries it wrote, for the caller to enqueue after commit. */
+export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<string[]> {
   const types = input.effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))
-  if (types.length === 0) return
+  if (types.length === 0) return []
   const { complaint } = input
   const endpoints = (await activeEndpoints(trx)).filter((endpoint) =>
     endpoint.events.some((event) => types.includes(event)) &&
     (endpoint.integrationId === null || endpoint.integrationId === complaint.integrationId))
-  if (endpoints.length === 0) return
+  if (endpoints.length === 0) return []
 
   const events: { id: string; complaintId: string; seq: number; seqIndex: number; type: string; payload: string }[] = []
   const deliveries: { eventId: string; endpointId: string; complaintId: string; seq: number; seqIndex: number }[] = []
@@ -61,5 +62,6 @@ export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<void> {
     }
   })
   await trx.insertInto('webhookEvents').values(events.map((e) => ({ ...e, createdAt: input.at }))).execute()
-  await trx.insertInto('webhookDeliveries').values(deliveries).execute()
+  if (deliveries.length === 0) return []
+  return (await trx.insertInto('webhookDeliveries').values(deliveries).returning('id').execute()).map((row) => row.id)
 }
