@@ -1,9 +1,21 @@
 # syntax=docker/dockerfile:1
 # Hotline: one image for every role. The command picks the role:
 #   api (default) | worker | migrate | start (migrate + api + worker in one process)
-# TypeScript runs as is through tsx (a runtime dependency); there is no build step.
+# The build stage compiles TypeScript into dist/; the runtime stage has production dependencies only (no compiler,
+# no tsx) and runs the compiled JavaScript.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
+
+# --- Build: all dependencies, compile to dist/ -----------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY migrations ./migrations
+RUN npx tsc -b tsconfig.build.json
 
 # --- Production dependencies only -----------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
@@ -21,10 +33,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Files stay owned by root: the `node` user can read them but not change them.
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
-COPY src ./src
-COPY workflows ./workflows
-COPY migrations ./migrations
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 USER node
 EXPOSE 3000
-CMD ["node", "--import", "tsx", "src/cli.ts", "api"]
+CMD ["node", "dist/src/cli.js", "api"]

@@ -15,7 +15,7 @@ const nodeGlobals = Object.fromEntries(
 )
 
 export default defineConfig(
-  globalIgnores(['**/node_modules/', 'dist/', 'coverage/', '.tap/']),
+  globalIgnores(['**/node_modules/', 'dist/', 'coverage/', '.tap/', '.hotline/', 'test/artifacts/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

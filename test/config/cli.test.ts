@@ -10,7 +10,8 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
       cwd: root,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 20_000,
+      // A safety net only: the child exits by itself; a loaded two-core machine can take 30 s to load it through tsx.
+      timeout: 100_000,
     })
     let stdout = ''
     let stderr = ''

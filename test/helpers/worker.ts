@@ -5,6 +5,8 @@ import { LivePublisher } from '../../src/live/live-events.js'
 import { Scheduler } from '../../src/timers/scheduler.js'
 import { startTimerWorkers } from '../../src/timers/timer.worker.js'
 import { REDIS_URL, type TestApp } from './app.js'
+import type { TimerKind } from '../../workflows/complaint.contract.js'
+import { queueOf } from '../../src/timers/jobs.js'
 
 /** Runs the timer workers in this process against the test file's own queues. */
 export function startTestWorker(t: Test, testApp: TestApp, options: { lockDuration?: number } = {}) {
@@ -26,7 +28,25 @@ export function startTestWorker(t: Test, testApp: TestApp, options: { lockDurati
     await scheduler.close()
   }
   t.teardown(close)
-  return { scheduler, close }
+  /**
+   * Moves the clock for one complaint's pending timer of `kind`: it falls due now and its job is re-armed, so a
+   * test can check what holds before a deadline (with a deadline hours away) without racing a short one.
+   */
+  const dueNow = async (complaintId: string, kind: TimerKind) => {
+    const rows = await testApp.db
+      .updateTable('timers')
+      .set({ dueAt: new Date() })
+      .where('complaintId', '=', complaintId)
+      .where('kind', '=', kind)
+      .where('firedAt', 'is', null)
+      .where('cancelledAt', 'is', null)
+      .returning(['id', 'kind', 'dueAt'])
+      .execute()
+    if (rows.length === 0) throw new Error(`no pending ${kind} timer for complaint ${complaintId}`)
+    for (const row of rows) await scheduler.queues[queueOf(row.kind)].remove(row.id)
+    await scheduler.schedule(rows)
+  }
+  return { scheduler, close, dueNow }
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, label = 'condition'): Promise<T> {

@@ -5,16 +5,19 @@ import { fastPolicy, startTestWorker, waitFor } from '../helpers/worker.js'
 t.test('a resolved complaint becomes a due follow-up call for someone other than the resolver', async (t) => {
   const testApp = await setupApp(t)
   const { call, user, admin } = testApp
-  await call('PUT', '/v1/sla-policies', admin, fastPolicy({ response: { urgent: 'PT1H', high: 'PT1H', normal: 'PT1H', low: 'PT1H' } }))
+  // The follow-up falls due in an hour, and the test moves the clock: a one-second window raced a busy machine.
+  const hour = 'PT1H'
+  await call('PUT', '/v1/sla-policies', admin, fastPolicy({ response: { urgent: hour, high: hour, normal: hour, low: hour }, followUpAfter: hour }))
   const resolver = await user('agent', { teams: ['east'] })
   const colleague = await user('agent', { teams: ['east'] })
   await user('agent', { teams: ['west'] })
-  startTestWorker(t, testApp)
+  const { dueNow } = startTestWorker(t, testApp)
   const { id } = (await call('POST', '/v1/complaints', resolver, aComplaint({ team: 'east' }))).json()
   const resolved = (await call('POST', `/v1/complaints/${id}/resolve`, resolver, { summary: 'sent a new one' })).json()
   t.same(resolved.deadlines.map((d: { kind: string }) => d.kind), ['follow_up'])
   t.same((await call('GET', '/v1/follow-ups?status=upcoming', resolver)).json().items.map((c: { id: string }) => c.id), [id])
   t.same((await call('GET', '/v1/follow-ups?status=due', resolver)).json().items, [], 'not due yet')
+  await dueNow(id, 'follow_up')
 
   const due = await waitFor(async () => {
     const items = (await call('GET', '/v1/follow-ups?status=due&assigneeId=me', colleague)).json().items
