@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import pino from 'pino'
 import type { Test } from 'tap'
 import { afterCommit } from '../../src/complaints/after-commit.js'
@@ -43,6 +44,11 @@ export function startTestWorker(t: Test, testApp: TestApp, options: { lockDurati
       .returning(['id', 'kind', 'dueAt'])
       .execute()
     if (rows.length === 0) throw new Error(`no pending ${kind} timer for complaint ${complaintId}`)
+    // The follow-up lists read the complaint's own copy of the due time: it moves with the timer.
+    if (kind === 'follow_up' || kind === 'follow_up_retry') {
+      await sql`update complaints set follow_up = jsonb_set(follow_up, '{dueAt}', to_jsonb(${rows[0]!.dueAt.toISOString()}::text))
+        where id = ${complaintId}`.execute(testApp.db)
+    }
     for (const row of rows) await scheduler.queues[queueOf(row.kind)].remove(row.id)
     await scheduler.schedule(rows)
   }
