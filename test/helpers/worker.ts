@@ -52,7 +52,29 @@ export function startTestWorker(t: Test, testApp: TestApp, options: { lockDurati
     for (const row of rows) await scheduler.queues[queueOf(row.kind)].remove(row.id)
     await scheduler.schedule(rows)
   }
-  return { scheduler, close, dueNow }
+  /** Runs the job of a complaint's timer of `kind` now, whatever its row says (a cancelled timer's job included). */
+  const runJobNow = async (complaintId: string, kind: TimerKind) => {
+    const rows = await testApp.db.selectFrom('timers').select(['id', 'kind', 'dueAt']).where('complaintId', '=', complaintId).where('kind', '=', kind).execute()
+    for (const row of rows) await scheduler.queues[queueOf(row.kind)].remove(row.id)
+    await scheduler.schedule(rows.map((row) => ({ ...row, dueAt: new Date() })))
+  }
+  /**
+   * Waits until the BullMQ job of every settled (cancelled or fired) timer of a complaint has been handled (jobs are
+   * removed on completion): then none of them can still act, and a test can assert that one did not.
+   */
+  const jobsHandled = async (complaintId: string) => {
+    const timers = await testApp.db
+      .selectFrom('timers')
+      .select(['id', 'kind'])
+      .where('complaintId', '=', complaintId)
+      .where((eb) => eb.or([eb('cancelledAt', 'is not', null), eb('firedAt', 'is not', null)]))
+      .execute()
+    await waitFor(async () => {
+      const jobs = await Promise.all(timers.map((timer) => scheduler.queues[queueOf(timer.kind)].getJob(timer.id)))
+      return jobs.every((job) => job === undefined)
+    }, 15_000, `the timer jobs of complaint ${complaintId} to be handled`)
+  }
+  return { scheduler, close, dueNow, runJobNow, jobsHandled }
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, label = 'condition'): Promise<T> {
