@@ -1,33 +1,84 @@
 import closeWithGrace from 'close-with-grace'
+import type { Logger } from 'pino'
 import { stringify } from 'yaml'
 import { buildApp } from './app.js'
 import { Metrics } from './metrics/metrics.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { ConfigError, loadConfig, requireServerUrls, type Config, type LoadedConfig } from './config.js'
+import { createDb } from './db/database.js'
+import { startEmbeddedServices, type EmbeddedServices } from './embedded/services.js'
 import { createLogger } from './logger.js'
-import { openRuntime, prepareDatabase } from './runtime.js'
+import { openRuntime, prepareDatabase, type Runtime } from './runtime.js'
 import { startServer } from './server.js'
 import { startWorker } from './worker.js'
 
 const USAGE = 'usage: cli.ts start | api | worker | migrate | openapi'
 
-async function main(command: string | undefined): Promise<void> {
-  let config: Config
-  try {
-    config = loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`)
-      process.exit(78)
-    }
-    throw error
+function configError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`)
+    process.exit(78)
   }
-  const logger = createLogger(command === 'openapi' ? 'silent' : config.LOG_LEVEL)
+  throw error
+}
+
+async function main(command: string | undefined): Promise<void> {
+  let loaded: LoadedConfig
+  try {
+    loaded = loadConfig()
+  } catch (error) {
+    configError(error)
+  }
+  const logger = createLogger(command === 'openapi' ? 'silent' : loaded.LOG_LEVEL)
   if (!command || !['start', 'api', 'worker', 'migrate', 'openapi'].includes(command)) {
     process.stderr.write(`${USAGE}\n`)
     process.exit(64)
   }
-  const runtime = openRuntime(config, logger)
-  if (command !== 'openapi' && command !== 'migrate' && !(await runtime.redisReady(5_000))) {
+
+  if (command === 'migrate') {
+    // Only Postgres: migrating needs no Redis, embedded or not.
+    const services = await startEmbeddedServices({ databaseUrl: loaded.DATABASE_URL, redisUrl: loaded.REDIS_URL, redis: false, logger })
+    try {
+      const db = createDb(services.databaseUrl, { max: 2 })
+      try {
+        await prepareDatabase({ ...loaded, DATABASE_URL: services.databaseUrl }, db, logger)
+      } finally {
+        await db.destroy()
+      }
+    } finally {
+      await services.stop()
+    }
+    return
+  }
+
+  // `api` and `worker` are for production and need real servers; `start` and `openapi` start the embedded ones for
+  // what is unset (or `embedded`).
+  let config: Config
+  let services: EmbeddedServices | undefined
+  if (command === 'api' || command === 'worker') {
+    try {
+      config = requireServerUrls(loaded, command)
+    } catch (error) {
+      configError(error)
+    }
+  } else {
+    services = await startEmbeddedServices({ databaseUrl: loaded.DATABASE_URL, redisUrl: loaded.REDIS_URL, logger })
+    config = { ...loaded, DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl as string }
+  }
+
+  let runtime: Runtime | undefined
+  try {
+    runtime = openRuntime(config, logger)
+    await run(command, config, runtime, services, logger)
+  } catch (error) {
+    // What was started is stopped, so a failed boot leaves no server behind.
+    await runtime?.close().catch(() => undefined)
+    await services?.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'could not stop the embedded services'))
+    throw error
+  }
+}
+
+async function run(command: string, config: Config, runtime: Runtime, services: EmbeddedServices | undefined, logger: Logger): Promise<void> {
+  if (command !== 'openapi' && !(await runtime.redisReady(5_000))) {
     logger.warn('redis is not reachable yet; deadlines are enqueued once it is (the reconciler re-arms them)')
   }
 
@@ -37,13 +88,10 @@ async function main(command: string | undefined): Promise<void> {
     process.stdout.write(stringify(app.swagger(), { lineWidth: 0 }))
     await app.close()
     await runtime.close()
+    await services?.stop()
     return
   }
-  if (command === 'migrate' || command === 'start') await prepareDatabase(config, runtime.db, logger)
-  if (command === 'migrate') {
-    await runtime.close()
-    return
-  }
+  if (command === 'start') await prepareDatabase(config, runtime.db, logger)
 
   // One process running both shares one registry, so GET /metrics on PORT shows the worker's counters too.
   const metrics = command === 'start' ? new Metrics({ db: runtime.db }) : undefined
@@ -56,6 +104,8 @@ async function main(command: string | undefined): Promise<void> {
     await api?.close()
     await worker?.close()
     await runtime.close()
+    // The embedded servers go last, once nothing uses them.
+    await services?.stop()
   })
 }
 

@@ -7,8 +7,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 const LogLevel = Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))
 
 export const ConfigSchema = Type.Object({
-  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/hotline' }),
-  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  // Unset or `embedded`: a Postgres / a redis-server started by the service itself (src/embedded, docs/embedded.md).
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres(ql)?://|embedded$)' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^(rediss?://|embedded$)' })),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOTLINE_BOOTSTRAP_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -45,7 +46,10 @@ const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 86_400_000
 type DurationVariable = (typeof DURATIONS)[number]
 
 export type RawConfig = Static<typeof ConfigSchema>
-export type Config = Omit<RawConfig, DurationVariable> & { [K in DurationVariable as `${K}_MS`]: number }
+/** What the environment says: DATABASE_URL and REDIS_URL undefined mean the embedded services (`embedded` too). */
+export type LoadedConfig = Omit<RawConfig, DurationVariable> & { [K in DurationVariable as `${K}_MS`]: number }
+/** The configuration the service runs with: the URLs are the servers to connect to (the embedded ones resolved). */
+export type Config = LoadedConfig & { DATABASE_URL: string; REDIS_URL: string }
 
 type Variable = keyof RawConfig
 
@@ -55,8 +59,8 @@ export class ConfigError extends Error {
 
 /** What each variable must be, in words an operator can act on. */
 const EXPECTED: Record<Variable, string> = {
-  DATABASE_URL: 'must be a postgres:// or postgresql:// URL',
-  REDIS_URL: 'must be a redis:// or rediss:// URL',
+  DATABASE_URL: 'must be a postgres:// or postgresql:// URL, or embedded (or unset) for the embedded Postgres',
+  REDIS_URL: 'must be a redis:// or rediss:// URL, or embedded (or unset) for the embedded Redis',
   HOST: 'must be a host name or IP address',
   PORT: 'must be a whole number from 0 to 65535',
   HOTLINE_BOOTSTRAP_ADMIN_TOKEN: 'must be at least 16 characters long',
@@ -94,6 +98,28 @@ const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRE
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
+/** DATABASE_URL or REDIS_URL set to this: the embedded service, as when unset. */
+export const EMBEDDED = 'embedded'
+
+export class ProductionUrlsError extends ConfigError {
+  override name = 'ProductionUrlsError'
+}
+
+/**
+ * `api` and `worker` run in production, apart from each other: the embedded services belong to one `start`
+ * process, so both URLs must name real servers.
+ */
+export function requireServerUrls(config: LoadedConfig, command: string): Config {
+  const { DATABASE_URL, REDIS_URL } = config
+  if (DATABASE_URL === undefined || REDIS_URL === undefined) {
+    const missing = [DATABASE_URL === undefined ? 'DATABASE_URL' : '', REDIS_URL === undefined ? 'REDIS_URL' : ''].filter(Boolean).join(' and ')
+    throw new ProductionUrlsError(
+      `\`${command}\` needs explicit DATABASE_URL and REDIS_URL (${missing} ${missing.includes(' and ') ? 'are' : 'is'} unset or embedded): ` +
+        'the embedded services are for `start` only',
+    )
+  }
+  return { ...config, DATABASE_URL, REDIS_URL }
+}
 
 /** Each entry of WEBHOOK_ALLOWED_HOSTS: a host name, an IP address, or a CIDR range. */
 export function validAllowedHost(entry: string): boolean {
@@ -114,8 +140,11 @@ export function allowedHostList(value: string | undefined): string[] {
   return (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)
 }
 
-/** Reads and validates the environment; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads and validates the environment; throws a ConfigError naming every bad variable. DATABASE_URL and REDIS_URL
+ * come back undefined when unset or `embedded`: the caller starts the embedded services (src/embedded/services.ts).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const known = Object.keys(ConfigSchema.properties) as Variable[]
   const given: Partial<Record<Variable, string>> = {}
   for (const key of known) {
@@ -128,7 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (given[key] !== undefined && !/^\s*\d+\s*$/.test(given[key])) bad.add(key)
   }
   for (const key of URLS) {
-    if (given[key] !== undefined && !URL.canParse(given[key])) bad.add(key)
+    if (given[key] === EMBEDDED) delete given[key]
+    else if (given[key] !== undefined && !URL.canParse(given[key])) bad.add(key)
   }
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, { ...given })) as RawConfig
   for (const error of Value.Errors(ConfigSchema, withDefaults)) {

@@ -47,7 +47,7 @@ export function openRuntime(config: Config, logger: Logger): Runtime {
   }
 }
 
-export async function prepareDatabase(config: Config, db: Db, logger: Logger): Promise<void> {
+export async function prepareDatabase(config: Pick<Config, 'DATABASE_URL' | 'HOTLINE_BOOTSTRAP_ADMIN_TOKEN'>, db: Db, logger: Logger): Promise<void> {
   if (await ensureDatabase(config.DATABASE_URL)) logger.info('created the database')
   const { results } = await migrateToLatest(db)
   for (const r of results ?? []) logger.info({ migration: r.migrationName, status: r.status }, 'migration')

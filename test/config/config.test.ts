@@ -1,10 +1,11 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/config.js'
+import { ConfigError, loadConfig, requireServerUrls } from '../../src/config.js'
 
 t.test('defaults match the contract', async (t) => {
   const config = loadConfig({})
-  t.equal(config.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/hotline')
-  t.equal(config.REDIS_URL, 'redis://127.0.0.1:6379')
+  // The contract's "Running it anywhere": unset means the embedded Postgres and Redis (started by `start`).
+  t.equal(config.DATABASE_URL, undefined, 'unset: the embedded Postgres')
+  t.equal(config.REDIS_URL, undefined, 'unset: the embedded Redis')
   t.equal(config.HOST, '127.0.0.1')
   t.equal(config.PORT, 3000)
   t.equal(config.HOTLINE_BOOTSTRAP_ADMIN_TOKEN, undefined)
@@ -26,6 +27,24 @@ t.test('good values are read and converted', async (t) => {
   t.notOk('RECONCILE_EVERY' in config, 'the duration is given in milliseconds only')
   t.equal(loadConfig({ WORKER_METRICS_PORT: '9464' }).WORKER_METRICS_PORT, 9464)
   t.equal(loadConfig({ WORKER_METRICS_PORT: '0' }).WORKER_METRICS_PORT, 0, '0: a free port')
+})
+
+t.test('`embedded` says the same as unset, for both URLs', async (t) => {
+  const config = loadConfig({ DATABASE_URL: 'embedded', REDIS_URL: 'embedded' })
+  t.equal(config.DATABASE_URL, undefined)
+  t.equal(config.REDIS_URL, undefined)
+  t.same(config, loadConfig({}))
+})
+
+t.test('api and worker need explicit URLs', async (t) => {
+  const explicit = loadConfig({ DATABASE_URL: 'postgres://app@db/hotline', REDIS_URL: 'redis://cache:6379' })
+  t.match(requireServerUrls(explicit, 'api'), { DATABASE_URL: 'postgres://app@db/hotline', REDIS_URL: 'redis://cache:6379' })
+  for (const env of [{}, { DATABASE_URL: 'postgres://app@db/hotline' }, { REDIS_URL: 'redis://cache:6379' }, { DATABASE_URL: 'embedded', REDIS_URL: 'redis://cache:6379' }]) {
+    const error = catchError(() => requireServerUrls(loadConfig(env), 'worker'))
+    t.type(error, ConfigError, JSON.stringify(env))
+    t.match(error.message, /^`worker` needs explicit DATABASE_URL and REDIS_URL/)
+    t.notMatch(error.message, /\n/, 'one line')
+  }
 })
 
 const BAD: [variable: string, value: string, says?: RegExp][] = [

@@ -35,7 +35,7 @@ t.test('a worker killed with SIGKILL in the middle of a batch, then restarted, f
   const before = await waitFor(async () => {
     const n = await fired()
     return n >= 5 && n
-  }, 30_000, 'the batch to start')
+  }, 90_000, 'the batch to start') // a child loading through tsx on a busy two-core machine can take a minute
   first.kill('SIGKILL')
   await new Promise((resolve) => first.once('exit', resolve))
   const atKill = await fired()
@@ -43,7 +43,7 @@ t.test('a worker killed with SIGKILL in the middle of a batch, then restarted, f
 
   const second = startWorkerProcess(env)
   t.teardown(() => second.kill('SIGTERM'))
-  await waitFor(async () => (await fired()) === TIMERS, 30_000, 'every warning to fire')
+  await waitFor(async () => (await fired()) === TIMERS, 90_000, 'every warning to fire')
 
   const perTimer = await sql<{ timer: string; n: string }>`
     select data ->> 'timerId' as timer, count(*) as n from complaint_events
