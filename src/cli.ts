@@ -12,6 +12,8 @@ import { startServer } from './server.js'
 import { startWorker } from './worker.js'
 
 const USAGE = 'usage: cli.ts start | api | worker | migrate | openapi'
+const UNUSED_DATABASE_URL = 'postgres://unused@127.0.0.1:1/unused'
+const UNUSED_REDIS_URL = 'redis://127.0.0.1:1'
 
 function configError(error: unknown): never {
   if (error instanceof ConfigError) {
@@ -50,8 +52,8 @@ async function main(command: string | undefined): Promise<void> {
     return
   }
 
-  // `api` and `worker` are for production and need real servers; `start` and `openapi` start the embedded ones for
-  // what is unset (or `embedded`).
+  // `api` and `worker` are for production and need real servers; `start` starts the embedded ones for what is unset
+  // (or `embedded`).
   let config: Config
   let services: EmbeddedServices | undefined
   if (command === 'api' || command === 'worker') {
@@ -60,6 +62,9 @@ async function main(command: string | undefined): Promise<void> {
     } catch (error) {
       configError(error)
     }
+  } else if (command === 'openapi') {
+    // The document needs no server: the app is built and read, never connected (connections are lazy).
+    config = { ...loaded, DATABASE_URL: loaded.DATABASE_URL ?? UNUSED_DATABASE_URL, REDIS_URL: loaded.REDIS_URL ?? UNUSED_REDIS_URL }
   } else {
     services = await startEmbeddedServices({ databaseUrl: loaded.DATABASE_URL, redisUrl: loaded.REDIS_URL, logger })
     config = { ...loaded, DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl as string }

@@ -25,6 +25,8 @@ export class Scheduler {
       timers: new Queue<TimerJobData>(QUEUES.timers, { connection, prefix }),
       escalations: new Queue<TimerJobData>(QUEUES.escalations, { connection, prefix }),
     }
+    // Without a listener BullMQ prints connection errors to the console; the connection's owner logs them once.
+    for (const queue of Object.values(this.queues)) queue.on('error', () => {})
   }
 
   /** Adding a job whose id exists already is a no-op in BullMQ, so scheduling twice is harmless. */

@@ -43,6 +43,8 @@ export class DeliveryQueue {
     private readonly logger?: Logger,
   ) {
     this.queue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection, prefix })
+    // Without a listener BullMQ prints connection errors to the console; the connection's owner logs them once.
+    this.queue.on('error', () => {})
   }
 
   async enqueue(wakes: DeliveryWake[], now = Date.now()): Promise<void> {
