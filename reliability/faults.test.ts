@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { OwnPostgres, OwnRedis, until } from './helpers/cluster.js'
 import { checkAcknowledged, checkDeadlines, checkHistories } from './helpers/invariants.js'
-import { Load, type Sent } from './helpers/load.js'
+import { Load, type LoadOptions, type Sent } from './helpers/load.js'
 import { shortPolicy, Stack } from './helpers/stack.js'
 
 const RECONCILE_EVERY_MS = 2_000
@@ -17,13 +17,15 @@ const figures: Record<string, unknown> = {}
 
 const cluster = await OwnPostgres.create()
 const redis = await OwnRedis.create()
-const stack = await Stack.create(cluster, redis, 'faults', { env: { RECONCILE_EVERY: `PT${RECONCILE_EVERY_MS / 1000}S` } })
+const started: { stack?: Stack } = {}
 t.teardown(async () => {
   t.comment(`figures: ${JSON.stringify(figures)}`)
-  await stack.close()
+  await started.stack?.close()
   await redis.destroy()
   await cluster.destroy()
 })
+const stack = await Stack.create(cluster, redis, 'faults', { env: { RECONCILE_EVERY: `PT${RECONCILE_EVERY_MS / 1000}S` } })
+started.stack = stack
 
 /** The api and worker must be running at the start of each scenario, whatever the last one did to them. */
 async function revive(t: Test): Promise<void> {
@@ -65,6 +67,28 @@ function tally(sent: Sent[]): Record<string, number> {
   return out
 }
 
+/** Revives the processes, sets deadlines 6 s out, starts the load and waits for 30 acknowledged creates. */
+async function underLoad(t: Test, options: LoadOptions): Promise<Load> {
+  await revive(t)
+  await stack.putPolicy(shortPolicy('PT6S'))
+  const load = new Load(stack, options).start()
+  await until(() => load.ackedCreates >= 30, 30_000, '30 acknowledged creates')
+  return load
+}
+
+/**
+ * Probes /readyz every 500 ms until `end`: the fault lasts until then (its duration is what is injected, not a
+ * wait for a condition). Answers the statuses seen.
+ */
+async function probeReadyz(end: number): Promise<number[]> {
+  const statuses: number[] = []
+  while (Date.now() < end) {
+    statuses.push((await stack.call('GET', '/readyz', { timeoutMs: 3_000 })).status)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  return statuses
+}
+
 async function invariants(t: Test, load: Load, waitMs: number) {
   await checkAcknowledged(t, stack, load.acked)
   const timersFired = await checkDeadlines(t, stack, waitMs)
@@ -75,7 +99,7 @@ t.test('SIGKILL of the api under load: nothing acknowledged is lost, a retried c
   await revive(t)
   await stack.putPolicy(shortPolicy('PT6S'))
   const before = (await stack.query<{ n: number }>('select count(*)::int as n from complaints'))[0]!.n
-  const load = new Load(stack, { concurrency: 6, rate: 25, maxRequests: 2_000, maxMs: 90_000 }).start()
+  const load = new Load(stack, { concurrency: 6, rate: 15, maxRequests: 2_000, maxMs: 120_000 }).start()
   await until(() => load.ackedCreates >= 60, 30_000, '60 acknowledged creates')
   const killedAt = Date.now()
   await stack.api.kill('SIGKILL')
@@ -85,23 +109,22 @@ t.test('SIGKILL of the api under load: nothing acknowledged is lost, a retried c
   await load.stop()
 
   // Every create that got no answer is sent again with its key: it is answered 2xx, once, whatever the kill did.
-  const unanswered = load.creates.filter((c) => c.id === undefined)
-  const retries = await Promise.all(unanswered.map((c) => load.create(c)))
-  t.same(retries.filter((a) => a.status < 200 || a.status >= 300).map((a) => `${a.status} ${a.text.slice(0, 120)}`), [],
-    `each of the ${unanswered.length} creates left unanswered by the kill, retried with its Idempotency-Key, is answered 2xx`)
+  const retries = await load.retryUnanswered()
+  t.same(retries.filter((a) => a.status < 200 || a.status >= 300).map((a) => `${a.status} ${a.error ?? a.text.slice(0, 120)}`).slice(0, 10), [],
+    `each of the ${retries.length} creates left unanswered by the kill, retried with its Idempotency-Key, is answered 2xx`)
   const ids = new Set(load.creates.filter((c) => c.id !== undefined).map((c) => c.id))
   const after = (await stack.query<{ n: number }>('select count(*)::int as n from complaints'))[0]!.n
   t.equal(after - before, ids.size, 'one complaint per Idempotency-Key: no create committed twice')
 
   const checked = await invariants(t, load, 20_000)
-  figures.apiKill = { load: load.summary(), apiDownMs: upAt - killedAt, unansweredRetried: unanswered.length, acked: load.acked.size, ...checked }
+  figures.apiKill = { load: load.summary(), apiDownMs: upAt - killedAt, unansweredRetried: retries.length, acked: load.acked.size, ...checked }
 })
 
 t.test('SIGKILL of the worker while deadlines fall due: each fires once, none more than 5 s late', async (t) => {
   await revive(t)
   await stack.putPolicy(shortPolicy('PT1H'))
   // 40 complaints promised for the same instant: 40 response deadlines fall due together (and 40 warnings before).
-  const promisedAt = Date.now() + 15_000
+  const promisedAt = Date.now() + 20_000
   const load = new Load(stack, { concurrency: 8, rate: 40, maxRequests: 0, maxMs: 0 })
   await load.createMany(40, 8, { promisedBy: new Date(promisedAt).toISOString() })
   t.equal(load.ackedCreates, 40, '40 complaints promised for the same instant')
@@ -117,7 +140,7 @@ t.test('SIGKILL of the worker while deadlines fall due: each fires once, none mo
   const restartedAt = Date.now()
   // Long enough to see a deadline held by the dead worker's job lock (30 s by default), so its lateness is measured.
   const checked = await invariants(t, load, 60_000)
-  const late = await lateness(promisedAt - 15_000, promisedAt, restartedAt)
+  const late = await lateness(promisedAt - 20_000, promisedAt, restartedAt)
   t.ok(late.maxMs <= 5_000,
     `every deadline fires within 5 s of its due time or of the restarted worker, whichever is later (worst ${late.maxMs} ms: ${late.worst}; ${late.timers} due, ${firedAtKill} of the 40 fired at the kill)`)
   figures.workerKill = {
@@ -127,19 +150,11 @@ t.test('SIGKILL of the worker while deadlines fall due: each fires once, none mo
 })
 
 t.test('Postgres stopped for 10 s under load: 503s within 2 s, processes survive, no 5xx committed, deadlines fire once', async (t) => {
-  await revive(t)
-  await stack.putPolicy(shortPolicy('PT6S'))
-  const load = new Load(stack, { concurrency: 6, rate: 20, maxRequests: 800, maxMs: 60_000 }).start()
-  await until(() => load.ackedCreates >= 30, 30_000, '30 acknowledged creates')
+  const load = await underLoad(t, { concurrency: 6, rate: 20, maxRequests: 800, maxMs: 60_000 })
   const stopAt = Date.now()
   await cluster.stop('fast')
   const downAt = Date.now()
-  const readyz: number[] = []
-  // The outage lasts 10 s: it is the fault injected, not a wait for a condition. /readyz is probed meanwhile.
-  while (Date.now() - stopAt < 10_000) {
-    readyz.push((await stack.call('GET', '/readyz', { timeoutMs: 3_000 })).status)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
+  const readyz = await probeReadyz(stopAt + 10_000)
   const restartAt = Date.now()
   await cluster.start()
   const backAt = Date.now()
@@ -166,8 +181,7 @@ t.test('Postgres stopped for 10 s under load: 503s within 2 s, processes survive
     if (answer.status === 200 && answer.headers.get('idempotent-replayed') === 'true') replayed.push(`${c.key} (first ${c.status})`)
   }
   t.same(replayed, [], `none of the ${failed.length} creates answered 5xx had committed (its retry is not a replay)`)
-  const unanswered = load.creates.filter((c) => c.id === undefined)
-  await Promise.all(unanswered.map((c) => load.create(c)))
+  await load.retryUnanswered()
 
   const checked = await invariants(t, load, 30_000)
   const late = await lateness(downAt, restartAt, backAt)
@@ -181,18 +195,11 @@ t.test('Postgres stopped for 10 s under load: 503s within 2 s, processes survive
 })
 
 t.test('Redis restarted empty under load: actions still 2xx, every deadline re-armed and fired once', async (t) => {
-  await revive(t)
-  await stack.putPolicy(shortPolicy('PT6S'))
-  const load = new Load(stack, { concurrency: 6, rate: 20, maxRequests: 500, maxMs: 25_000 }).start()
-  await until(() => load.ackedCreates >= 30, 30_000, '30 acknowledged creates')
+  const load = await underLoad(t, { concurrency: 6, rate: 20, maxRequests: 500, maxMs: 25_000 })
   const killAt = Date.now()
   await redis.kill()
-  const readyz: number[] = []
-  // Down for 3 s (the fault), then back empty on the same port.
-  while (Date.now() - killAt < 3_000) {
-    readyz.push((await stack.call('GET', '/readyz', { timeoutMs: 3_000 })).status)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
+  // Down for 3 s, then back empty on the same port.
+  const readyz = await probeReadyz(killAt + 3_000)
   const restartAt = Date.now()
   await redis.start()
   const backAt = Date.now()
@@ -202,8 +209,7 @@ t.test('Redis restarted empty under load: actions still 2xx, every deadline re-a
   const refused = down.filter((s) => !(s.status >= 200 && s.status < 300) && !(s.status === 409 || s.status === 412))
   t.same(tally(refused), {}, `the ${down.length} complaint requests sent while Redis is down answer 2xx (or a 409/412 of their own)`)
   t.ok(stack.api.alive && stack.worker.alive, 'the api and the worker survive')
-  const unanswered = load.creates.filter((c) => c.id === undefined)
-  await Promise.all(unanswered.map((c) => load.create(c)))
+  await load.retryUnanswered()
 
   const checked = await invariants(t, load, 30_000)
   // The issue sets no bound on lateness after a Redis restart (only after a Postgres outage): measured, not asserted.

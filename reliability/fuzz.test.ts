@@ -195,7 +195,7 @@ t.test(`fuzzing every operation of openapi.yaml (${RUNS} requests, seed ${SEED})
               if (holder && typeof holder === 'object' && !Array.isArray(holder)) {
                 value = setAt(valid, [...target, m.extraKey], 'extra')
                 label = `extra ${[...target, m.extraKey].join('.')}`
-                if (objectSchema?.additionalProperties === false && !(m.extraKey in (objectSchema.properties as object ?? {}))) mustRefuse = `unknown field ${m.extraKey}`
+                if (objectSchema?.additionalProperties === false && !Object.hasOwn((objectSchema.properties ?? {}) as object, m.extraKey)) mustRefuse = `unknown field ${m.extraKey}`
               }
             } else if (m.kind === 'retype') {
               value = setAt(valid, path, m.replacement)

@@ -1,7 +1,7 @@
 // The fault tests' own infrastructure: a Postgres cluster (initdb into /tmp, run as the unprivileged `postgres`
 // user) and a redis-server, each on a free loopback port, and the real `api` and `worker` processes as children.
 // Nothing here touches the shared Postgres on 5432 or the shared Redis on 6379.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chownSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
@@ -11,6 +11,24 @@ import pg from 'pg'
 import { spawnCli } from '../../test/helpers/child-env.js'
 
 const run = promisify(execFile)
+
+/**
+ * What this process started and must not leave behind if it ends abruptly (a tap timeout, an uncaught error):
+ * each entry ends one child or cluster, synchronously, when the process exits.
+ */
+const leftovers = new Set<() => void>()
+process.once('exit', () => {
+  for (const end of leftovers) {
+    try {
+      end()
+    } catch {
+      // already gone
+    }
+  }
+})
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => process.exit(128 + (signal === 'SIGTERM' ? 15 : 2)))
+}
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..')
 
 export async function freePort(): Promise<number> {
@@ -43,6 +61,7 @@ export class OwnPostgres {
     const dir = mkdtempSync('/tmp/hotline-reliab-pg-')
     chownSync(dir, uid, gid)
     const cluster = new OwnPostgres(dir, await freePort(), uid, gid)
+    leftovers.add(cluster.endNow)
     await cluster.as(initdb, ['-D', cluster.data, '-U', 'postgres', '--auth=trust', '--no-locale', '--encoding=UTF8', '--no-sync'])
     await cluster.start()
     return cluster
@@ -81,7 +100,17 @@ export class OwnPostgres {
     return this.url(name)
   }
 
+  /** Synchronous, for an exit handler: stops the cluster at once and removes its folder. */
+  private readonly endNow = () => {
+    try {
+      execFileSync(pg_ctl, ['-D', this.data, '-m', 'immediate', 'stop'], { uid: this.uid, gid: this.gid, cwd: this.dir, stdio: 'ignore' })
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true })
+    }
+  }
+
   async destroy(): Promise<void> {
+    leftovers.delete(this.endNow)
     await this.stop('immediate').catch(() => {})
     rmSync(this.dir, { recursive: true, force: true })
   }
@@ -108,6 +137,9 @@ export class OwnRedis {
       '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
     ], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
+    const end = () => child.kill('SIGKILL')
+    leftovers.add(end)
+    child.once('exit', () => leftovers.delete(end))
     await new Promise<void>((resolve, reject) => {
       let out = ''
       const onData = (chunk: Buffer) => {
@@ -157,8 +189,11 @@ export class Proc {
     }
     this.child.stdout?.on('data', keep)
     this.child.stderr?.on('data', keep)
+    const end = () => this.child.kill('SIGKILL')
+    leftovers.add(end)
     this.child.once('exit', () => {
       this.exitedAt = Date.now()
+      leftovers.delete(end)
     })
   }
 

@@ -112,7 +112,7 @@ export class Load {
     const body = op === 'escalate' ? { reason: 'load' } : op === 'resolve' ? { summary: 'sorted on the call' } : { text: 'called back' }
     const actor = op === 'resolve' ? this.stack.supervisor : this.stack.agent
     const answer = await this.stack.call('POST', `/v1/complaints/${id}/${op}`, {
-      token: actor.token, body, headers: { 'if-match': `"${version}"` }, timeoutMs: 5_000,
+      token: actor.token, body, headers: { 'if-match': `"${version}"` }, timeoutMs: 10_000,
     })
     this.record(op, answer, at)
     this.ack(answer)
@@ -132,10 +132,21 @@ export class Load {
     }))
   }
 
+  /** Sends every create that has no answer yet again with its key, `concurrency` at a time; their new answers. */
+  async retryUnanswered(concurrency = 6): Promise<Answer[]> {
+    const pending = this.creates.filter((c) => c.id === undefined)
+    const answers: Answer[] = []
+    let next = 0
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < pending.length) answers.push(await this.create(pending[next++]!))
+    }))
+    return answers
+  }
+
   /** Sends (or re-sends) one create with its key; a 2xx acknowledges the complaint. */
   async create(attempt: CreateAttempt): Promise<Answer> {
     const answer = await this.stack.call('POST', '/v1/complaints', {
-      token: this.stack.agent.token, body: attempt.body, headers: { 'idempotency-key': attempt.key }, timeoutMs: 5_000,
+      token: this.stack.agent.token, body: attempt.body, headers: { 'idempotency-key': attempt.key }, timeoutMs: 10_000,
     })
     if (attempt.status === 0) attempt.status = answer.status
     const id = this.ack(answer)

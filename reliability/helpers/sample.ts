@@ -97,7 +97,8 @@ export function setAt(value: unknown, path: (string | number)[], replacement: un
   if (path.length === 0) return replacement
   const copy: Record<string | number, unknown> = Array.isArray(value) ? [...value] as never : { ...(value as object) }
   const [head, ...rest] = path
-  copy[head!] = setAt(copy[head!], rest, replacement)
+  // defineProperty: `__proto__` becomes an own key (sent in the JSON), not the copy's prototype.
+  Object.defineProperty(copy, head!, { value: setAt(copy[head!], rest, replacement), enumerable: true, writable: true, configurable: true })
   return copy
 }
 

@@ -2,6 +2,10 @@
 // a migrated schema with a bootstrap admin, and the real `api` and `worker` processes as children.
 import { randomBytes, randomUUID } from 'node:crypto'
 import pg from 'pg'
+import { hashToken } from '../../src/auth/tokens.js'
+import { ensureBootstrapAdmin } from '../../src/auth/users.repository.js'
+import { createDb } from '../../src/db/database.js'
+import { migrateToLatest } from '../../src/db/migrate.js'
 import { request, type Answer, type RequestOptions } from './http.js'
 import { freePort, OwnPostgres, OwnRedis, Proc, until } from './cluster.js'
 
@@ -50,9 +54,15 @@ export class Stack {
       WORKER_CONCURRENCY: '16',
       ...options.env,
     })
-    const migrate = new Proc('migrate', { ...stack.env, HOTLINE_BOOTSTRAP_ADMIN_TOKEN: stack.adminToken })
-    const code = await migrate.exit()
-    if (code !== 0) throw new Error(`migrate exited ${code}: ${migrate.output.slice(-10).join('\n')}`)
+    // Migrated and given its bootstrap admin in this process (what `cli.ts migrate` does): one child boot fewer.
+    const db = createDb(databaseUrl, { max: 1 })
+    try {
+      const { error } = await migrateToLatest(db)
+      if (error) throw error
+      await ensureBootstrapAdmin(db, hashToken(stack.adminToken))
+    } finally {
+      await db.destroy()
+    }
     await Promise.all([stack.startApi(), stack.startWorker()])
     stack.agent = await stack.user('agent', { compensationLimit: 100 })
     stack.supervisor = await stack.user('supervisor', { level: 3, compensationLimit: 10_000 })
@@ -73,7 +83,7 @@ export class Stack {
     await until(async () => {
       if (!api.alive) throw new Error(`api exited: ${api.output.slice(-10).join('\n')}`)
       return (await this.call('GET', '/healthz', { timeoutMs: 1_000 })).status === 200
-    }, 60_000, 'the api to listen', 200)
+    }, 150_000, 'the api to listen', 200)
     return api
   }
 
@@ -85,7 +95,7 @@ export class Stack {
     await until(async () => {
       if (!worker.alive) throw new Error(`worker exited: ${worker.output.slice(-10).join('\n')}`)
       return (await request(`http://127.0.0.1:${metricsPort}`, 'GET', '/metrics', { timeoutMs: 1_000 })).status === 200
-    }, 60_000, 'the worker to start', 100)
+    }, 150_000, 'the worker to start', 100)
     return worker
   }
 
