@@ -77,9 +77,13 @@ export function collectRoutes(): Map<string, RouteEntry> {
     const { fastify } = message as { fastify: FastifyInstance }
     fastify.addHook('onRoute', (route: RouteOptions) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method]
-      const config = (route.config ?? {}) as { roles?: readonly string[]; public?: boolean }
+      // Read when asked, not now: a plugin's own onRoute hook (the queue console's) runs after this root one and
+      // may still set the route's config.
+      const config = () => (route.config ?? {}) as { roles?: readonly string[]; public?: boolean }
       for (const method of methods) {
-        routes.set(`${method} ${route.url}`, { method, url: route.url, roles: config.roles, public: config.public })
+        routes.set(`${method} ${route.url}`, {
+          method, url: route.url, get roles() { return config().roles }, get public() { return config().public },
+        })
       }
     })
   }

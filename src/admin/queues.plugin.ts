@@ -65,7 +65,13 @@ function asProblem(request: FastifyRequest, reply: FastifyReply, payload: unknow
  * Postgres, so a job removed there comes back at the next reconcile, and promoting a delayed timer would fire a
  * deadline before it is due. Replays go through the API (`POST /v1/webhook-endpoints/{id}/deliveries/{id}/replay`).
  */
+/** Who may open the console: set as `config.roles` on every route Bull Board registers, like every other route's. */
+const CONSOLE_ROLES = ['admin'] as const
+
 export default async function queueConsole(app: FastifyInstance, options: QueueConsoleOptions) {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, roles: CONSOLE_ROLES }
+  })
   app.addHook('onRequest', async (request, reply) => {
     const token = consoleToken(request.headers.authorization)
     const row = token ? await findActiveUserByTokenHash(app.db, hashToken(token)) : undefined
@@ -76,8 +82,9 @@ export default async function queueConsole(app: FastifyInstance, options: QueueC
         : 'send Authorization: Bearer <admin token>, or Basic with the admin token as the password'
       return sendProblem(request, reply, new Problem('unauthorized', detail))
     }
-    if (row.role !== 'admin') {
-      return sendProblem(request, reply, new Problem('forbidden', `the queue console is for admin; you are ${row.role}`))
+    const roles: readonly string[] = request.routeOptions.config.roles ?? CONSOLE_ROLES
+    if (!roles.includes(row.role)) {
+      return sendProblem(request, reply, new Problem('forbidden', `the queue console is for ${roles.join(' or ')}; you are ${row.role}`))
     }
     request.user = toAuthUser(row)
     reply.header('cache-control', 'no-store')

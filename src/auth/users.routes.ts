@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import type { UserRow } from '../db/tables.js'
+import { USER_ROLES, type UserRow } from '../db/tables.js'
 import { Problem, problems } from '../http/problem.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import { toAuthUser } from './auth.plugin.js'
@@ -60,6 +60,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => ({ items: (await listUsers(app.db, request.query)).map(presentUser) }))
 
   app.get('/v1/me', {
+    config: { roles: USER_ROLES },
     schema: {
       tags: ['users'],
       operationId: 'getMe',

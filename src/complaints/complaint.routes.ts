@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import Type, { type TSchema } from 'typebox'
 import type { Actor } from '../../workflows/complaint.machine.js'
-import type { UserRole } from '../db/tables.js'
+import { USER_ROLES, type UserRole } from '../db/tables.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import {
   acknowledgeCommand,
@@ -41,7 +41,7 @@ import type { Command } from './transition.js'
 import { etag } from './if-match.js'
 
 const STAFF = ['agent', 'supervisor'] as const
-const READERS = ['agent', 'supervisor', 'admin', 'integration'] as const
+const READERS = USER_ROLES
 
 interface ActionRoute {
   path: string

@@ -7,7 +7,8 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 type Numeric = ColumnType<string | null, number | string | null | undefined, number | string | null>
 type Json<T> = ColumnType<T, string, string>
 
-export type UserRole = 'agent' | 'supervisor' | 'admin' | 'integration'
+export const USER_ROLES = ['agent', 'supervisor', 'admin', 'integration'] as const
+export type UserRole = (typeof USER_ROLES)[number]
 
 export interface UsersTable {
   id: Generated<string>
