@@ -16,8 +16,9 @@ import type { Config } from './config.js'
 import type { Db } from './db/database.js'
 import dbPlugin from './db/db.plugin.js'
 import healthRoutes from './health/health.routes.js'
-import errorsPlugin from './http/errors.plugin.js'
-import { json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
+import errorsPlugin, { clientErrorHandler, frameworkErrors } from './http/errors.plugin.js'
+import { AJV_OPTIONS, partAwareValidator } from './http/validator.js'
+import { documentFrameworkProblems, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
 import { afterCommit } from './complaints/after-commit.js'
 import { LivePublisher } from './live/live-events.js'
@@ -66,7 +67,11 @@ export const OPENAPI_INFO = {
   description:
     'Complaint-handling workflow: hotline agents log and resolve complaints, supervisors work escalations, ' +
     'integrations post complaints through signed webhooks. Every error is application/problem+json (RFC 9457) ' +
-    'with a stable `code`.',
+    'with a stable `code`, the answers of the HTTP layer included: `not_found` (404) for a path no route serves, ' +
+    '`uri_too_long` (414) for a path parameter over 100 characters, `request_timeout` (408), `headers_too_large` (431), ' +
+    '`bad_request` (400) for a request that is not valid HTTP, `payload_too_large` (413), `unsupported_media_type` (415) ' +
+    'and `service_unavailable` (503, with Retry-After) while a server shuts down. A `validation_failed` answer lists at ' +
+    'most 20 failing fields in `errors` and counts the rest in `moreErrors`.',
   license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
 }
 
@@ -80,8 +85,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    return503OnClosing: true,
+    // JSON bodies are validated without coercion; query strings, params and headers convert from text (validator.ts).
+    ajv: AJV_OPTIONS,
+    schemaController: { compilersFactory: { buildValidator: partAwareValidator() } },
+    // Every answer Fastify would give in its own JSON is problem+json (errors.plugin.ts), 503 while closing included.
+    return503OnClosing: false,
+    frameworkErrors,
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -107,6 +117,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'operations', description: 'Health and documentation' },
       ],
     },
+    transform: documentFrameworkProblems,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
     // Swagger UI's routes are registered hidden by its plugin; its entry page is still a route we serve.
     transformObject: (document) => {

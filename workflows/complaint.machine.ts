@@ -83,8 +83,10 @@ export const complaintMachine = setup({
     resumeClock: () => {},
     markAwaiting: assign({ awaitingCustomer: true }),
     markResumed: assign({ awaitingCustomer: false }),
+    // At least 1 whatever maxLevel holds: a snapshot started under a broken policy (maxLevel null) must not
+    // escalate to level 0, which no supervisor's level matches and no view can show.
     raiseLevel: assign(({ context }, params: { reason: string }) => ({
-      level: Math.min(context.maxLevel, Math.max(1, context.level + 1)),
+      level: Math.max(1, Math.min(context.maxLevel, context.level + 1)),
       escalationReason: params.reason,
       acknowledged: false,
       awaitingCustomer: false,

@@ -45,6 +45,18 @@ export async function findOpenDuplicate(trx: Trx, customerId: string, category: 
   return open?.id ?? null
 }
 
+/**
+ * An event's data as the API shows it: never the actor's `authority` (staff levels and compensation limits, kept for
+ * replay), and, in a `complaint.duplicate_absorbed` written before merges were limited to one customer, never the
+ * copied contacts and events of the duplicate (another customer's, possibly).
+ */
+function readableData(type: string, stored: unknown): Record<string, unknown> {
+  const { authority: _authority, ...data } = stored as Record<string, unknown>
+  if (type !== 'complaint.duplicate_absorbed') return data
+  const { contacts: _contacts, events: _events, summary: _summary, description: _description, ...absorbed } = data
+  return absorbed
+}
+
 export class ComplaintService {
   constructor(private readonly options: ComplaintServiceOptions) {}
 
@@ -187,9 +199,10 @@ export class ComplaintService {
   }
 
   /**
-   * Closes a duplicate into another open complaint. Both are locked in id order (as a timer batch locks them), the
-   * duplicate closes as `duplicate`, and the other complaint's history takes in the duplicate's whole history and
-   * its customer's contacts, so nothing is lost.
+   * Closes a duplicate into another open complaint of the same customer (else 409 merge_customer_mismatch). Both are
+   * locked in id order (as a timer batch locks them) and the duplicate closes as `duplicate`. The other complaint's
+   * history records the duplicate's id and reference only: its events and contacts stay on the duplicate, which keeps
+   * its own history, so whoever may read the survivor (an integration) learns nothing it could not read before.
    */
   async merge(user: AuthUser, id: string, ifMatch: string | undefined, body: { into: string; note?: string }): Promise<ComplaintRecord> {
     if (body.into === id) throw problems.validation([{ field: 'body.into', message: 'is this complaint itself' }])
@@ -208,22 +221,16 @@ export class ComplaintService {
       if (survivor.state === 'closed') {
         throw problems.validation([{ field: 'body.into', message: 'is closed: merge into an open complaint' }])
       }
-      const history = await listEvents(trx, duplicate.id)
-      const contacts = await trx.selectFrom('customers').selectAll().where('id', '=', duplicate.customerId).executeTakeFirstOrThrow()
+      if (survivor.customerId !== duplicate.customerId) {
+        throw new Problem('merge_customer_mismatch', 'the two complaints are from different customers: only one customer\'s complaints merge')
+      }
       const merged = await applyCommand(trx, duplicate, {
         event: { type: 'MERGE', actor },
         data: { into: survivor.id, intoReference: survivor.reference, note: body.note },
       }, { now, policy })
       const absorbed = await applyCommand(trx, survivor, {
         event: { type: 'ABSORB', actor },
-        data: {
-          from: duplicate.id,
-          fromReference: duplicate.reference,
-          summary: duplicate.summary,
-          description: duplicate.description,
-          contacts: { customerId: contacts.id, name: contacts.name, phone: contacts.phone, email: contacts.email, externalId: contacts.externalId },
-          events: history.map((e) => ({ seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data: e.data })),
-        },
+        data: { from: duplicate.id, fromReference: duplicate.reference },
       }, { now, policy })
       return [merged, absorbed]
     })
@@ -255,10 +262,7 @@ export class ComplaintService {
   async history(user: AuthUser, id: string) {
     await this.get(user, id)
     const events = await listEvents(this.db, id)
-    return events.map((e) => {
-      const { authority: _authority, ...data } = e.data as Record<string, unknown>
-      return { seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data }
-    })
+    return events.map((e) => ({ seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data: readableData(e.type, e.data) }))
   }
 
   private visible(row: ComplaintRow, user: AuthUser): boolean {

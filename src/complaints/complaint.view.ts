@@ -1,8 +1,24 @@
 import { allowedActions, TIMER_KINDS, type Actor, type PersistedMachine, type TimerKind } from '../../workflows/complaint.machine.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
+import type { EscalationRecord, FollowUpRecord } from '../db/tables.js'
 import type { ComplaintRecord } from './complaint.repository.js'
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null)
+
+/**
+ * The view must never fail on what an older or broken policy wrote: an escalation stored at level 0 (a policy with
+ * maxLevel null did that) shows as level 1, a follow-up count that is not a count as 0. The response schema would
+ * otherwise refuse to serialize the row, and a request that had committed would answer 500.
+ */
+function presentEscalation(escalation: EscalationRecord | null): EscalationRecord | null {
+  if (!escalation) return null
+  return Number.isInteger(escalation.level) && escalation.level >= 1 ? escalation : { ...escalation, level: 1 }
+}
+
+function presentFollowUp(followUp: FollowUpRecord | null): FollowUpRecord | null {
+  if (!followUp) return null
+  return Number.isInteger(followUp.attempts) && followUp.attempts >= 0 ? followUp : { ...followUp, attempts: 0 }
+}
 
 export function actorOf(user: AuthUser): Actor {
   return { id: user.id, role: user.role, level: user.level, compensationLimit: user.compensationLimit }
@@ -32,9 +48,9 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     team: c.team,
     assigneeId: c.assigneeId,
     promisedBy: iso(c.promisedBy),
-    escalation: c.escalation,
+    escalation: presentEscalation(c.escalation),
     resolution: c.resolution,
-    followUp: c.followUp,
+    followUp: presentFollowUp(c.followUp),
     closeReason: c.closeReason,
     clockPausedAt: c.clockPaused?.pausedAt ?? null,
     possibleDuplicateOf: c.possibleDuplicateOf,

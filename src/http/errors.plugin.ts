@@ -1,7 +1,9 @@
+import { STATUS_CODES as HTTP_STATUS } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import inputPlugin from './input.plugin.js'
-import { Problem, type FieldError, type ProblemCode } from './problem.js'
+import { Problem, problems, type FieldError, type ProblemCode } from './problem.js'
 
 interface AjvLikeError {
   instancePath?: string
@@ -41,7 +43,11 @@ function fieldErrors(error: FastifyError): FieldError[] {
     return { field, keyword: e.keyword, message, allowed: e.params?.allowedValue }
   })
   const byField = new Map<string, RawFieldError[]>()
-  for (const entry of raw) byField.set(entry.field, [...(byField.get(entry.field) ?? []), entry])
+  for (const entry of raw) {
+    const entries = byField.get(entry.field)
+    if (entries) entries.push(entry)
+    else byField.set(entry.field, [entry])
+  }
   const result: FieldError[] = []
   for (const [field, entries] of byField) {
     const messages: string[] = []
@@ -68,6 +74,7 @@ const FRAMEWORK_CODES: Record<string, (error: FastifyError) => Problem> = {
     new Problem('invalid_json', 'the request has Content-Type application/json but an empty body'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new Problem('validation_failed', 'Content-Length does not match the body'),
   FST_ERR_BAD_URL: () => new Problem('not_found', 'the URL could not be decoded'),
+  FST_ERR_MAX_PARAM_LENGTH: () => new Problem('uri_too_long', 'a path parameter is longer than any id this API serves'),
 }
 
 /** Client errors from libraries keep their status; 4xx without a closer code are validation_failed. */
@@ -91,11 +98,7 @@ const BODY_PROBLEMS = new Set<ProblemCode>(['invalid_json', 'payload_too_large',
 export function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof Problem) return error
   const fastifyError = error as FastifyError
-  if (fastifyError.validation) {
-    return new Problem('validation_failed', 'the request does not match the schema', {
-      errors: fieldErrors(fastifyError),
-    })
-  }
+  if (fastifyError.validation) return problems.validation(fieldErrors(fastifyError))
   const mapped = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined
   if (mapped) return mapped(fastifyError)
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
@@ -114,7 +117,40 @@ export function toProblem(error: FastifyError | Error): Problem {
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
-  return reply.status(problem.status).type('application/problem+json').send(problem.body(request.url))
+  return reply.status(problem.status).type('application/problem+json').send(problem.body(request.url.length > SHOWN_PATH ? undefined : request.url))
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route or hook runs (a path parameter over
+ * `maxParamLength`: 414; an undecodable URL) leaves as problem+json like everything else.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const problem = toProblem(error)
+  request.log.info({ code: problem.code }, 'request refused')
+  reply.header('x-request-id', request.id)
+  // No `instance`: the URL is what was refused, and it may be kilobytes long.
+  reply.status(problem.status).type('application/problem+json').send(problem.body())
+}
+
+const CLIENT_ERRORS: Partial<Record<string, Problem>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: new Problem('request_timeout', 'the request was not received in time'),
+  HPE_HEADER_OVERFLOW: new Problem('headers_too_large', 'the request line and headers are larger than allowed'),
+}
+
+/**
+ * Fastify's `clientErrorHandler` (Node's `clientError`): the request could not even be parsed, so there is no request
+ * or reply and the answer is written to the socket, as problem+json (Fastify's default writes its own JSON).
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const problem = CLIENT_ERRORS[error.code ?? ''] ?? new Problem('bad_request', 'the request is not valid HTTP')
+  if (socket.writable) {
+    const body = JSON.stringify(problem.body())
+    socket.write(`HTTP/1.1 ${problem.status} ${HTTP_STATUS[problem.status]}\r\nConnection: close\r\n` +
+      `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 /** One error handler for the whole app: every error leaves as problem+json and no 5xx leaks its cause. */
@@ -135,12 +171,25 @@ export default fp(
       return sendProblem(request, reply, problem)
     })
     app.setNotFoundHandler((request, reply) => sendProblem(request, reply, notFound(request)))
+    // Fastify's own 503 while closing (return503OnClosing) is plain JSON: the app turns that off and answers here.
+    let closing = false
+    app.addHook('preClose', async () => {
+      closing = true
+    })
+    app.addHook('onRequest', async (request, reply) => {
+      if (!closing) return
+      reply.header('connection', 'close').header('retry-after', '5')
+      return sendProblem(request, reply, new Problem('service_unavailable', 'this server is shutting down; retry the request'))
+    })
   },
   { name: 'errors' },
 )
 
+const SHOWN_PATH = 200
+
 function notFound(request: FastifyRequest): Problem {
-  return new Problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)
+  const path = request.url.split('?')[0]!
+  return new Problem('not_found', `no route ${request.method} ${path.length > SHOWN_PATH ? `${path.slice(0, SHOWN_PATH)}...` : path}`)
 }
 
 function fastifyRetryAfter(error: unknown): string | undefined {

@@ -19,6 +19,11 @@ export type ProblemCode =
   | 'conflict'
   | 'service_unavailable'
   | 'internal_error'
+  | 'uri_too_long'
+  | 'request_timeout'
+  | 'headers_too_large'
+  | 'bad_request'
+  | 'merge_customer_mismatch'
 
 const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   unauthorized: [401, 'Unauthorized'],
@@ -41,6 +46,12 @@ const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   invalid_signature: [401, 'Invalid signature'],
   service_unavailable: [503, 'Service unavailable'],
   internal_error: [500, 'Internal server error'],
+  // Answered by the HTTP layer before any route runs (see errors.plugin.ts).
+  uri_too_long: [414, 'URI too long'],
+  request_timeout: [408, 'Request timeout'],
+  headers_too_large: [431, 'Request header fields too large'],
+  bad_request: [400, 'Malformed HTTP request'],
+  merge_customer_mismatch: [409, 'Complaints of different customers'],
 }
 
 export interface FieldError {
@@ -94,9 +105,15 @@ export function statusOf(code: ProblemCode): number {
   return TITLES[code][0]
 }
 
+/** A validation answer lists at most this many field errors, and says how many more there were. */
+export const MAX_FIELD_ERRORS = 20
+
 export const problems = {
   notFound: (what: string) => new Problem('not_found', `${what} was not found`),
   forbidden: (detail = 'your role may not do this') => new Problem('forbidden', detail),
   validation: (errors: FieldError[], detail = 'the request does not match the schema') =>
-    new Problem('validation_failed', detail, { errors }),
+    new Problem('validation_failed', detail, {
+      errors: errors.slice(0, MAX_FIELD_ERRORS),
+      ...(errors.length > MAX_FIELD_ERRORS ? { moreErrors: errors.length - MAX_FIELD_ERRORS } : {}),
+    }),
 }

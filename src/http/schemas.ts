@@ -1,3 +1,4 @@
+import type { FastifySchema } from 'fastify'
 import Type, { type TSchema } from 'typebox'
 import { type ProblemCode, statusOf } from './problem.js'
 
@@ -11,9 +12,11 @@ export const ProblemSchema = Type.Object(
     instance: Type.Optional(Type.String()),
     errors: Type.Optional(
       Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
-        description: 'each failing field (validation_failed)',
+        description: 'each failing field (validation_failed), at most 20',
+        maxItems: 20,
       }),
     ),
+    moreErrors: Type.Optional(Type.Integer({ minimum: 1, description: 'how many more failing fields were left out of errors' })),
     allowed: Type.Optional(Type.Array(Type.String(), { description: 'the actions allowed now (invalid_transition)' })),
   },
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
@@ -30,7 +33,10 @@ const DESCRIPTIONS: Partial<Record<number, string>> = {
   415: 'Unsupported content type (unsupported_media_type)',
   422: 'Idempotency key reused with another body (idempotency_mismatch)',
   500: 'Unexpected server error (internal_error)',
-  503: 'Dependency unavailable (service_unavailable)',
+  503: 'Dependency unavailable, or this server is shutting down (service_unavailable; retry after Retry-After)',
+  408: 'The request did not arrive in time (request_timeout); answered by the HTTP layer',
+  414: 'A path parameter is longer than any id (uri_too_long); answered by the router',
+  431: 'The request line and headers are too large (headers_too_large); answered by the HTTP layer',
 }
 
 function problemResponse(status: number) {
@@ -60,3 +66,15 @@ export const Uuid = Type.String({ format: 'uuid' })
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 export const DateTime = Type.String({ format: 'date-time' })
 export const IdParams = Type.Object({ id: Uuid })
+
+/**
+ * Documents what the HTTP layer answers on any route before the route runs (408, 431, 503 while shutting down) and,
+ * where the path has a parameter, 414: the swagger `transform`, so the document says it without each route repeating it.
+ */
+export function documentFrameworkProblems({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
+  if ((schema as { hide?: boolean } | undefined)?.hide ?? !schema) return { schema, url }
+  const statuses = [408, 431, 503, ...(url.includes(':') ? [414] : [])]
+  const response = { ...(schema.response as Record<number, unknown> | undefined) }
+  for (const status of statuses) response[status] ??= problemResponse(status)
+  return { schema: { ...schema, response }, url }
+}

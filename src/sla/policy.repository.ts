@@ -1,5 +1,6 @@
 import type { Executor } from '../complaints/complaint.repository.js'
 import { DEFAULT_POLICY, type SlaPolicy } from './policy.js'
+import { readablePolicy } from './policy.validation.js'
 
 export interface StoredPolicy {
   policy: SlaPolicy
@@ -11,7 +12,7 @@ export interface StoredPolicy {
 export async function currentPolicy(db: Executor): Promise<StoredPolicy> {
   const row = await db.selectFrom('slaPolicies').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst()
   if (!row) return { policy: DEFAULT_POLICY, version: 0, updatedAt: null }
-  return { policy: row.policy as SlaPolicy, version: row.id, updatedAt: row.createdAt }
+  return { policy: readablePolicy(row.policy), version: row.id, updatedAt: row.createdAt }
 }
 
 export async function savePolicy(db: Executor, policy: SlaPolicy, userId: string): Promise<StoredPolicy> {

@@ -1,42 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problems, type FieldError } from '../http/problem.js'
+import { problems } from '../http/problem.js'
 import { json, problemResponses } from '../http/schemas.js'
-import { calendarProblems } from './calendar.js'
-import { durationMs, type Calendar, type SlaPolicy } from './policy.js'
+import type { SlaPolicy } from './policy.js'
 import { currentPolicy, savePolicy, type StoredPolicy } from './policy.repository.js'
 import { SlaPolicyResponse, SlaPolicySchema } from './policy.schemas.js'
-
-/** The calendar arithmetic's own checks (zones, intervals, real dates), as field errors. */
-function calendarErrors(calendar: Calendar, field: string): FieldError[] {
-  const errors: FieldError[] = calendarProblems(calendar).map((problem) => {
-    const split = problem.indexOf(': ')
-    const path = problem.slice(0, split).replace(/\[(\d+)\]/g, '.$1')
-    return { field: `${field}.${path}`, message: problem.slice(split + 2) }
-  })
-  if (Object.values(calendar.week).every((intervals) => intervals.length === 0)) {
-    errors.push({ field: `${field}.week`, message: 'has no opening hours at all: business-time deadlines could never fall due' })
-  }
-  return errors
-}
-
-/** What the schema cannot say: real time zones, intervals that end after they start, non-zero durations. */
-export function policyErrors(policy: SlaPolicy): FieldError[] {
-  const errors = calendarErrors(policy.calendar, 'body.calendar')
-  for (const [team, calendar] of Object.entries(policy.teamCalendars ?? {})) {
-    errors.push(...calendarErrors(calendar, `body.teamCalendars.${team}`))
-  }
-  const durations: [string, string][] = [
-    ...Object.entries(policy.response).map(([severity, d]): [string, string] => [`response.${severity}`, d]),
-    ...Object.entries(policy.tiers ?? {}).flatMap(([tier, overrides]) =>
-      Object.entries(overrides.response ?? {}).map(([severity, d]): [string, string] => [`tiers.${tier}.response.${severity}`, d!])),
-    ['triage', policy.triage], ['escalationAck', policy.escalationAck], ['escalationResponse', policy.escalationResponse],
-    ['followUpAfter', policy.followUpAfter], ['followUpRetry', policy.followUpRetry],
-  ]
-  for (const [field, value] of durations) {
-    if (!(durationMs(value) > 0)) errors.push({ field: `body.${field}`, message: 'must be longer than zero' })
-  }
-  return errors
-}
+import { policyErrors } from './policy.validation.js'
 
 const present = ({ policy, version, updatedAt }: StoredPolicy) => ({ ...policy, version, updatedAt: updatedAt?.toISOString() ?? null })
 
@@ -61,6 +29,7 @@ const policyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: json(SlaPolicyResponse, 'The new policy, with its version'), ...problemResponses(413, 415) },
     },
   }, async (request) => {
+    // The schema has checked every field and its type; the policy is checked whole before anything is saved.
     const policy = request.body as SlaPolicy // the schema holds every interval to exactly two items
     const errors = policyErrors(policy)
     if (errors.length > 0) throw problems.validation(errors)

@@ -4,7 +4,7 @@ import { DateTime } from '../http/schemas.js'
 // Weeks, days, hours, minutes, seconds: calendar months and years have no fixed length and are refused.
 const IsoDuration = Type.String({
   pattern: '^P(?!$)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$',
-  description: 'ISO 8601 duration in weeks, days, hours, minutes and seconds, e.g. PT2H, P3D, PT3S',
+  description: 'ISO 8601 duration in weeks, days, hours, minutes and seconds, e.g. PT2H, P3D, PT3S; longer than zero, at most P366D',
   examples: ['PT2H'],
 })
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$', description: 'HH:MM, 24:00 ends a day' })

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { aComplaint, setupApp } from '../helpers/app.js'
+import { anIntegration, setupWebhookApp, signed } from '../webhooks/fixtures/webhooks.js'
 
-t.test('a repeat complaint is flagged and merged into the open one, carrying its history and contacts', async (t) => {
+t.test('a repeat complaint is flagged and merged into the open one; the history records the merge, copies nothing', async (t) => {
   const { call, user } = await setupApp(t)
   const agent = await user('agent')
   const first = (await call('POST', '/v1/complaints', agent, aComplaint())).json()
@@ -24,10 +25,10 @@ t.test('a repeat complaint is flagged and merged into the open one, carrying its
   t.equal(survivor.state, 'logged', 'the other complaint carries on')
   const absorbed = (await call('GET', `/v1/complaints/${first.id}/events`, agent)).json().items.at(-1)
   t.equal(absorbed.type, 'complaint.duplicate_absorbed')
-  t.equal(absorbed.data.fromReference, second.reference)
-  t.equal(absorbed.data.contacts.email, 'li.wei@example.com', "the duplicate's contacts are kept")
-  t.same(absorbed.data.events.map((e: { type: string }) => e.type), ['complaint.received', 'complaint.logged', 'complaint.note_added'],
-    "the duplicate's whole history is carried across")
+  t.same(absorbed.data, { from: second.id, fromReference: second.reference }, 'the duplicate is named, not copied')
+  const kept = (await call('GET', `/v1/complaints/${second.id}/events`, agent)).json().items.map((e: { type: string }) => e.type)
+  t.same(kept, ['complaint.received', 'complaint.logged', 'complaint.note_added', 'complaint.merged'],
+    "the duplicate keeps its own history: nothing is lost")
   const mergedEvent = (await call('GET', `/v1/complaints/${second.id}/events`, agent)).json().items.at(-1)
   t.match(mergedEvent, { type: 'complaint.merged', data: { into: first.id, note: 'same parcel' } })
 })
@@ -49,4 +50,55 @@ t.test('merges that make no sense are refused and change nothing', async (t) => 
   t.equal(resolved.statusCode, 409, 'a resolved complaint is not merged away')
   t.equal(resolved.json().code, 'invalid_transition')
   t.equal((await call('GET', `/v1/complaints/${c.id}`, agent)).json().version, 2, 'the other complaint is untouched')
+})
+
+t.test("complaints of different customers do not merge; an integration's history shows no other customer and no staff authority", async (t) => {
+  const testApp = await setupWebhookApp(t)
+  const { app, call, user, db } = testApp
+  const agent = await user('agent', { compensationLimit: 500 })
+  const supervisor = await user('supervisor', { level: 2, compensationLimit: 5_000 })
+  const shop = await anIntegration(testApp)
+  const body = JSON.stringify({ ...aComplaint({ customer: { name: 'Shop Customer', email: 'buyer@example.com' } }), externalRef: 'order-9' })
+  const intake = await app.inject({ method: 'POST', url: `/v1/webhooks/${shop.id}/complaints`, headers: signed(shop.secret, body), payload: body })
+  t.equal(intake.statusCode, 202, intake.body)
+  const shops = intake.json()
+  const stranger = (await call('POST', '/v1/complaints', agent, aComplaint({ customer: { name: 'Zhang San', phone: '+86 139 0000 1111' } }))).json()
+  await call('POST', `/v1/complaints/${stranger.id}/notes`, agent, { text: 'Zhang San lives at 1 Secret Road' })
+
+  const mismatch = await call('POST', `/v1/complaints/${stranger.id}/merge`, agent, { into: shops.id })
+  t.equal(mismatch.statusCode, 409, mismatch.body)
+  t.match(mismatch.headers['content-type'], /^application\/problem\+json/)
+  t.equal(mismatch.json().code, 'merge_customer_mismatch')
+  t.equal((await call('GET', `/v1/complaints/${stranger.id}`, agent)).json().state, 'logged', 'the duplicate is untouched')
+  t.equal((await call('GET', `/v1/complaints/${shops.id}`, agent)).json().version, shops.version, 'and so is the other')
+
+  // The same customer calls in: staff act on the integration's complaint, then merge the call into it.
+  await call('POST', `/v1/complaints/${shops.id}/log`, agent, {})
+  await call('POST', `/v1/complaints/${shops.id}/escalate`, agent, { reason: 'refund over the limit' })
+  await call('POST', `/v1/complaints/${shops.id}/notes`, supervisor, { text: 'looking into it' })
+  const call2 = (await call('POST', '/v1/complaints', agent, aComplaint({ customer: { email: 'buyer@example.com' } }))).json()
+  const merged = await call('POST', `/v1/complaints/${call2.id}/merge`, agent, { into: shops.id })
+  t.equal(merged.statusCode, 200, merged.body)
+
+  const events = await call('GET', `/v1/complaints/${shops.id}/events`, shop)
+  t.equal(events.statusCode, 200)
+  const text = events.body
+  t.notMatch(text, /authority|compensationLimit/, 'no staff authority in any event the integration reads')
+  t.notMatch(text, /Zhang|Secret Road|13900001111/, 'nothing of another customer')
+  const absorbed = events.json().items.find((e: { type: string }) => e.type === 'complaint.duplicate_absorbed')
+  t.same(absorbed.data, { from: call2.id, fromReference: call2.reference })
+
+  // An absorbed event written before this rule (contacts and a copied history) is shown without them.
+  await db.insertInto('complaintEvents').values({
+    complaintId: shops.id, seq: 99, type: 'complaint.duplicate_absorbed', actorId: agent.id, actorRole: 'agent', at: new Date(),
+    data: JSON.stringify({
+      from: stranger.id, fromReference: stranger.reference, summary: 'old', description: 'Zhang San, 1 Secret Road',
+      contacts: { name: 'Zhang San', phone: '+8613900001111' },
+      events: [{ seq: 1, type: 'complaint.received', data: { authority: { level: null, compensationLimit: 500 } } }],
+      authority: { level: null, compensationLimit: 500 },
+    }),
+  }).execute()
+  const legacy = await call('GET', `/v1/complaints/${shops.id}/events`, shop)
+  t.notMatch(legacy.body, /authority|compensationLimit|Zhang|Secret Road|13900001111/, 'old rows are read without what they should not have held')
+  t.same(legacy.json().items.at(-1).data, { from: stranger.id, fromReference: stranger.reference })
 })
