@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/metrics.js'
 import { Batcher } from './batcher.js'
 import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
 import { QUEUES, type TimerJobData } from './jobs.js'
+import { retryWhilePostgresAway } from './postgres-away.js'
 
 export interface TimerWorkerOptions {
   db: Db
@@ -33,8 +34,8 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
     return outcomes
   })
 
-  const process = async (job: Job<TimerJobData>): Promise<FireOutcome> => {
-    const fired = await batcher.add(job.data.timerId)
+  const process = async (job: Job<TimerJobData>, token?: string): Promise<FireOutcome> => {
+    const fired = await retryWhilePostgresAway(job, token, () => batcher.add(job.data.timerId))
     const result = fired.results[0]
     // Measured from the row's due instant, so a timer the reconciler re-armed late still shows how late it fired.
     const lateMs = fired.dueAt ? Date.now() - fired.dueAt.getTime() : 0

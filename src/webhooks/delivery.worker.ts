@@ -8,6 +8,7 @@ import { allowedHostList } from '../config.js'
 import { deliverOnce, type DeliveryOutcome } from './deliver.js'
 import { DELIVERY_QUEUE, type DeliveryJobData, type DeliveryQueue } from './delivery-queue.js'
 import type { WebhookSettings } from './settings.js'
+import { retryWhilePostgresAway } from '../timers/postgres-away.js'
 
 export interface DeliveryWorkerOptions {
   db: Db
@@ -29,8 +30,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'webhook worker redis connection problem'))
 
-  const process = async (job: Job<DeliveryJobData>): Promise<DeliveryOutcome> => {
-    const { outcome, wakes } = await deliverOnce({ db, settings, policy }, job.data.deliveryId)
+  const process = async (job: Job<DeliveryJobData>, token?: string): Promise<DeliveryOutcome> => {
+    const { outcome, wakes } = await retryWhilePostgresAway(job, token, () => deliverOnce({ db, settings, policy }, job.data.deliveryId))
     options.metrics?.deliveryHandled(outcome)
     if (outcome !== 'skipped') logger.debug({ deliveryId: job.data.deliveryId, outcome }, 'webhook delivery attempted')
     if (outcome === 'failed') logger.warn({ deliveryId: job.data.deliveryId }, 'webhook delivery gave up')
