@@ -54,6 +54,8 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
       prefix: options.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDuration,
+      // A job whose worker died is handed to another once its lock has expired and a stalled check has seen it:
+      // at most lockDuration + stalledInterval after the death (3 s with the default 2 s lock; docs/deadlines.md).
       stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
     })
     worker.on('failed', (job, error) => logger.warn({ err: error, timerId: job?.data.timerId, attempts: job?.attemptsMade }, 'timer job failed'))

@@ -45,6 +45,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
     concurrency: options.concurrency,
     // The lock is renewed while a request is in flight; a worker that dies loses it after this long.
     lockDuration: options.lockDuration,
+    // A job whose worker died is handed to another once its lock has expired and a stalled check has seen it:
+    // at most lockDuration + stalledInterval after the death (3 s with the default 2 s lock; docs/deadlines.md).
     stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
   })
   worker.on('failed', (job, error) => {
