@@ -113,12 +113,12 @@ export class ComplaintService {
           .returningAll()
           .executeTakeFirstOrThrow()
         await appendEvents(trx, [eventRow(inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })])
-        const deliveryIds = await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
+        const deliveries = await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
         const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
           subject: { severity: inserted.severity, customerTier: inserted.customerTier, team: inserted.team },
         })
-        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed, historyType: 'complaint.received', deliveryIds }
+        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed, historyType: 'complaint.received', deliveries }
         if (intake === 'received') {
           await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
           return { row: inserted, results: [received] }
