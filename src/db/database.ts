@@ -9,16 +9,26 @@ export type Db = Kysely<Database>
 export type Trx = Transaction<Database>
 
 /**
- * How long a request waits for a connection. While Postgres is down or restarting, a request must fail fast (503
- * within 2 s, docs/operations.md) rather than queue: a refused connection fails at once, this bounds the rest.
+ * How long opening a connection may take. While Postgres is down or restarting, a request must fail fast (503
+ * within 2 s, docs/operations.md) rather than hang: a refused connection fails at once, this bounds the rest.
  */
 export const CONNECT_TIMEOUT_MS = 1_500
+/** How long a request may wait for a pooled connection while all are busy: a saturated pool, not an outage. */
+export const POOL_WAIT_MS = 10_000
 
-export function createDb(connectionString: string, options: { max?: number; connectionTimeoutMillis?: number } = {}): Db {
+/** pg-pool uses one timeout for both; the client's own connect timeout (the shorter) bounds opening a connection. */
+class FastConnectClient extends pg.Client {
+  constructor(config: pg.ClientConfig = {}) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+  }
+}
+
+export function createDb(connectionString: string, options: { max?: number } = {}): Db {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectionTimeoutMillis ?? CONNECT_TIMEOUT_MS,
+    Client: FastConnectClient,
+    connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
     // A statement stuck behind a lock must not hold a request forever.
     statement_timeout: 15_000,
