@@ -148,6 +148,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY,
     afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(deliveries)),
     clock: deps.clock,
+    logger: deps.logger,
   })
   await app.register(healthRoutes)
   await app.register(usersRoutes)

@@ -19,7 +19,7 @@ export const ConfigSchema = Type.Object({
   DEFAULT_PHONE_COUNTRY: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'hotline' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 64 }),
-  WORKER_LOCK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
+  WORKER_LOCK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 2_000 }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
   WEBHOOK_ALLOWED_HOSTS: Type.Optional(Type.String({ maxLength: 4000 })),
   WEBHOOK_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),

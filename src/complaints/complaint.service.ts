@@ -11,7 +11,8 @@ import { writeOutbox } from '../webhooks/outbox.js'
 import { logCommand } from './commands.js'
 import { findComplaint, listEvents, loadRecords, lockComplaint, type ComplaintRecord } from './complaint.repository.js'
 import type { CreateComplaintBody } from './complaint.schemas.js'
-import { actorOf } from './complaint.view.js'
+import type { Logger } from 'pino'
+import { actorOf, presentComplaint } from './complaint.view.js'
 import { findIdempotencyKey, requestHash } from './idempotency.js'
 import { checkVersion } from './if-match.js'
 import { nextReference } from './references.js'
@@ -21,8 +22,12 @@ export interface ComplaintServiceOptions {
   db: Db
   defaultPhoneCountry?: string
   clock?: () => Date
-  /** Called after a transition's transaction has committed (the scheduler hooks in here). */
+  /**
+   * Called after a transition's transaction has committed (the scheduler hooks in here). It cannot fail the request:
+   * what it starts is re-derived from Postgres by the reconciler and the sweep if it fails.
+   */
   afterCommit?: (results: TransitionResult[]) => Promise<void> | void
+  logger?: Pick<Logger, 'error'>
 }
 
 type CreateBody = Static<typeof CreateComplaintBody>
@@ -90,7 +95,7 @@ export class ComplaintService {
     const { policy } = await currentPolicy(this.db)
     const actor = actorOf(user)
     try {
-      const { row, results } = await this.db.transaction().execute(async (trx) => {
+      const { record, results } = await this.db.transaction().execute(async (trx) => {
         const customer = await findOrCreateCustomer(trx, identity)
         const possibleDuplicateOf = await findOpenDuplicate(trx, customer.id, body.category)
         const started = start({ maxLevel: policy.maxLevel, followUpMaxAttempts: policy.followUpAttempts })
@@ -125,23 +130,23 @@ export class ComplaintService {
           .returningAll()
           .executeTakeFirstOrThrow()
         await appendEvents(trx, [eventRow(inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })])
-        const deliveryIds = await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
+        const deliveries = await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
         const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
           subject: { severity: inserted.severity, customerTier: inserted.customerTier, team: inserted.team },
         })
-        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed, historyType: 'complaint.received', deliveryIds }
+        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed, historyType: 'complaint.received', deliveries }
         if (intake === 'received') {
           await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
-          return { row: inserted, results: [received] }
+          return { record: await this.answer(trx, inserted, user), results: [received] }
         }
         const logged = await applyCommand(trx, inserted, logCommand(actor, { promisedBy: body.promisedBy }), { now, policy })
         await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
         // Logged at once: the triage timer was cancelled in this transaction and needs no job.
-        return { row: logged.row, results: [{ ...received, armed: [] }, logged] }
+        return { record: await this.answer(trx, logged.row, user), results: [{ ...received, armed: [] }, logged] }
       })
-      await this.options.afterCommit?.(results)
-      return { record: await this.record(row), replayed: false }
+      await this.afterCommit(results)
+      return { record, replayed: false }
     } catch (error) {
       if (!(error instanceof RolledBackForIdempotency)) throw error
       const replay = await this.replayIdempotent(user, idempotencyKey!, hash!)
@@ -186,16 +191,16 @@ export class ComplaintService {
     await this.validateCommand(command)
     const now = this.now()
     const { policy } = await currentPolicy(this.db)
-    const result = await this.db.transaction().execute(async (trx) => {
+    const { result, record } = await this.db.transaction().execute(async (trx) => {
       const row = await lockComplaint(trx, id)
       if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
       checkVersion(ifMatch, row.version)
       const applied = await applyCommand(trx, row, command, { now, policy })
       await this.claimIdempotencyKey(trx, user, idempotency?.key, idempotency?.hash, id)
-      return applied
+      return { result: applied, record: await this.answer(trx, applied.row, user) }
     })
-    await this.options.afterCommit?.([result])
-    return this.record(result.row)
+    await this.afterCommit([result])
+    return record
   }
 
   /**
@@ -209,7 +214,7 @@ export class ComplaintService {
     const actor = actorOf(user)
     const now = this.now()
     const policy = async () => (await currentPolicy(this.db)).policy
-    const results = await this.db.transaction().execute(async (trx) => {
+    const { results, record } = await this.db.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('complaints').selectAll().where('id', 'in', [id, body.into]).orderBy('id').forUpdate().execute()
       const duplicate = rows.find((r) => r.id === id)
       const survivor = rows.find((r) => r.id === body.into)
@@ -232,10 +237,10 @@ export class ComplaintService {
         event: { type: 'ABSORB', actor },
         data: { from: duplicate.id, fromReference: duplicate.reference },
       }, { now, policy })
-      return [merged, absorbed]
+      return { results: [merged, absorbed], record: await this.answer(trx, merged.row, user) }
     })
-    await this.options.afterCommit?.(results)
-    return this.record(results[0]!.row)
+    await this.afterCommit(results)
+    return record
   }
 
   private async validateCommand(command: Command): Promise<void> {
@@ -267,6 +272,26 @@ export class ComplaintService {
 
   private visible(row: ComplaintRow, user: AuthUser): boolean {
     return user.role !== 'integration' || row.integrationId === user.id
+  }
+
+  /**
+   * The answer to a command, built from the rows it wrote, before its transaction commits: loading it cannot fail
+   * after the commit (Postgres gone between COMMIT and the next query), and a complaint that cannot be rendered rolls
+   * the command back. A request that committed answers 2xx; a 5xx means nothing committed.
+   */
+  private async answer(trx: Trx, row: ComplaintRow, user: AuthUser): Promise<ComplaintRecord> {
+    const record = (await loadRecords(trx, [row]))[0]!
+    presentComplaint(record, user)
+    return record
+  }
+
+  /** What a commit sets in motion (jobs, live events, deliveries): logged if it fails, never the request's failure. */
+  private async afterCommit(results: TransitionResult[]): Promise<void> {
+    try {
+      await this.options.afterCommit?.(results)
+    } catch (error) {
+      this.options.logger?.error({ err: error }, 'after-commit work failed; the reconciler and the sweep will catch up')
+    }
   }
 
   private async record(row: ComplaintRow): Promise<ComplaintRecord> {

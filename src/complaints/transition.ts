@@ -15,7 +15,7 @@ import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clo
 import type { SlaPolicy } from '../sla/policy.js'
 import { updateComplaint } from './complaint.repository.js'
 import type { JobKind } from '../timers/jobs.js'
-import { writeOutbox } from '../webhooks/outbox.js'
+import { writeOutbox, type PendingDelivery } from '../webhooks/outbox.js'
 import { applyClockEffects } from './clock-pause.js'
 import { timerId } from './timer-rows.js'
 
@@ -44,7 +44,7 @@ export interface TransitionResult {
   /** The complaint_events type this transition appended. */
   historyType: string
   /** The outbound webhook deliveries it wrote (pending), to enqueue after commit. */
-  deliveryIds: string[]
+  deliveries: PendingDelivery[]
 }
 
 const REFUSALS = {
@@ -111,8 +111,8 @@ export async function applyCommand(
   if (context.deferEvents) context.deferEvents.push(event)
   else await appendEvents(trx, [event])
   const historyType = HISTORY_TYPE[command.event.type]
-  const deliveryIds = await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
-  return { row: updated, effects: decision.effects, seq, armed, historyType, deliveryIds }
+  const deliveries = await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
+  return { row: updated, effects: decision.effects, seq, armed, historyType, deliveries }
 }
 
 /** Turns the machine's declared timer effects into timer rows: cancels first, then arms. */

@@ -8,16 +8,39 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 export type Db = Kysely<Database>
 export type Trx = Transaction<Database>
 
+/**
+ * How long opening a connection may take. While Postgres is down or restarting, a request must fail fast (503
+ * within 2 s, docs/operations.md) rather than hang: a refused connection fails at once, this bounds the rest.
+ */
+export const CONNECT_TIMEOUT_MS = 1_500
+/** How long a request may wait for a pooled connection while all are busy: a saturated pool, not an outage. */
+export const POOL_WAIT_MS = 10_000
+
+/** pg-pool uses one timeout for both; the client's own connect timeout (the shorter) bounds opening a connection. */
+class FastConnectClient extends pg.Client {
+  constructor(config: pg.ClientConfig = {}) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+  }
+}
+
 export function createDb(connectionString: string, options: { max?: number } = {}): Db {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: 5_000,
+    Client: FastConnectClient,
+    connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
     // A statement stuck behind a lock must not hold a request forever.
     statement_timeout: 15_000,
   })
   // An idle client losing its connection emits 'error' on the pool; without a listener it would crash the process.
   pool.on('error', () => {})
+  // A client checked out of the pool (in a transaction, between two statements) has no pool listener: when Postgres
+  // terminates its connection (a restart: 57P01 admin_shutdown) it emits 'error' itself, and with no listener that
+  // is an uncaught exception that took the whole process down. Its next statement fails instead (classified as
+  // unavailable, src/http/unavailable.ts), and the pool drops the broken client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
 }

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import inputPlugin from './input.plugin.js'
 import { Problem, problems, type FieldError, type ProblemCode } from './problem.js'
+import { isUnavailable, RETRY_AFTER_SECONDS, unavailableProblem } from './unavailable.js'
 
 interface AjvLikeError {
   instancePath?: string
@@ -97,6 +98,7 @@ const BODY_PROBLEMS = new Set<ProblemCode>(['invalid_json', 'payload_too_large',
 
 export function toProblem(error: FastifyError | Error): Problem {
   if (error instanceof Problem) return error
+  if (isUnavailable(error)) return unavailableProblem()
   const fastifyError = error as FastifyError
   if (fastifyError.validation) return problems.validation(fieldErrors(fastifyError))
   const mapped = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined
@@ -168,6 +170,7 @@ export default fp(
       if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: problem.code, detail: problem.message }, 'request refused')
       if (problem.status === 429 && fastifyRetryAfter(error)) reply.header('retry-after', fastifyRetryAfter(error))
+      if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
       return sendProblem(request, reply, problem)
     })
     app.setNotFoundHandler((request, reply) => sendProblem(request, reply, notFound(request)))
@@ -178,7 +181,7 @@ export default fp(
     })
     app.addHook('onRequest', async (request, reply) => {
       if (!closing) return
-      reply.header('connection', 'close').header('retry-after', '5')
+      reply.header('connection', 'close').header('retry-after', String(RETRY_AFTER_SECONDS))
       return sendProblem(request, reply, new Problem('service_unavailable', 'this server is shutting down; retry the request'))
     })
   },

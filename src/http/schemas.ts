@@ -33,22 +33,25 @@ const DESCRIPTIONS: Partial<Record<number, string>> = {
   415: 'Unsupported content type (unsupported_media_type)',
   422: 'Idempotency key reused with another body (idempotency_mismatch)',
   500: 'Unexpected server error (internal_error)',
-  503: 'Dependency unavailable, or this server is shutting down (service_unavailable; retry after Retry-After)',
+  503: 'Postgres (or, for /readyz, Redis) is unreachable, or this server is shutting down; retry after Retry-After seconds (service_unavailable)',
   408: 'The request did not arrive in time (request_timeout); answered by the HTTP layer',
   414: 'A path parameter is longer than any id (uri_too_long); answered by the router',
   431: 'The request line and headers are too large (headers_too_large); answered by the HTTP layer',
 }
 
+const RETRY_AFTER = { 'retry-after': { type: 'string', description: 'seconds to wait before retrying (5)' } }
+
 function problemResponse(status: number) {
   return {
     description: DESCRIPTIONS[status] ?? 'Problem',
+    ...(status === 503 ? { headers: RETRY_AFTER } : {}),
     content: { 'application/problem+json': { schema: Type.Ref('Problem') } },
   }
 }
 
-/** Documents the problem+json answers a route can give; every /v1 route can answer 400, 401, 403 and 500. */
+/** Documents the problem+json answers a route can give; every /v1 route can answer 400, 401, 403, 500 and 503. */
 export function problemResponses(...codes: (ProblemCode | number)[]): Record<number, unknown> {
-  const statuses = new Set<number>([400, 401, 403, 500])
+  const statuses = new Set<number>([400, 401, 403, 500, 503])
   for (const code of codes) statuses.add(typeof code === 'number' ? code : statusOf(code))
   return Object.fromEntries([...statuses].sort().map((status) => [status, problemResponse(status)]))
 }

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/metrics.js'
 import { Batcher } from './batcher.js'
 import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
 import { QUEUES, type TimerJobData } from './jobs.js'
+import { retryWhilePostgresAway } from './postgres-away.js'
 
 export interface TimerWorkerOptions {
   db: Db
@@ -33,8 +34,8 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
     return outcomes
   })
 
-  const process = async (job: Job<TimerJobData>): Promise<FireOutcome> => {
-    const fired = await batcher.add(job.data.timerId)
+  const process = async (job: Job<TimerJobData>, token?: string): Promise<FireOutcome> => {
+    const fired = await retryWhilePostgresAway(job, token, () => batcher.add(job.data.timerId))
     const result = fired.results[0]
     // Measured from the row's due instant, so a timer the reconciler re-armed late still shows how late it fired.
     const lateMs = fired.dueAt ? Date.now() - fired.dueAt.getTime() : 0
@@ -53,6 +54,8 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
       prefix: options.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDuration,
+      // A job whose worker died is handed to another once its lock has expired and a stalled check has seen it:
+      // at most lockDuration + stalledInterval after the death (3 s with the default 2 s lock; docs/deadlines.md).
       stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
     })
     worker.on('failed', (job, error) => logger.warn({ err: error, timerId: job?.data.timerId, attempts: job?.attemptsMade }, 'timer job failed'))

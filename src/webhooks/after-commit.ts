@@ -1,9 +1,10 @@
 import type { DeliveryQueue } from './delivery-queue.js'
+import type { PendingDelivery } from './outbox.js'
 
 /** What the complaint service hands its after-commit hook (a TransitionResult has this and more). */
 export interface CommittedTransition {
   /** The pending deliveries the transition wrote to the outbox. */
-  deliveryIds: string[]
+  deliveries: PendingDelivery[]
 }
 
 /**
@@ -13,7 +14,7 @@ export interface CommittedTransition {
  */
 export function enqueueDeliveries(queue: DeliveryQueue) {
   return async (results: CommittedTransition[]): Promise<void> => {
-    const wakes = results.flatMap((r) => r.deliveryIds.map((deliveryId) => ({ deliveryId, attempts: 0 })))
+    const wakes = results.flatMap((r) => r.deliveries.map(({ id, failing }) => ({ deliveryId: id, attempts: 0, failing })))
     if (wakes.length > 0) await queue.enqueueAfterCommit(wakes)
   }
 }

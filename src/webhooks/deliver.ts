@@ -31,16 +31,22 @@ export function signedHeaders(secret: string, webhookId: string, payload: string
 export async function deliverOnce(deps: DeliverDeps, deliveryId: string): Promise<{ outcome: DeliveryOutcome; wakes: DeliveryWake[] }> {
   const claimed = await claimDelivery(deps.db, deliveryId, leaseMs(deps.settings))
   if (!claimed) return { outcome: 'skipped', wakes: [] }
+  return sendClaimed(deps, claimed)
+}
+
+/** The second half of an attempt, once claimed: the request, then its record. The claim's lease covers it. */
+export async function sendClaimed(deps: DeliverDeps, claimed: ClaimedDelivery): Promise<{ outcome: Exclude<DeliveryOutcome, 'skipped'>; wakes: DeliveryWake[] }> {
   const result = await postWebhook(claimed.url, claimed.payload, signedHeaders(claimed.secret, claimed.eventId, claimed.payload, new Date()), {
     timeoutMs: deps.settings.WEBHOOK_TIMEOUT_MS,
     policy: deps.policy,
   })
   const settled = await recordAttempt(deps, claimed, result)
   if (settled.outcome === 'retrying') {
-    return { outcome: 'retrying', wakes: [{ deliveryId, attempts: claimed.attempts, dueAt: settled.retryAt! }] }
+    return { outcome: 'retrying', wakes: [{ deliveryId: claimed.id, attempts: claimed.attempts, dueAt: settled.retryAt!, failing: true }] }
   }
   const next = await nextInLine(deps.db, claimed)
-  const wakes = next ? [{ deliveryId: next.id, attempts: next.attempts, dueAt: next.nextAttemptAt, tag: `after-${deliveryId}` }] : []
+  const failing = settled.outcome !== 'delivered'
+  const wakes = next ? [{ deliveryId: next.id, attempts: next.attempts, dueAt: next.nextAttemptAt, tag: `after-${claimed.id}`, failing }] : []
   return { outcome: settled.outcome, wakes }
 }
 
@@ -82,7 +88,9 @@ async function recordAttempt(deps: DeliverDeps, claimed: ClaimedDelivery, result
     const failingLong = health.consecutiveFailures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES &&
       now.getTime() - (health.failingSince ?? now).getTime() >= settings.WEBHOOK_DISABLE_AFTER_MS
     const disable = result.statusCode === 410 ? 'gone' as const : failingLong ? 'failing' as const : undefined
-    const retryAt = disable ? null : nextAttemptAt(claimed.attempts, claimed.retrySince, now, settings)
+    // An address the policy refuses stays refused: the delivery fails at once (replayable once the URL or
+    // WEBHOOK_ALLOWED_HOSTS is fixed).
+    const retryAt = disable || result.refused ? null : nextAttemptAt(claimed.attempts, claimed.retrySince, now, settings)
     if (retryAt) {
       await settle({ nextAttemptAt: retryAt })
       return { outcome: 'retrying' as const, retryAt }

@@ -46,9 +46,11 @@ export async function claimDelivery(db: Db, id: string, leaseMs: number): Promis
 }
 
 /** Due deliveries nobody is working on, at the head of their line, in id order after `after`. */
-export async function findClaimable(db: Db, after: string, limit: number): Promise<{ id: string; attempts: number }[]> {
-  const { rows } = await sql<{ id: string; attempts: number }>`
-    select d.id, d.attempts from webhook_deliveries d
+export async function findClaimable(db: Db, after: string, limit: number): Promise<{ id: string; attempts: number; failing: boolean }[]> {
+  const { rows } = await sql<{ id: string; attempts: number; failing: boolean }>`
+    select d.id, d.attempts,
+      (select ep.consecutive_failures > 0 from webhook_endpoints ep where ep.id = d.endpoint_id) as failing
+    from webhook_deliveries d
     where d.next_attempt_at <= now() and d.id > ${after}::uuid and ${CLAIMABLE}
     order by d.id limit ${limit}`.execute(db)
   return rows

@@ -14,7 +14,15 @@ export interface DeliveryWake {
   attempts: number
   dueAt?: Date
   tag?: string
+  /**
+   * Its endpoint's last attempt failed: the job goes in BullMQ's prioritized set, which workers take from only when
+   * the plain waiting list is empty, so endpoints that fail or hang never queue ahead of healthy ones.
+   */
+  failing?: boolean
 }
+
+/** The BullMQ priority of the slow lane (jobs without a priority always go first). */
+export const FAILING_PRIORITY = 1
 
 const JOB_OPTIONS: JobsOptions = {
   // The delivery's row is the record; Redis keeps nothing it cannot rebuild.
@@ -52,7 +60,12 @@ export class DeliveryQueue {
     await this.queue.addBulk(wakes.map((wake) => ({
       name: 'deliver',
       data: { deliveryId: wake.deliveryId },
-      opts: { ...JOB_OPTIONS, jobId: deliveryJobId(wake), delay: Math.max(0, (wake.dueAt?.getTime() ?? now) - now) },
+      opts: {
+        ...JOB_OPTIONS,
+        jobId: deliveryJobId(wake),
+        delay: Math.max(0, (wake.dueAt?.getTime() ?? now) - now),
+        ...(wake.failing ? { priority: FAILING_PRIORITY } : {}),
+      },
     })))
   }
 

@@ -5,9 +5,14 @@ import type { Db } from '../db/database.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { AddressPolicy } from './address-policy.js'
 import { allowedHostList } from '../config.js'
-import { deliverOnce, type DeliveryOutcome } from './deliver.js'
+import { claimDelivery } from './deliveries.repository.js'
+import { sendClaimed } from './deliver.js'
 import { DELIVERY_QUEUE, type DeliveryJobData, type DeliveryQueue } from './delivery-queue.js'
-import type { WebhookSettings } from './settings.js'
+import { leaseMs, type WebhookSettings } from './settings.js'
+import { retryWhilePostgresAway } from '../timers/postgres-away.js'
+
+/** Requests one worker process keeps in flight at most; past that, jobs wait for one to finish. */
+export const MAX_IN_FLIGHT = 1_024
 
 export interface DeliveryWorkerOptions {
   db: Db
@@ -19,6 +24,8 @@ export interface DeliveryWorkerOptions {
   logger: Logger
   /** Delivery outcomes are counted here when given. */
   metrics?: Metrics
+  /** Requests in flight at once (MAX_IN_FLIGHT). */
+  maxInFlight?: number
 }
 
 /** The BullMQ worker that sends outbound webhooks: every job is one attempt at one delivery. */
@@ -29,21 +36,44 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'webhook worker redis connection problem'))
 
-  const process = async (job: Job<DeliveryJobData>): Promise<DeliveryOutcome> => {
-    const { outcome, wakes } = await deliverOnce({ db, settings, policy }, job.data.deliveryId)
-    options.metrics?.deliveryHandled(outcome)
-    if (outcome !== 'skipped') logger.debug({ deliveryId: job.data.deliveryId, outcome }, 'webhook delivery attempted')
-    if (outcome === 'failed') logger.warn({ deliveryId: job.data.deliveryId }, 'webhook delivery gave up')
-    await queue.enqueueAfterCommit(wakes)
-    return outcome
+  const deps = { db, settings, policy }
+  // Requests in flight, sent in the background: a job only claims its delivery (a few milliseconds of Postgres) and
+  // starts the request, so an endpoint that never answers holds a socket for WEBHOOK_TIMEOUT_MS, never one of the
+  // worker's WORKER_CONCURRENCY job slots, and a healthy endpoint's delivery is not queued behind it.
+  const inFlight = new Set<Promise<void>>()
+  const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT
+
+  const process = async (job: Job<DeliveryJobData>, token?: string): Promise<'skipped' | 'sending'> => {
+    // Back-pressure before the claim: the claim's lease must not run out while the request waits for a socket.
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
+    const claimed = await retryWhilePostgresAway(job, token, () => claimDelivery(db, job.data.deliveryId, leaseMs(settings)))
+    if (!claimed) {
+      options.metrics?.deliveryHandled('skipped')
+      return 'skipped'
+    }
+    const sending: Promise<void> = sendClaimed(deps, claimed).then(async ({ outcome, wakes }) => {
+      options.metrics?.deliveryHandled(outcome)
+      logger.debug({ deliveryId: claimed.id, outcome }, 'webhook delivery attempted')
+      if (outcome === 'failed') logger.warn({ deliveryId: claimed.id }, 'webhook delivery gave up')
+      await queue.enqueueAfterCommit(wakes)
+    }, (error: unknown) => {
+      // Recording failed (Postgres away): the attempt stays unfinished on record; the lease runs out and the sweep
+      // hands the delivery out again.
+      options.metrics?.deliveryHandled('error')
+      logger.warn({ err: error, deliveryId: claimed.id }, 'webhook attempt could not be recorded; the sweep will retry it')
+    }).finally(() => inFlight.delete(sending))
+    inFlight.add(sending)
+    return 'sending'
   }
 
-  const worker = new Worker<DeliveryJobData, DeliveryOutcome>(DELIVERY_QUEUE, process, {
+  const worker = new Worker<DeliveryJobData, 'skipped' | 'sending'>(DELIVERY_QUEUE, process, {
     connection,
     prefix: queue.prefix,
     concurrency: options.concurrency,
-    // The lock is renewed while a request is in flight; a worker that dies loses it after this long.
+    // A job holds its lock only while it claims; the request's lease protects the delivery after that.
     lockDuration: options.lockDuration,
+    // A job whose worker died is handed to another once its lock has expired and a stalled check has seen it:
+    // at most lockDuration + stalledInterval after the death (3 s with the default 2 s lock; docs/deadlines.md).
     stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
   })
   worker.on('failed', (job, error) => {
@@ -56,6 +86,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
     close: async () => {
       // close() lets the attempts in hand finish and be recorded.
       await worker.close()
+      await Promise.all(inFlight)
       connection.disconnect()
     },
   }

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import { isIP } from 'node:net'
-import type { AddressPolicy } from './address-policy.js'
+import { AddressRefused, type AddressPolicy } from './address-policy.js'
 
 export interface PostResult {
   statusCode: number | null
@@ -9,7 +9,12 @@ export interface PostResult {
   /** The start of the receiver's answer, for the deliveries list. */
   responseBody: string | null
   durationMs: number
+  /** The address policy refused the target (an IP literal, or what the name resolved to): retrying cannot help. */
+  refused?: boolean
 }
+
+/** How a refusal by the address policy is recorded on the attempt: `address_refused: <why>`. */
+export const ADDRESS_REFUSED = 'address_refused'
 
 const KEEP_RESPONSE = 1_024
 
@@ -32,7 +37,7 @@ export function postWebhook(
     return Promise.resolve(done({ statusCode: null, error: 'the endpoint URL is invalid', responseBody: null }))
   }
   const refused = options.policy.refusal(url)
-  if (refused) return Promise.resolve(done({ statusCode: null, error: `the endpoint URL ${refused}`, responseBody: null }))
+  if (refused) return Promise.resolve(done({ statusCode: null, error: `${ADDRESS_REFUSED}: the endpoint URL ${refused}`, responseBody: null, refused: true }))
 
   return new Promise((resolve) => {
     let settled = false
@@ -68,7 +73,9 @@ export function postWebhook(
       response.on('error', answer)
     })
     const timer = setTimeout(() => finish({ statusCode: null, error: `no answer within ${options.timeoutMs} ms`, responseBody: null }), options.timeoutMs)
-    request.on('error', (error) => finish({ statusCode: null, error: error.message || error.name, responseBody: null }))
+    request.on('error', (error) => finish(error instanceof AddressRefused || error.name === 'AddressRefused'
+      ? { statusCode: null, error: `${ADDRESS_REFUSED}: ${error.message}`, responseBody: null, refused: true }
+      : { statusCode: null, error: error.message || error.name, responseBody: null }))
     request.end(body)
   })
 }

@@ -17,7 +17,13 @@ export interface OutboxInput {
  * that some active endpoint subscribes to, and one pending delivery per such endpoint. The worker sends them after
  * commit; a rolled-back transition leaves nothing to send.
  */
-type ActiveEndpoint = { id: string; events: string[]; integrationId: string | null }
+type ActiveEndpoint = { id: string; events: string[]; integrationId: string | null; consecutiveFailures: number }
+
+/** A delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane). */
+export interface PendingDelivery {
+  id: string
+  failing: boolean
+}
 const endpointsByTransaction = new WeakMap<Trx, Promise<ActiveEndpoint[]>>()
 
 /**
@@ -30,7 +36,7 @@ function activeEndpoints(trx: Trx): Promise<ActiveEndpoint[]> {
   if (!endpoints) {
     endpoints = trx
       .selectFrom('webhookEndpoints')
-      .select(['id', 'events', 'integrationId'])
+      .select(['id', 'events', 'integrationId', 'consecutiveFailures'])
       .where('active', '=', true)
       .where('deletedAt', 'is', null)
       .execute()
@@ -39,8 +45,8 @@ function activeEndpoints(trx: Trx): Promise<ActiveEndpoint[]> {
   return endpoints
 }
 
-/** Answers the ids of the deliveries it wrote, for the caller to enqueue after commit. */
-export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<string[]> {
+/** Answers the deliveries it wrote, for the caller to enqueue after commit. */
+export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<PendingDelivery[]> {
   const types = input.effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))
   if (types.length === 0) return []
   const { complaint } = input
@@ -63,5 +69,9 @@ export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<string[
   })
   await trx.insertInto('webhookEvents').values(events.map((e) => ({ ...e, createdAt: input.at }))).execute()
   if (deliveries.length === 0) return []
-  return (await trx.insertInto('webhookDeliveries').values(deliveries).returning('id').execute()).map((row) => row.id)
+  const failing = new Set(endpoints.filter((endpoint) => endpoint.consecutiveFailures > 0).map((endpoint) => endpoint.id))
+  // Healthy endpoints' deliveries first: the after-commit enqueue adds them in this order.
+  deliveries.sort((a, b) => Number(failing.has(a.endpointId)) - Number(failing.has(b.endpointId)))
+  const rows = await trx.insertInto('webhookDeliveries').values(deliveries).returning(['id', 'endpointId']).execute()
+  return rows.map((row) => ({ id: row.id, failing: failing.has(row.endpointId) }))
 }

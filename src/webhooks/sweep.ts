@@ -25,7 +25,7 @@ export async function sweepDeliveries(db: Db, queue: DeliveryQueue): Promise<Swe
     const rows = await findClaimable(db, after, BATCH)
     if (rows.length === 0) break
     after = rows.at(-1)!.id
-    await queue.enqueue(rows.map((row) => ({ deliveryId: row.id, attempts: row.attempts })))
+    await queue.enqueue(rows.map((row) => ({ deliveryId: row.id, attempts: row.attempts, failing: row.failing })))
     report.enqueued += rows.length
   }
   return report
