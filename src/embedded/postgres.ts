@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { claimFolder, describeProcess, isAlive, lastLine, run, tail, waitFor, freePort, type RunAs } from './process.js'
+import { claimFolder, describeProcess, fileSize, freePort, isAlive, lastLine, run, tail, waitFor, type RunAs } from './process.js'
 
 export interface PostgresBinaries {
   pg_ctl: string
@@ -279,7 +279,7 @@ async function startServer(args: { dataDir: string; logFile: string; settings: R
     // TCP on 127.0.0.1 only, and no Unix socket (its default folder, /var/run/postgresql, is not ours to use).
     const settings = { ...args.settings, listen_addresses: '127.0.0.1', port, unix_socket_directories: '' }
     const serverOptions = Object.entries(settings).map(([name, value]) => `-c ${name}=${shellQuote(String(value))}`).join(' ')
-    const before = await logSize(logFile)
+    const before = await fileSize(logFile)
     const result = await ctl(['start', '-D', dataDir, '-w', '-t', '120', '-s', '-l', logFile, '-o', serverOptions])
     if (result.code === 0) return port
     const log = await tailSince(logFile, before)
@@ -287,14 +287,6 @@ async function startServer(args: { dataDir: string; logFile: string; settings: R
     // Another process took the port between our check and the server's bind: try another one.
     if (attempt < 3 && /could not bind|address already in use/i.test(log)) continue
     throw new Error(`the embedded Postgres did not start: ${lastLine(log) || lastLine(result.stderr) || `pg_ctl exit code ${result.code}`} (see ${logFile})`)
-  }
-}
-
-async function logSize(file: string): Promise<number> {
-  try {
-    return (await fs.stat(file)).size
-  } catch {
-    return 0
   }
 }
 

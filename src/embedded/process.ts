@@ -132,6 +132,15 @@ export function lastLine(text: string): string {
 }
 
 /** The last lines of a log file, or '' when it cannot be read. */
+/** A log file's size now (0 while it does not exist): what a start wrote is read from there on. */
+export async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fs.stat(file)).size
+  } catch {
+    return 0
+  }
+}
+
 export async function tail(file: string, lines = 5): Promise<string> {
   try {
     return (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean).slice(-lines).join(' | ')

@@ -4,7 +4,7 @@ import { accessSync, constants, promises as fs } from 'node:fs'
 import { connect } from 'node:net'
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { claimFolder, describeProcess, freePort, isAlive, lastLine, tail, waitFor } from './process.js'
+import { claimFolder, describeProcess, fileSize, freePort, isAlive, lastLine, tail, waitFor } from './process.js'
 
 export const REDIS_SERVER_MISSING =
   'redis-server not found on PATH: install Redis (apt-get install redis-server, brew install redis) or set REDIS_URL'
@@ -164,14 +164,6 @@ async function stopOrphan(dir: string, pidFile: string, portFile: string, logger
     }
   }
   await fs.rm(pidFile, { force: true })
-}
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    return (await fs.stat(file)).size
-  } catch {
-    return 0
-  }
 }
 
 async function tailSince(file: string, offset: number): Promise<string> {

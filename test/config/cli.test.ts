@@ -1,26 +1,10 @@
-import { spawnCli } from '../helpers/child-env.js'
+import { runCli as runCliIn } from '../helpers/child-env.js'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCli(args, {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // A safety net only: the child exits by itself; a loaded two-core machine can take 30 s to load it through tsx.
-      timeout: 100_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout?.on('data', (chunk) => (stdout += chunk))
-    child.stderr?.on('data', (chunk) => (stderr += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const runCli = (args: string[], env: Record<string, string>) => runCliIn(args, env, { cwd: root })
 
 t.test('a bad PORT stops `cli.ts api` with a message naming PORT', async (t) => {
   const { code, stderr, stdout } = await runCli(['api'], { PORT: 'abc' })

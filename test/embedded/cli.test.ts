@@ -4,22 +4,12 @@ import { mkdirSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { spawnCli } from '../helpers/child-env.js'
+import { runCli as runCliIn } from '../helpers/child-env.js'
 import { tempDir } from '../helpers/embedded.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawnCli(args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout?.on('data', (chunk) => (stdout += chunk))
-    child.stderr?.on('data', (chunk) => (stderr += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const runCli = (args: string[], env: Record<string, string>) => runCliIn(args, env, { cwd: root })
 
 t.test('`api` with no DATABASE_URL says it needs explicit URLs', async (t) => {
   const { code, stderr, stdout } = await runCli(['api'], { REDIS_URL: 'redis://127.0.0.1:6379' })
