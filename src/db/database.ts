@@ -33,6 +33,7 @@ export function createDb(connectionString: string, options: { max?: number } = {
     // A statement stuck behind a lock must not hold a request forever.
     statement_timeout: 15_000,
   })
+  const lost = new WeakSet<pg.Client>()
   // An idle client losing its connection emits 'error' on the pool; without a listener it would crash the process.
   pool.on('error', () => {})
   // A client checked out of the pool (in a transaction, between two statements) has no pool listener: when Postgres
@@ -41,6 +42,16 @@ export function createDb(connectionString: string, options: { max?: number } = {
   // unavailable, src/http/unavailable.ts), and the pool drops the broken client when it is released.
   pool.on('connect', (client) => {
     client.on('error', () => {})
+    // Postgres says it is ending the session (57P01 on a restart, class 08) a moment before it closes the socket, and
+    // the statement fails before the client notices the close: released then, the client would go back to the pool
+    // and fail the next request too. Marked here (this runs before the statement's rejection is seen), ended on release.
+    client.connection.on('errorMessage', (message: { code?: string }) => {
+      if (message.code?.startsWith('57P') || message.code?.startsWith('08')) lost.add(client)
+    })
+  })
+  // 'release' is emitted before the pool decides to keep the client; an ending client is dropped.
+  pool.on('release', (_error: Error | undefined, client: pg.PoolClient) => {
+    if (lost.has(client)) void client.end().catch(() => undefined)
   })
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
 }
