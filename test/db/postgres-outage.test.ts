@@ -145,7 +145,13 @@ t.test('Postgres stopped 10 s under load: the process lives, answers 503 meanwhi
   const fired = await waitFor(async () => {
     const rows = await db.selectFrom('timers').select(['id', 'dueAt', 'firedAt']).where('id', 'in', dueMeanwhile.map((r) => r.id)).execute()
     return rows.every((r) => r.firedAt) && rows
-  }, 30_000, 'the deadlines due meanwhile to fire')
+  }, 30_000, 'the deadlines due meanwhile to fire').catch(async (error: unknown) => {
+    // What the process said (warn and above), and where the unfired timers' jobs are: the cause, in a CI log.
+    const rows = await db.selectFrom('timers').select(['id', 'dueAt']).where('id', 'in', dueMeanwhile.map((r) => r.id)).where('firedAt', 'is', null).execute()
+    const states = await Promise.all(rows.slice(0, 5).map(async (r) => `${r.id}: ${JSON.stringify(await redis.hgetall(`${prefix}:timers:${r.id}`)).slice(0, 300)}`))
+    t.comment(`unfired: ${rows.length}\n${states.join('\n')}\nprocess output (tail):\n${output.slice(-6_000)}`)
+    throw error
+  })
   const lateness = fired.map((r) => r.firedAt!.getTime() - upAt)
   const latest = Math.max(...lateness)
   // Within RECONCILE_EVERY of the return, with a second of margin for a busy machine.
