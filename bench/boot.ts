@@ -8,7 +8,7 @@
 //               first start runs initdb; later starts reuse the folder)
 // Run `npm run build` first (the script does): it measures the compiled code, as production runs it.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -87,6 +87,7 @@ async function main() {
     } else if (mode === 'embedded') {
       // A folder every user can traverse: under root, the embedded Postgres runs as an unprivileged user.
       cwd = mkdtempSync(path.join(os.tmpdir(), 'hotline-bench-boot-'))
+      chmodSync(cwd, 0o755) // mkdtemp makes it 0700: the unprivileged user Postgres runs as must enter it
       env = {}
       cleanup = () => rmSync(cwd, { recursive: true, force: true })
     } else {
