@@ -80,10 +80,13 @@ export async function checkDeadlines(t: Test, stack: Stack, waitMs: number): Pro
 
 /** Every history is contiguous from seq 1 to the row's version and replays to the stored state and snapshot. */
 export async function checkHistories(t: Test, stack: Stack): Promise<{ complaints: number; events: number }> {
-  const complaints = await stack.query<{ id: string; state: string; version: number; machine_snapshot: PersistedMachine }>(
-    'select id, state, version, machine_snapshot from complaints')
-  const events = await stack.query<EventRow>(
-    'select complaint_id, seq, type, actor_id, actor_role, data from complaint_events order by complaint_id, seq')
+  // One snapshot: a deadline the worker fires between two plain reads showed a history one event ahead of its row.
+  const { complaints, events } = await stack.snapshot(async (query) => ({
+    complaints: await query<{ id: string; state: string; version: number; machine_snapshot: PersistedMachine }>(
+      'select id, state, version, machine_snapshot from complaints'),
+    events: await query<EventRow>(
+      'select complaint_id, seq, type, actor_id, actor_role, data from complaint_events order by complaint_id, seq'),
+  }))
   const byComplaint = new Map<string, EventRow[]>()
   for (const e of events) {
     const list = byComplaint.get(e.complaint_id) ?? []

@@ -115,6 +115,19 @@ export class Stack {
     return (await this.pool.query<R>(text, values)).rows
   }
 
+  /** Runs reads in one repeatable-read snapshot: the worker may commit between two plain queries. */
+  async snapshot<T>(read: (query: <R extends pg.QueryResultRow>(text: string) => Promise<R[]>) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    try {
+      await client.query('begin isolation level repeatable read read only')
+      const answer = await read(async <R extends pg.QueryResultRow>(text: string) => (await client.query<R>(text)).rows)
+      await client.query('commit')
+      return answer
+    } finally {
+      client.release()
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.api?.kill('SIGKILL'), this.worker?.kill('SIGKILL')])
     await this.pool.end().catch(() => {})

@@ -167,7 +167,9 @@ export default fp(
       let problem = toProblem(error)
       // Fastify parses the body before it runs the not-found handler: a bad body sent to no route is still a 404.
       if (!request.routeOptions.url && BODY_PROBLEMS.has(problem.code)) problem = notFound(request)
-      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+      // An outage makes every request fail the same way: one warn line each, without a stack, keeps the log readable.
+      if (problem.code === 'service_unavailable') request.log.warn({ cause: error.code ?? error.message }, 'request refused: a backing service is unavailable')
+      else if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: problem.code, detail: problem.message }, 'request refused')
       if (problem.status === 429 && fastifyRetryAfter(error)) reply.header('retry-after', fastifyRetryAfter(error))
       if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
