@@ -1,44 +1,67 @@
+import { sql } from 'kysely'
 import type { Db, Trx } from '../db/database.js'
-import type { ComplaintRow, ComplaintUpdate, CustomerRow, TimerRow } from '../db/tables.js'
+import type { ComplaintRow, CustomerRow } from '../db/tables.js'
+import { PENDING_SQL, pendingTimers, type PendingTimer } from '../timers/timers.repository.js'
+import type { LockedComplaint } from './transition.js'
 
 export type Executor = Db | Trx
 
 export interface ComplaintRecord {
   complaint: ComplaintRow
   customer: CustomerRow
-  timers: Pick<TimerRow, 'kind' | 'dueAt'>[]
+  timers: PendingTimer[]
 }
 
-export async function lockComplaint(trx: Trx, id: string): Promise<ComplaintRow | undefined> {
-  return trx.selectFrom('complaints').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+/** A complaint locked for a command, with what its answer needs: its customer and pending timers. */
+export interface LockedRecord extends LockedComplaint {
+  customer: CustomerRow
+}
+
+type Stamped<T> = Omit<T, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }
+
+/**
+ * Complaints with, read in the same statement, each one's customer and pending timers: one round trip for what an
+ * answer shows. With `lock`, the complaints are locked in id order (as every writer locks them, so two never wait
+ * for each other): a command's one read before it writes.
+ */
+async function selectRecords(db: Executor, ids: string[], lock: boolean): Promise<LockedRecord[]> {
+  if (ids.length === 0) return []
+  const query = db
+    .selectFrom('complaints')
+    .selectAll('complaints')
+    .select([
+      sql<Stamped<CustomerRow>>`(select to_jsonb(cu) from customers cu where cu.id = complaints.customer_id)`.as('ownCustomer'),
+      sql<{ id: string; kind: string; dueAt: string }[]>`(select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'kind', t.kind, 'due_at', t.due_at)
+        order by t.due_at), '[]'::jsonb) from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))})`.as('pendingTimers'),
+    ])
+    .where('id', 'in', ids)
+    .orderBy('id')
+  const rows = await (lock ? query.forUpdate() : query).execute()
+  return rows.map(({ ownCustomer, pendingTimers, ...row }) => ({
+    row: row as ComplaintRow,
+    customer: { ...ownCustomer, createdAt: new Date(ownCustomer.createdAt), updatedAt: new Date(ownCustomer.updatedAt) },
+    pending: pendingTimers.map((t) => ({ id: t.id, kind: t.kind, dueAt: new Date(t.dueAt) })),
+  }))
+}
+
+export function lockComplaints(trx: Trx, ids: string[]): Promise<LockedRecord[]> {
+  return selectRecords(trx, ids, true)
+}
+
+/** One complaint as the API shows it, in one statement. */
+export async function findRecord(db: Executor, id: string): Promise<ComplaintRecord | undefined> {
+  const [found] = await selectRecords(db, [id], false)
+  return found && { complaint: found.row, customer: found.customer, timers: found.pending }
+}
+
+export async function lockComplaint(trx: Trx, id: string): Promise<LockedRecord | undefined> {
+  return (await lockComplaints(trx, [id]))[0]
 }
 
 export async function findComplaint(db: Executor, id: string): Promise<ComplaintRow | undefined> {
   return db.selectFrom('complaints').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function updateComplaint(trx: Trx, id: string, patch: ComplaintUpdate): Promise<ComplaintRow> {
-  return trx.updateTable('complaints').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
-}
-
-export async function pendingTimers(db: Executor, complaintIds: string[]): Promise<Map<string, Pick<TimerRow, 'kind' | 'dueAt'>[]>> {
-  const byComplaint = new Map<string, Pick<TimerRow, 'kind' | 'dueAt'>[]>()
-  if (complaintIds.length === 0) return byComplaint
-  const rows = await db
-    .selectFrom('timers')
-    .select(['complaintId', 'kind', 'dueAt'])
-    .where('complaintId', 'in', complaintIds)
-    .where('firedAt', 'is', null)
-    .where('cancelledAt', 'is', null)
-    .orderBy('dueAt')
-    .execute()
-  for (const row of rows) {
-    const list = byComplaint.get(row.complaintId) ?? []
-    list.push({ kind: row.kind, dueAt: row.dueAt })
-    byComplaint.set(row.complaintId, list)
-  }
-  return byComplaint
-}
 
 export async function loadRecords(db: Executor, complaints: ComplaintRow[]): Promise<ComplaintRecord[]> {
   if (complaints.length === 0) return []

@@ -1,22 +1,28 @@
+import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
 import type { Static } from 'typebox'
-import { MACHINE_VERSION, start, type Actor } from '../../workflows/complaint.machine.js'
+import type { Actor } from '../../workflows/complaint.machine.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
-import type { Db, Trx } from '../db/database.js'
+import type { Db } from '../db/database.js'
 import type { ComplaintRow } from '../db/tables.js'
 import { findOrCreateCustomer } from '../customers/customers.repository.js'
 import { normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
+import { activeEndpoints } from '../outbox/outbox.js'
 import { currentPolicy } from '../sla/policy.repository.js'
-import { writeOutbox } from '../webhooks/outbox.js'
 import { logCommand } from './commands.js'
-import { findComplaint, listEvents, loadRecords, lockComplaint, type ComplaintRecord } from './complaint.repository.js'
+import { findRecord, listEvents, lockComplaint, lockComplaints, type ComplaintRecord } from './complaint.repository.js'
+import { planCreation } from './creation.js'
 import type { CreateComplaintBody } from './complaint.schemas.js'
 import type { Logger } from 'pino'
 import { actorOf, presentComplaint } from './complaint.view.js'
-import { findIdempotencyKey, requestHash } from './idempotency.js'
+import { findIdempotencyKey, requestHash, RolledBackForIdempotency } from './idempotency.js'
 import { checkVersion } from './if-match.js'
-import { nextReference } from './references.js'
-import { appendEvents, applyCommand, eventRow, writeTimerEffects, type Command, type TransitionResult } from './transition.js'
+import { referencesFor } from './references.js'
+import { applyCommand, type Command, type TransitionResult } from './transition.js'
+import { writeComplaint } from './writer.js'
+
+export { RolledBackForIdempotency } from './idempotency.js'
 
 export interface ComplaintServiceOptions {
   db: Db
@@ -32,22 +38,13 @@ export interface ComplaintServiceOptions {
 
 type CreateBody = Static<typeof CreateComplaintBody>
 
-/** A concurrent request with the same idempotency key committed first: this one rolled back. */
-export class RolledBackForIdempotency extends Error {}
-
-/** The contract's possibleDuplicateOf: the newest complaint of this customer and category that is not closed. */
-export async function findOpenDuplicate(trx: Trx, customerId: string, category: string): Promise<string | null> {
-  const open = await trx
-    .selectFrom('complaints')
-    .select('id')
-    .where('customerId', '=', customerId)
-    .where('category', '=', category)
-    .where('state', '<>', 'closed')
-    .orderBy('createdAt', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  return open?.id ?? null
+/**
+ * The contract's possibleDuplicateOf: the newest complaint of this customer and category that is not closed, found
+ * by the new complaint's own INSERT (it cannot find itself: the statement's snapshot predates the row).
+ */
+function openDuplicate(customerId: string, category: string) {
+  return sql<string | null>`(select d.id from complaints d where d.customer_id = ${customerId} and d.category = ${category}
+    and d.state <> 'closed' order by d.created_at desc, d.id desc limit 1)`
 }
 
 /**
@@ -91,59 +88,49 @@ export class ComplaintService {
     }
     const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
     const now = this.now()
-    const reference = await nextReference(this.db, now)
+    const reference = await referencesFor(this.db).reference(now)
     const { policy } = await currentPolicy(this.db)
     const actor = actorOf(user)
     try {
       const { record, results } = await this.db.transaction().execute(async (trx) => {
         const customer = await findOrCreateCustomer(trx, identity)
-        const possibleDuplicateOf = await findOpenDuplicate(trx, customer.id, body.category)
-        const started = start({ maxLevel: policy.maxLevel, followUpMaxAttempts: policy.followUpAttempts })
-        const inserted = await trx
-          .insertInto('complaints')
-          .values({
-            reference,
-            state: started.persisted.value,
-            channel: fromIntegration ? 'webhook' : body.channel ?? 'phone',
-            customerId: customer.id,
-            category: body.category,
-            severity: body.severity ?? 'normal',
-            customerTier: customer.tier,
-            summary: body.summary,
-            description: body.description ?? null,
-            product: body.product ?? null,
-            region: body.region ?? null,
-            team: body.team ?? user.teams[0] ?? null,
-            assigneeId: fromIntegration ? null : user.id,
-            integrationId: fromIntegration ? user.id : null,
-            externalRef: body.externalRef ?? null,
-            possibleDuplicateOf,
-            createdBy: user.id,
-            machineVersion: MACHINE_VERSION,
-            machineSnapshot: JSON.stringify(started.persisted),
-            escalation: JSON.stringify(null),
-            resolution: JSON.stringify(null),
-            followUp: JSON.stringify(null),
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        await appendEvents(trx, [eventRow(inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })])
-        const deliveries = await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
-        const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
-          seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
-          subject: { severity: inserted.severity, customerTier: inserted.customerTier, team: inserted.team },
+        const id = randomUUID()
+        const planned = await planCreation({
+          id,
+          reference,
+          channel: fromIntegration ? 'webhook' : body.channel ?? 'phone',
+          customerId: customer.id,
+          category: body.category,
+          severity: body.severity ?? 'normal',
+          customerTier: customer.tier,
+          summary: body.summary,
+          description: body.description ?? null,
+          product: body.product ?? null,
+          region: body.region ?? null,
+          team: body.team ?? user.teams[0] ?? null,
+          assigneeId: fromIntegration ? null : user.id,
+          integrationId: fromIntegration ? user.id : null,
+          externalRef: body.externalRef ?? null,
+          possibleDuplicateOf: null,
+          createdBy: user.id,
+          createdAt: now,
+        }, actor, policy, {
+          now,
+          endpoints: () => activeEndpoints(trx),
+          ...(intake === 'logged' ? { log: logCommand(actor, { promisedBy: body.promisedBy }) } : {}),
         })
-        const received = { row: inserted, effects: started.effects, seq: 1, armed: opened.armed, historyType: 'complaint.received', deliveries }
-        if (intake === 'received') {
-          await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
-          return { record: await this.answer(trx, inserted, user), results: [received] }
+        const { row, claimed } = await writeComplaint(trx, {
+          ...planned.write,
+          insert: { ...planned.write.insert!, possibleDuplicateOf: openDuplicate(customer.id, body.category) },
+          ...(idempotencyKey ? { claim: { userId: user.id, key: idempotencyKey, requestHash: hash!, complaintId: id } } : {}),
+        })
+        // A concurrent request with the same key committed first: undo ours and answer with theirs.
+        if (!claimed) throw new RolledBackForIdempotency()
+        const last = planned.results.at(-1)!
+        return {
+          record: this.answer({ complaint: row, customer, timers: last.pending }, user),
+          results: [...planned.results.slice(0, -1), { ...last, row }],
         }
-        const logged = await applyCommand(trx, inserted, logCommand(actor, { promisedBy: body.promisedBy }), { now, policy })
-        await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
-        // Logged at once: the triage timer was cancelled in this transaction and needs no job.
-        return { record: await this.answer(trx, logged.row, user), results: [{ ...received, armed: [] }, logged] }
       })
       await this.afterCommit(results)
       return { record, replayed: false }
@@ -155,25 +142,13 @@ export class ComplaintService {
     }
   }
 
-  private async claimIdempotencyKey(trx: Trx, user: AuthUser, key: string | undefined, hash: string | undefined, complaintId: string) {
-    if (!key) return
-    const claimed = await trx
-      .insertInto('idempotencyKeys')
-      .values({ userId: user.id, key, requestHash: hash!, complaintId })
-      .onConflict((oc) => oc.doNothing())
-      .returning('key')
-      .executeTakeFirst()
-    // A concurrent request with the same key committed first: undo ours and answer with theirs.
-    if (!claimed) throw new RolledBackForIdempotency()
-  }
-
   private async replayIdempotent(user: AuthUser, key: string, hash: string): Promise<ComplaintRecord | undefined> {
     const existing = await findIdempotencyKey(this.db, user.id, key)
     if (!existing) return undefined
     if (existing.requestHash !== hash) {
       throw new Problem('idempotency_mismatch', 'this Idempotency-Key was used with a different request body')
     }
-    return this.record((await findComplaint(this.db, existing.complaintId))!)
+    return (await findRecord(this.db, existing.complaintId))!
   }
 
   /**
@@ -192,12 +167,12 @@ export class ComplaintService {
     const now = this.now()
     const { policy } = await currentPolicy(this.db)
     const { result, record } = await this.db.transaction().execute(async (trx) => {
-      const row = await lockComplaint(trx, id)
-      if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
-      checkVersion(ifMatch, row.version)
-      const applied = await applyCommand(trx, row, command, { now, policy })
-      await this.claimIdempotencyKey(trx, user, idempotency?.key, idempotency?.hash, id)
-      return { result: applied, record: await this.answer(trx, applied.row, user) }
+      const locked = await lockComplaint(trx, id)
+      if (!locked || !this.visible(locked.row, user)) throw problems.notFound('complaint')
+      checkVersion(ifMatch, locked.row.version)
+      const claim = idempotency && { userId: user.id, key: idempotency.key, requestHash: idempotency.hash, complaintId: id }
+      const applied = await applyCommand(trx, locked, command, { now, policy, ...(claim ? { claim } : {}) })
+      return { result: applied, record: this.answer({ complaint: applied.row, customer: locked.customer, timers: applied.pending }, user) }
     })
     await this.afterCommit([result])
     return record
@@ -215,9 +190,11 @@ export class ComplaintService {
     const now = this.now()
     const policy = async () => (await currentPolicy(this.db)).policy
     const { results, record } = await this.db.transaction().execute(async (trx) => {
-      const rows = await trx.selectFrom('complaints').selectAll().where('id', 'in', [id, body.into]).orderBy('id').forUpdate().execute()
-      const duplicate = rows.find((r) => r.id === id)
-      const survivor = rows.find((r) => r.id === body.into)
+      const locked = await lockComplaints(trx, [id, body.into])
+      const duplicateRecord = locked.find((r) => r.row.id === id)
+      const survivorRecord = locked.find((r) => r.row.id === body.into)
+      const duplicate = duplicateRecord?.row
+      const survivor = survivorRecord?.row
       if (!duplicate || !this.visible(duplicate, user)) throw problems.notFound('complaint')
       checkVersion(ifMatch, duplicate.version)
       if (!survivor || !this.visible(survivor, user)) {
@@ -229,15 +206,15 @@ export class ComplaintService {
       if (survivor.customerId !== duplicate.customerId) {
         throw new Problem('merge_customer_mismatch', 'the two complaints are from different customers: only one customer\'s complaints merge')
       }
-      const merged = await applyCommand(trx, duplicate, {
+      const merged = await applyCommand(trx, duplicateRecord!, {
         event: { type: 'MERGE', actor },
         data: { into: survivor.id, intoReference: survivor.reference, note: body.note },
       }, { now, policy })
-      const absorbed = await applyCommand(trx, survivor, {
+      const absorbed = await applyCommand(trx, survivorRecord!, {
         event: { type: 'ABSORB', actor },
         data: { from: duplicate.id, fromReference: duplicate.reference },
       }, { now, policy })
-      return { results: [merged, absorbed], record: await this.answer(trx, merged.row, user) }
+      return { results: [merged, absorbed], record: this.answer({ complaint: merged.row, customer: duplicateRecord!.customer, timers: merged.pending }, user) }
     })
     await this.afterCommit(results)
     return record
@@ -259,9 +236,9 @@ export class ComplaintService {
   }
 
   async get(user: AuthUser, id: string): Promise<ComplaintRecord> {
-    const row = await findComplaint(this.db, id)
-    if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
-    return this.record(row)
+    const record = await findRecord(this.db, id)
+    if (!record || !this.visible(record.complaint, user)) throw problems.notFound('complaint')
+    return record
   }
 
   async history(user: AuthUser, id: string) {
@@ -275,12 +252,11 @@ export class ComplaintService {
   }
 
   /**
-   * The answer to a command, built from the rows it wrote, before its transaction commits: loading it cannot fail
-   * after the commit (Postgres gone between COMMIT and the next query), and a complaint that cannot be rendered rolls
-   * the command back. A request that committed answers 2xx; a 5xx means nothing committed.
+   * The answer to a command, built from the rows it wrote, before its transaction commits: it cannot fail after the
+   * commit (Postgres gone between COMMIT and the next query), and a complaint that cannot be rendered rolls the
+   * command back. A request that committed answers 2xx; a 5xx means nothing committed.
    */
-  private async answer(trx: Trx, row: ComplaintRow, user: AuthUser): Promise<ComplaintRecord> {
-    const record = (await loadRecords(trx, [row]))[0]!
+  private answer(record: ComplaintRecord, user: AuthUser): ComplaintRecord {
     presentComplaint(record, user)
     return record
   }
@@ -294,7 +270,4 @@ export class ComplaintService {
     }
   }
 
-  private async record(row: ComplaintRow): Promise<ComplaintRecord> {
-    return (await loadRecords(this.db, [row]))[0]!
-  }
 }

@@ -25,3 +25,6 @@ export async function findIdempotencyKey(db: Executor, userId: string, key: stri
     .where('key', '=', key)
     .executeTakeFirst()
 }
+
+/** A concurrent request with the same idempotency key committed first: this one rolled back. */
+export class RolledBackForIdempotency extends Error {}

@@ -3,21 +3,25 @@ import {
   HISTORY_TYPE,
   type Actor,
   type ComplaintEvent,
+  type Decision,
   type Effect,
   type PersistedMachine,
   type TimerKind,
 } from '../../workflows/complaint.machine.js'
-import type { Insertable } from 'kysely'
 import type { Trx } from '../db/database.js'
-import type { ComplaintEventsTable, ComplaintRow, ComplaintUpdate } from '../db/tables.js'
+import type { ClockPause, ComplaintRow, ComplaintUpdate, IdempotencyKeysTable } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
+import { activeEndpoints, NO_OUTBOX, notifiedTypes, planOutbox, type ActiveEndpoint, type PendingDelivery } from '../outbox/outbox.js'
 import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clock.js'
 import type { SlaPolicy } from '../sla/policy.js'
-import { updateComplaint } from './complaint.repository.js'
 import type { JobKind } from '../timers/jobs.js'
-import { writeOutbox, type PendingDelivery } from '../webhooks/outbox.js'
-import { applyClockEffects } from './clock-pause.js'
+import { byDueAt, type PendingTimer, type TimerInsert } from '../timers/timers.repository.js'
+import { RolledBackForIdempotency } from './idempotency.js'
 import { timerId } from './timer-rows.js'
+import { writeComplaint, type ComplaintWrite, type EventRow } from './writer.js'
+import type { Insertable } from 'kysely'
+
+export type { EventRow } from './writer.js'
 
 export interface ProjectionInput {
   row: ComplaintRow
@@ -36,15 +40,38 @@ export interface Command {
   project?: (input: ProjectionInput) => Partial<ComplaintUpdate>
 }
 
+/** A complaint row locked by the caller, with its pending timers as they stand in that transaction. */
+export interface LockedComplaint {
+  row: ComplaintRow
+  pending: PendingTimer[]
+}
+
+export type ArmedTimer = { id: string; kind: JobKind; dueAt: Date }
+
 export interface TransitionResult {
   row: ComplaintRow
+  /** The complaint's pending timers once the transition is written, in due order. */
+  pending: PendingTimer[]
   effects: Effect[]
   seq: number
-  armed: { id: string; kind: JobKind; dueAt: Date }[]
+  armed: ArmedTimer[]
   /** The complaint_events type this transition appended. */
   historyType: string
   /** The outbound webhook deliveries it wrote (pending), to enqueue after commit. */
   deliveries: PendingDelivery[]
+}
+
+/** A transition composed in memory: what it will write, and the complaint as it will be. */
+export interface PlannedTransition {
+  result: TransitionResult
+  write: ComplaintWrite
+}
+
+export interface TransitionContext {
+  now: Date
+  policy: SlaPolicy | (() => Promise<SlaPolicy>)
+  /** The active webhook endpoints, asked for only when the transition notifies. */
+  endpoints: () => Promise<ActiveEndpoint[]>
 }
 
 const REFUSALS = {
@@ -53,25 +80,47 @@ const REFUSALS = {
   authority_exceeded: () => 'the compensation is above your limit: escalate the complaint instead',
 } as const
 
+/** The deadlines that are the customer's response clock; waiting for the customer stops these only. */
+const RESPONSE_CLOCK: readonly string[] = ['response', 'response_warning', 'escalation_response']
+
+/** jsonb columns: written as JSON text, read back as values. */
+const JSON_COLUMNS = new Set(['escalation', 'resolution', 'followUp', 'clockPaused', 'machineSnapshot'])
+
 export function actionLabel(event: ComplaintEvent['type']): string {
   return event.toLowerCase().replaceAll('_', '-')
 }
 
+/** The row as an UPDATE with this patch leaves it (computed in memory: the outbox payload and the answer need it). */
+export function patched(row: ComplaintRow, patch: object): ComplaintRow {
+  const next: Record<string, unknown> = { ...row }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue
+    next[key] = JSON_COLUMNS.has(key) && typeof value === 'string' ? JSON.parse(value) : value
+  }
+  return next as unknown as ComplaintRow
+}
+
 /**
- * Runs one command on a complaint row that the caller has locked: asks the pure machine for the next
- * state, then writes state, snapshot, version, the history event and the timer rows, all in `trx`.
+ * Runs one command on a complaint that the caller has locked: asks the pure machine for the next state, composes
+ * the row, history, timers and outbox in memory, and writes them in one statement (see writeComplaint). With
+ * `claim`, the request's Idempotency-Key is claimed by that same statement (RolledBackForIdempotency when a
+ * concurrent request took it first).
  */
 export async function applyCommand(
   trx: Trx,
-  row: ComplaintRow,
+  locked: LockedComplaint,
   command: Command,
-  context: {
-    now: Date
-    policy: SlaPolicy | (() => Promise<SlaPolicy>)
-    /** Where a batch gathers its history rows to append them in one statement (appendEvents) before it commits. */
-    deferEvents?: EventRow[]
-  },
+  context: { now: Date; policy: SlaPolicy | (() => Promise<SlaPolicy>); claim?: Insertable<IdempotencyKeysTable> },
 ): Promise<TransitionResult> {
+  const planned = await planCommand(locked, command, { ...context, endpoints: () => activeEndpoints(trx) })
+  const { row, claimed } = await writeComplaint(trx, { ...planned.write, ...(context.claim ? { claim: context.claim } : {}) })
+  if (!claimed) throw new RolledBackForIdempotency()
+  return { ...planned.result, row }
+}
+
+/** Composes one command's transition in memory (no statement but the policy's and endpoints' reads, if needed). */
+export async function planCommand(locked: LockedComplaint, command: Command, context: TransitionContext): Promise<PlannedTransition> {
+  const { row } = locked
   const { now } = context
   const current = row.machineSnapshot as PersistedMachine
   const decision = decide(current, command.event)
@@ -87,43 +136,58 @@ export async function applyCommand(
   const promisedBy = (prepared.promisedBy as Date | undefined) ?? row.promisedBy
   // Every transition bumps the version by one and appends one event, the creation being version 1 and seq 1.
   const seq = row.version + 1
+  const state = decision.persisted.value
 
   const subject = { severity: (prepared.severity as string | undefined) ?? row.severity, customerTier: row.customerTier, team: row.team }
-  const { armed, due } = await writeTimerEffects(trx, row.id, decision.effects, {
-    seq, state: decision.persisted.value, now, policy, promisedBy, subject,
-  })
-  const clock = await applyClockEffects(trx, row, decision, { seq, now, policy, subject })
-  armed.push(...clock.armed)
+  const timers = planTimers(row.id, decision.effects, { seq, now, policy, promisedBy, subject })
+  const afterEffects = [...locked.pending.filter((t) => !timers.cancelled.has(t.kind)), ...timers.armed]
+  const clock = planClock(row, decision, afterEffects, { seq, now, policy, subject })
+  const armed = [...timers.armed.filter((t) => !clock.paused.has(t.kind)), ...clock.armed]
+  const pending = [...afterEffects.filter((t) => !clock.paused.has(t.kind)), ...clock.armed].sort(byDueAt)
 
-  const projected = command.project?.({ row, next: decision.persisted, effects: decision.effects, now, due }) ?? {}
-  const closing = decision.persisted.value === 'closed' && row.state !== 'closed'
-  const updated = await updateComplaint(trx, row.id, {
+  const projected = command.project?.({ row, next: decision.persisted, effects: decision.effects, now, due: timers.due }) ?? {}
+  const closing = state === 'closed' && row.state !== 'closed'
+  const update: ComplaintUpdate = {
     ...prepared,
     ...projected,
     ...clock.patch,
     ...(closing ? { closeReason: decision.persisted.context.closeReason, closedAt: now } : {}),
-    state: decision.persisted.value,
+    state,
     machineSnapshot: JSON.stringify(decision.persisted),
     version: row.version + 1,
     updatedAt: now,
-  })
-  const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
-  if (context.deferEvents) context.deferEvents.push(event)
-  else await appendEvents(trx, [event])
+  }
+  const next = patched(row, update)
   const historyType = HISTORY_TYPE[command.event.type]
-  const deliveries = await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
-  return { row: updated, effects: decision.effects, seq, armed, historyType, deliveries }
+  const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
+  const outbox = notifiedTypes(decision.effects).length === 0
+    ? NO_OUTBOX
+    : planOutbox(await context.endpoints(), { complaint: next, seq, historyType, effects: decision.effects, at: now })
+  return {
+    result: { row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending },
+    write: {
+      complaintId: row.id,
+      update,
+      events: [event],
+      cancel: { kinds: [...timers.cancelled, ...(clock.paused.size > 0 ? RESPONSE_CLOCK : [])], at: now },
+      arm: armed.map((t) => timerInsert(row.id, t, state, seq)),
+      outbox,
+    },
+  }
 }
 
-/** Turns the machine's declared timer effects into timer rows: cancels first, then arms. */
-export async function writeTimerEffects(
-  trx: Trx,
+export function timerInsert(complaintId: string, timer: ArmedTimer, armedState: string, armedSeq: number): TimerInsert {
+  return { id: timer.id, kind: timer.kind, dueAt: timer.dueAt, complaintId, armedState, armedSeq }
+}
+
+/** The machine's declared timer effects: the kinds it cancels, the timers it arms and when they fall due. */
+export function planTimers(
   complaintId: string,
   effects: Effect[],
-  at: { seq: number; state: string; now: Date; policy: SlaPolicy | undefined; promisedBy: Date | null; subject: ClockSubject },
-): Promise<{ armed: TransitionResult['armed']; due: Map<JobKind, Date> }> {
+  at: { seq: number; now: Date; policy: SlaPolicy | undefined; promisedBy: Date | null; subject: ClockSubject },
+): { cancelled: Set<string>; armed: ArmedTimer[]; due: Map<JobKind, Date> } {
   const due = new Map<JobKind, Date>()
-  const cancelled = new Set<TimerKind>()
+  const cancelled = new Set<string>()
   for (const effect of effects) {
     if (effect.type === 'cancelTimer') {
       cancelled.add(effect.kind)
@@ -136,27 +200,47 @@ export async function writeTimerEffects(
       due.set('route_escalation', at.now)
     }
   }
-  if (cancelled.size > 0) {
-    await trx
-      .updateTable('timers')
-      .set({ cancelledAt: at.now })
-      .where('complaintId', '=', complaintId)
-      .where('kind', 'in', [...cancelled])
-      .where('firedAt', 'is', null)
-      .where('cancelledAt', 'is', null)
-      .execute()
-  }
   const armed = [...due].map(([kind, dueAtDate]) => ({ id: timerId(complaintId, kind, at.seq), kind, dueAt: dueAtDate }))
-  if (armed.length > 0) {
-    await trx
-      .insertInto('timers')
-      .values(armed.map((t) => ({ ...t, complaintId, armedState: at.state, armedSeq: at.seq })))
-      .execute()
-  }
-  return { armed, due }
+  return { cancelled, armed, due }
 }
 
-export type EventRow = Insertable<ComplaintEventsTable>
+type Ok = Extract<Decision, { ok: true }>
+
+/**
+ * The machine's pauseClock / resumeClock effects. Pausing sets the pending response deadlines aside (cancelled,
+ * remembered with the pause); resuming arms them again, each moved by the time spent waiting, counted the way the
+ * complaint's deadlines count (business hours or around the clock). Any other way out of the wait (resolved,
+ * escalated, closed) simply forgets the pause.
+ */
+function planClock(
+  row: ComplaintRow,
+  decision: Ok,
+  pendingTimers: PendingTimer[],
+  at: { seq: number; now: Date; policy: SlaPolicy | undefined; subject: ClockSubject },
+): { paused: Set<string>; armed: ArmedTimer[]; patch: Partial<ComplaintUpdate> } {
+  const { now, seq } = at
+  if (decision.effects.some((e) => e.type === 'pauseClock')) {
+    const set = pendingTimers.filter((t) => RESPONSE_CLOCK.includes(t.kind))
+    const pause: ClockPause = { pausedAt: now.toISOString(), deadlines: set.map((t) => ({ kind: t.kind, dueAt: t.dueAt.toISOString() })) }
+    return { paused: new Set(RESPONSE_CLOCK), armed: [], patch: { clockPaused: JSON.stringify(pause) } }
+  }
+  if (decision.effects.some((e) => e.type === 'resumeClock') && row.clockPaused) {
+    const clock = clockFor(at.policy!, at.subject)
+    const pausedAt = new Date(row.clockPaused.pausedAt)
+    const armed = row.clockPaused.deadlines.map(({ kind, dueAt }) => ({
+      id: timerId(row.id, kind, seq),
+      kind: kind as JobKind,
+      // What was left of the window when the clock stopped, counted again from now.
+      dueAt: clock.addMs(now, clock.elapsed(pausedAt, new Date(dueAt))),
+    }))
+    const response = armed.find((t) => t.kind === 'response')
+    return { paused: new Set(), armed, patch: { clockPaused: JSON.stringify(null), ...(response ? { promisedBy: response.dueAt } : {}) } }
+  }
+  if (row.clockPaused && decision.persisted.context.awaitingCustomer !== true) {
+    return { paused: new Set(), armed: [], patch: { clockPaused: JSON.stringify(null) } }
+  }
+  return { paused: new Set(), armed: [], patch: {} }
+}
 
 export function eventRow(
   complaintId: string,
@@ -170,11 +254,6 @@ export function eventRow(
   // The actor's authority at the time is kept so that the history replays through the same guards.
   const authority = actor.role === 'system' ? {} : { authority: { level: actor.level, compensationLimit: actor.compensationLimit } }
   return { complaintId, seq, type, actorId: actor.id, actorRole: actor.role, at, data: JSON.stringify({ ...data, ...authority }) }
-}
-
-/** Appends history rows in one statement, in the order given (a complaint's rows in seq order). */
-export async function appendEvents(trx: Trx, rows: EventRow[]): Promise<void> {
-  if (rows.length > 0) await trx.insertInto('complaintEvents').values(rows).execute()
 }
 
 export function dueAt(kind: TimerKind, input: { now: Date; policy: SlaPolicy; promisedBy: Date | null; subject: ClockSubject }): Date {

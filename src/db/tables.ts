@@ -35,11 +35,6 @@ export interface CustomersTable {
   updatedAt: Timestamp
 }
 
-export interface ReferenceCountersTable {
-  day: string
-  last: number
-}
-
 export interface EscalationRecord {
   level: number
   reason: string
@@ -211,7 +206,6 @@ export interface WebhookAttemptsTable {
 export interface Database {
   users: UsersTable
   customers: CustomersTable
-  referenceCounters: ReferenceCountersTable
   complaints: ComplaintsTable
   complaintEvents: ComplaintEventsTable
   timers: TimersTable

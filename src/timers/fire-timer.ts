@@ -1,11 +1,13 @@
 import type { Actor, ComplaintEvent, TimerKind } from '../../workflows/complaint.machine.js'
 import { escalationOpened } from '../complaints/commands.js'
-import { appendEvents, applyCommand, type Command, type EventRow, type TransitionResult } from '../complaints/transition.js'
+import { lockComplaints } from '../complaints/complaint.repository.js'
+import { applyCommand, type Command, type LockedComplaint, type TransitionResult } from '../complaints/transition.js'
 import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow, TimerRow } from '../db/tables.js'
 import { chooseFollowUpCaller, chooseSupervisor } from '../escalations/router.js'
 import { Problem } from '../http/problem.js'
 import { currentPolicy } from '../sla/policy.repository.js'
+import { pending } from './timers.repository.js'
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
@@ -43,35 +45,30 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
   const outcomes = new Map<string, FireResult>(timerIds.map((id) => [id, { outcome: 'not_pending', results: [] }]))
   if (timerIds.length === 0) return outcomes
   return db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .selectFrom('complaints')
-      .selectAll()
-      .where('id', 'in', (eb) => eb.selectFrom('timers').select('complaintId').where('id', 'in', timerIds))
-      .orderBy('id')
-      .forUpdate()
-      .execute()
+    const ids = [...new Set(timerIds.map(complaintOf).filter((id) => UUID.test(id)))]
+    const rows = await lockComplaints(trx, ids)
     if (rows.length === 0) return outcomes
     const claimed = await trx
       .updateTable('timers')
       .set({ firedAt: now })
       .where('id', 'in', timerIds)
-      .where('firedAt', 'is', null)
-      .where('cancelledAt', 'is', null)
+      .where(pending)
       .returningAll()
       .execute()
-    const complaints = new Map(rows.map((row) => [row.id, row]))
+    const complaints = new Map<string, LockedComplaint>(rows.map(({ row, pending }) => [row.id, { row, pending }]))
     const policy = memo(async () => (await currentPolicy(trx)).policy)
-    // One statement for the whole batch's history instead of one per timer: round trips are what a batch costs.
-    const events: EventRow[] = []
     for (const timer of claimed.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
-      const row = complaints.get(timer.complaintId)!
+      const locked = complaints.get(timer.complaintId)!
+      // The claimed timer is no longer pending for the transitions that follow.
+      locked.pending = locked.pending.filter((t) => t.id !== timer.id)
+      const { row } = locked
       if (row.state !== timer.armedState || (await superseded(trx, timer))) {
         outcomes.set(timer.id, { outcome: 'stale', results: [], dueAt: timer.dueAt })
         continue
       }
       try {
-        const result = await applyCommand(trx, row, await commandFor(trx, row, timer), { now, policy, deferEvents: events })
-        complaints.set(row.id, result.row)
+        const result = await applyCommand(trx, locked, await commandFor(trx, row, timer), { now, policy })
+        complaints.set(row.id, { row: result.row, pending: result.pending })
         outcomes.set(timer.id, { outcome: 'fired', results: [result], dueAt: timer.dueAt })
       } catch (error) {
         // The machine refuses (say, an acknowledgement timer for an escalation taken meanwhile): the claim stands.
@@ -79,9 +76,15 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
         outcomes.set(timer.id, { outcome: 'refused', results: [], dueAt: timer.dueAt })
       }
     }
-    await appendEvents(trx, events)
     return outcomes
   })
+}
+
+/** A timer's id names its complaint (see timerId): the batch locks the complaints before it reads a timer row. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function complaintOf(timerId: string): string {
+  return timerId.slice(0, timerId.indexOf('.'))
 }
 
 function memo<T>(load: () => Promise<T>): () => Promise<T> {

@@ -1,5 +1,5 @@
 import type { DeliveryQueue } from './delivery-queue.js'
-import type { PendingDelivery } from './outbox.js'
+import type { PendingDelivery } from '../outbox/outbox.js'
 
 /** What the complaint service hands its after-commit hook (a TransitionResult has this and more). */
 export interface CommittedTransition {

@@ -19,7 +19,12 @@ export const EVENT_TYPES: readonly string[] = (() => {
 })()
 
 /** The body of one outbound webhook, in the Standard Webhooks shape `{type, timestamp, data}`. */
-export function eventPayload(type: string, complaint: ComplaintRow, at: Date, order: { seq: number; seqIndex: number; cause: string }): string {
+export function eventPayload(
+  type: string,
+  complaint: Pick<ComplaintRow, 'id' | 'reference' | 'externalRef' | 'state' | 'severity' | 'category' | 'escalation' | 'closeReason'>,
+  at: Date,
+  order: { seq: number; seqIndex: number; cause: string },
+): string {
   return JSON.stringify({
     type,
     timestamp: at.toISOString(),

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto'
+import type { Insertable } from 'kysely'
+import type { Effect } from '../../workflows/complaint.machine.js'
+import type { Trx } from '../db/database.js'
+import type { ComplaintRow, WebhookDeliveriesTable, WebhookEventsTable } from '../db/tables.js'
+import { eventPayload } from '../webhooks/events.js'
+
+/**
+ * The transactional outbox: the outbound webhook events of one transition, written in its transaction (one event
+ * row per `notify` effect that some active endpoint subscribes to, one pending delivery per such endpoint). The
+ * worker sends them after commit; a rolled-back transition leaves nothing to send. Both the complaints (which write
+ * it) and the webhooks (which send it) depend on this module, never on each other for it.
+ */
+export interface OutboxInput {
+  complaint: Pick<ComplaintRow, 'id' | 'integrationId' | 'reference' | 'externalRef' | 'state' | 'severity' | 'category' | 'escalation' | 'closeReason'>
+  seq: number
+  historyType: string
+  effects: Effect[]
+  at: Date
+}
+
+export type ActiveEndpoint = { id: string; events: string[]; integrationId: string | null; consecutiveFailures: number }
+
+/** A delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane). */
+export interface PendingDelivery {
+  id: string
+  failing: boolean
+}
+
+/** The rows one transition adds to the outbox, and the deliveries to enqueue once they commit. */
+export interface OutboxRows {
+  events: Insertable<WebhookEventsTable>[]
+  deliveries: Insertable<WebhookDeliveriesTable>[]
+  pending: PendingDelivery[]
+}
+
+export const NO_OUTBOX: OutboxRows = { events: [], deliveries: [], pending: [] }
+
+const endpointsByTransaction = new WeakMap<Trx, Promise<ActiveEndpoint[]>>()
+
+/**
+ * The active endpoints, read once per transaction: a timer batch fires dozens of transitions in one, and on two
+ * cores an extra statement per transition costs a third of the timer throughput. The read is inside the
+ * transaction, so an endpoint created after it commits is seen by the next transaction.
+ */
+export function activeEndpoints(trx: Trx): Promise<ActiveEndpoint[]> {
+  let endpoints = endpointsByTransaction.get(trx)
+  if (!endpoints) {
+    endpoints = trx
+      .selectFrom('webhookEndpoints')
+      .select(['id', 'events', 'integrationId', 'consecutiveFailures'])
+      .where('active', '=', true)
+      .where('deletedAt', 'is', null)
+      .execute()
+    endpointsByTransaction.set(trx, endpoints)
+  }
+  return endpoints
+}
+
+/** The `notify` effects of a transition: what the outbox may have to write. */
+export function notifiedTypes(effects: Effect[]): string[] {
+  return effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))
+}
+
+/** Composes the outbox rows of one transition (ids chosen here, so the rows go out in the transition's statement). */
+export function planOutbox(endpoints: ActiveEndpoint[], input: OutboxInput): OutboxRows {
+  const types = notifiedTypes(input.effects)
+  if (types.length === 0) return NO_OUTBOX
+  const { complaint } = input
+  const subscribed = endpoints.filter((endpoint) =>
+    endpoint.events.some((event) => types.includes(event)) &&
+    (endpoint.integrationId === null || endpoint.integrationId === complaint.integrationId))
+  if (subscribed.length === 0) return NO_OUTBOX
+
+  const failing = new Set(subscribed.filter((endpoint) => endpoint.consecutiveFailures > 0).map((endpoint) => endpoint.id))
+  const events: OutboxRows['events'] = []
+  const deliveries: OutboxRows['deliveries'] = []
+  types.forEach((type, seqIndex) => {
+    const subscribers = subscribed.filter((endpoint) => endpoint.events.includes(type))
+    if (subscribers.length === 0) return
+    const id = randomUUID()
+    const payload = eventPayload(type, complaint, input.at, { seq: input.seq, seqIndex, cause: input.historyType })
+    events.push({ id, complaintId: complaint.id, seq: input.seq, seqIndex, type, payload, createdAt: input.at })
+    for (const endpoint of subscribers) {
+      deliveries.push({ id: randomUUID(), eventId: id, endpointId: endpoint.id, complaintId: complaint.id, seq: input.seq, seqIndex })
+    }
+  })
+  // Healthy endpoints' deliveries first: the after-commit enqueue adds them in this order.
+  deliveries.sort((a, b) => Number(failing.has(a.endpointId)) - Number(failing.has(b.endpointId)))
+  return { events, deliveries, pending: deliveries.map((d) => ({ id: d.id!, failing: failing.has(d.endpointId) })) }
+}
