@@ -11,6 +11,7 @@ import usersRoutes from './auth/users.routes.js'
 import { User } from './auth/users.schemas.js'
 import { Complaint, State } from './complaints/complaint.schemas.js'
 import complaintRoutes from './complaints/complaint.routes.js'
+import { commitPipeline } from './commit-pipeline.js'
 import { ComplaintService } from './complaints/complaint.service.js'
 import type { Config } from './config.js'
 import type { Db } from './db/database.js'
@@ -20,16 +21,11 @@ import errorsPlugin, { clientErrorHandler, frameworkErrors } from './http/errors
 import { AJV_OPTIONS, partAwareValidator } from './http/validator.js'
 import { documentFrameworkProblems, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
-import { afterCommit } from './complaints/after-commit.js'
-import { LivePublisher } from './live/live-events.js'
 import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
 import { LiveHub } from './live/live-hub.js'
 import reportsRoutes from './reports/reports.routes.js'
 import policyRoutes from './sla/policy.routes.js'
-import { Scheduler } from './timers/scheduler.js'
-import { enqueueDeliveries, withDeliveries } from './webhooks/after-commit.js'
-import { DeliveryQueue } from './webhooks/delivery-queue.js'
 import { webhookSettings, type WebhookSettings } from './webhooks/settings.js'
 import webhooksPlugin from './webhooks/webhooks.plugin.js'
 import queueConsole, { documentQueueConsole } from './admin/queues.plugin.js'
@@ -136,17 +132,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(redisPlugin, { redis: deps.redis })
   await app.register(authPlugin)
 
-  const scheduler = new Scheduler(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
-  const live = new LivePublisher(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
-  const deliveries = new DeliveryQueue(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
-  app.addHook('onClose', async () => {
-    await Promise.all([scheduler.close(), deliveries.close()])
-  })
+  const pipeline = commitPipeline(deps.redis, deps.config.QUEUE_PREFIX, { logger: deps.logger, metrics })
+  const { scheduler, deliveries } = pipeline
+  app.addHook('onClose', pipeline.close)
   metrics.watchQueues([scheduler.queues.timers, scheduler.queues.escalations, deliveries.queue])
   const service = new ComplaintService({
     db: deps.db,
     defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY,
-    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(deliveries)),
+    afterCommit: pipeline.afterCommit,
     clock: deps.clock,
     logger: deps.logger,
   })

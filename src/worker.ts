@@ -1,16 +1,12 @@
 import type { Logger } from 'pino'
-import { afterCommit } from './complaints/after-commit.js'
+import { commitPipeline } from './commit-pipeline.js'
 import type { Config } from './config.js'
 import { startHousekeepingLoop } from './housekeeping/housekeeping.js'
-import { LivePublisher } from './live/live-events.js'
 import { Metrics } from './metrics/metrics.js'
 import { serveMetrics } from './metrics/metrics.server.js'
 import type { Runtime } from './runtime.js'
 import { startReconcileLoop } from './timers/reconcile-loop.js'
-import { Scheduler } from './timers/scheduler.js'
 import { startTimerWorkers } from './timers/timer.worker.js'
-import { enqueueDeliveries, withDeliveries } from './webhooks/after-commit.js'
-import { DeliveryQueue } from './webhooks/delivery-queue.js'
 import { startDeliveryWorker } from './webhooks/delivery.worker.js'
 import { webhookSettings } from './webhooks/settings.js'
 import { startSweepLoop } from './webhooks/sweep.js'
@@ -29,9 +25,8 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   const metricsPort = config.WORKER_METRICS_PORT
   const metrics = options.metrics ?? new Metrics({ db: runtime.db })
   const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(metrics, { host: config.HOST, port: metricsPort, logger })
-  const scheduler = new Scheduler(runtime.redis, config.QUEUE_PREFIX, logger)
-  const live = new LivePublisher(runtime.redis, config.QUEUE_PREFIX, logger)
-  const deliveries = new DeliveryQueue(runtime.redis, config.QUEUE_PREFIX, logger)
+  const pipeline = commitPipeline(runtime.redis, config.QUEUE_PREFIX, { logger, metrics })
+  const { scheduler, deliveries } = pipeline
   const workers = startTimerWorkers({
     db: runtime.db,
     redisUrl: config.REDIS_URL,
@@ -39,7 +34,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_MS,
     logger,
-    afterCommit: withDeliveries(afterCommit(scheduler, live, metrics), enqueueDeliveries(deliveries)),
+    afterCommit: pipeline.afterCommit,
     metrics,
   })
   const webhookWorker = startDeliveryWorker({
@@ -68,7 +63,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     close: async () => {
       await Promise.all([loop.close(), sweep.close(), housekeeping.close()])
       await Promise.all([workers.close(), webhookWorker.close()])
-      await Promise.all([scheduler.close(), deliveries.close(), metricsServer?.close()])
+      await Promise.all([pipeline.close(), metricsServer?.close()])
       logger.info('worker stopped')
     },
   }

@@ -16,9 +16,10 @@ const IDENTITY_LOCK_SPACE = 0x43555354
  */
 async function lockIdentity(trx: Trx, identity: CustomerIdentity): Promise<void> {
   const values = IDENTITY_KEYS.filter((key) => identity[key] !== null).map((key) => `${key}:${identity[key]}`).sort()
-  for (const value of values) {
-    await sql`select pg_advisory_xact_lock(${IDENTITY_LOCK_SPACE}, hashtext(${value}))`.execute(trx)
-  }
+  if (values.length === 0) return
+  // One statement for all of them, taken in the sorted order of the subquery.
+  await sql`select count(pg_advisory_xact_lock(${IDENTITY_LOCK_SPACE}, hashtext(v)))
+    from (select v from unnest(${values}::text[]) as v order by v) as ordered`.execute(trx)
 }
 
 async function findByIdentity(trx: Trx, identity: CustomerIdentity): Promise<CustomerRow[]> {

@@ -1,9 +1,7 @@
 import { sql } from 'kysely'
 import pino from 'pino'
 import type { Test } from 'tap'
-import { afterCommit } from '../../src/complaints/after-commit.js'
-import { LivePublisher } from '../../src/live/live-events.js'
-import { Scheduler } from '../../src/timers/scheduler.js'
+import { commitPipeline } from '../../src/commit-pipeline.js'
 import { startTimerWorkers } from '../../src/timers/timer.worker.js'
 import { REDIS_URL, type TestApp } from './app.js'
 import type { TimerKind } from '../../workflows/complaint.contract.js'
@@ -11,7 +9,8 @@ import { queueOf } from '../../src/timers/jobs.js'
 
 /** Runs the timer workers in this process against the test file's own queues. */
 export function startTestWorker(t: Test, testApp: TestApp, options: { lockDuration?: number } = {}) {
-  const scheduler = new Scheduler(testApp.redis, testApp.prefix)
+  const pipeline = commitPipeline(testApp.redis, testApp.prefix)
+  const { scheduler } = pipeline
   const workers = startTimerWorkers({
     db: testApp.db,
     redisUrl: REDIS_URL,
@@ -19,14 +18,14 @@ export function startTestWorker(t: Test, testApp: TestApp, options: { lockDurati
     concurrency: 8,
     lockDuration: options.lockDuration ?? 5_000,
     logger: pino({ level: 'silent' }),
-    afterCommit: afterCommit(scheduler, new LivePublisher(testApp.redis, testApp.prefix)),
+    afterCommit: pipeline.afterCommit,
   })
   let closed = false
   const close = async () => {
     if (closed) return
     closed = true
     await workers.close()
-    await scheduler.close()
+    await pipeline.close()
   }
   t.teardown(close)
   /**

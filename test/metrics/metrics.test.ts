@@ -1,12 +1,9 @@
 import pino from 'pino'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { afterCommit } from '../../src/complaints/after-commit.js'
 import { createDb } from '../../src/db/database.js'
-import { LivePublisher } from '../../src/live/live-events.js'
 import { Metrics } from '../../src/metrics/metrics.js'
 import { serveMetrics } from '../../src/metrics/metrics.server.js'
-import { Scheduler } from '../../src/timers/scheduler.js'
 import { startTimerWorkers } from '../../src/timers/timer.worker.js'
 import { DeliveryQueue } from '../../src/webhooks/delivery-queue.js'
 import { startDeliveryWorker } from '../../src/webhooks/delivery.worker.js'
@@ -15,6 +12,7 @@ import { aComplaint, REDIS_URL, setupApp, type TestApp } from '../helpers/app.js
 import { fastPolicy, waitFor } from '../helpers/worker.js'
 import { FAST, setupWebhookApp, startReceiver } from '../webhooks/fixtures/webhooks.js'
 import { parseScrape, type Scrape } from './fixtures/prometheus.js'
+import { commitPipeline } from '../../src/commit-pipeline.js'
 
 async function scrape(t: Test, testApp: Pick<TestApp, 'call'>): Promise<Scrape> {
   const response = await testApp.call('GET', '/metrics', null)
@@ -25,16 +23,16 @@ async function scrape(t: Test, testApp: Pick<TestApp, 'call'>): Promise<Scrape> 
 
 /** The timer workers of src/worker.ts, in this process, recording into the app's registry (as `npm start` would). */
 function startTimersWithMetrics(t: Test, testApp: TestApp, metrics: Metrics) {
-  const scheduler = new Scheduler(testApp.redis, testApp.prefix)
+  const pipeline = commitPipeline(testApp.redis, testApp.prefix, { metrics })
   const workers = startTimerWorkers({
     db: testApp.db, redisUrl: REDIS_URL, prefix: testApp.prefix, concurrency: 8, lockDuration: 5_000,
     logger: pino({ level: 'silent' }),
-    afterCommit: afterCommit(scheduler, new LivePublisher(testApp.redis, testApp.prefix), metrics),
+    afterCommit: pipeline.afterCommit,
     metrics,
   })
   t.teardown(async () => {
     await workers.close()
-    await scheduler.close()
+    await pipeline.close()
   })
 }
 

@@ -1,10 +1,9 @@
 import t from 'tap'
 import { toAuthUser } from '../../src/auth/auth.plugin.js'
 import { ComplaintService } from '../../src/complaints/complaint.service.js'
-import { afterCommit } from '../../src/complaints/after-commit.js'
-import { LivePublisher } from '../../src/live/live-events.js'
 import { aComplaint, setupApp } from '../helpers/app.js'
 import { fastPolicy, startTestWorker, waitFor } from '../helpers/worker.js'
+import { commitPipeline } from '../../src/commit-pipeline.js'
 
 t.test("a received complaint not logged within triage is escalated (not_triaged); logging in time cancels it", async (t) => {
   const testApp = await setupApp(t)
@@ -13,9 +12,11 @@ t.test("a received complaint not logged within triage is escalated (not_triaged)
   const shop = await user('integration')
   const agent = await user('agent')
   // Triage takes an hour and the test moves the clock: a one-second window raced a busy machine.
-  const { scheduler, dueNow, runJobNow, jobsHandled } = startTestWorker(t, testApp)
+  const { dueNow, runJobNow, jobsHandled } = startTestWorker(t, testApp)
   // The webhook intake's path into the service: the complaint stops at received.
-  const service = new ComplaintService({ db, afterCommit: afterCommit(scheduler, new LivePublisher(redis, prefix)) })
+  const pipeline = commitPipeline(redis, prefix)
+  t.teardown(pipeline.close)
+  const service = new ComplaintService({ db, afterCommit: pipeline.afterCommit })
   const integration = toAuthUser(await db.selectFrom('users').selectAll().where('id', '=', shop.id).executeTakeFirstOrThrow())
   const late = (await service.create(integration, { ...aComplaint(), externalRef: 'order-1' }, 'delivery-1', 'received')).record
   const onTime = (await service.create(integration, aComplaint({ summary: 'second' }), 'delivery-2', 'received')).record
