@@ -64,6 +64,12 @@ t.test('the same job added twice is one job', async (t) => {
   await waitFor(async () => (await call('GET', `/v1/complaints/${id}`, agent)).json().state === 'escalated', 10_000, 'the deadline')
   await jobsHandled(id)
   const types = (await call('GET', `/v1/complaints/${id}/events`, agent)).json().items.map((e: { type: string }) => e.type)
-  t.equal(types.filter((x: string) => x === 'deadline.response_missed').length, 1)
-  t.equal(types.filter((x: string) => x === 'deadline.warning').length, 1)
+  t.equal(types.filter((x: string) => x === 'deadline.response_missed').length, 1, 'the deadline fired once')
+  // The warning falls due 200 ms before the deadline: on a busy machine both are overdue when the worker gets to
+  // them, and the deadline may fire first (in a batch of its own) and cancel the warning, which then says nothing.
+  const warning = await db.selectFrom('timers').select(['firedAt', 'cancelledAt']).where('complaintId', '=', id)
+    .where('kind', '=', 'response_warning').executeTakeFirstOrThrow()
+  t.equal(types.filter((x: string) => x === 'deadline.warning').length, warning.firedAt ? 1 : 0,
+    `the warning once if it fired, never if the deadline cancelled it (${warning.firedAt ? 'fired' : 'cancelled'})`)
+  t.ok(warning.firedAt || warning.cancelledAt, 'the warning settled')
 })
