@@ -9,63 +9,22 @@
 // Hotline gets its own database (hotline_bench_load, recreated) and the floor its own (hotline_bench_floor); both use
 // Redis database 13 (flushed first). Loopback only; every run is bounded in time and count.
 import autocannon from 'autocannon'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import pg from 'pg'
+import { admin, freePort, log, median, ROOT, SERVER, start, stop, waitReady } from './lib/processes.js'
 
-const ROOT = new URL('..', import.meta.url).pathname
-const SERVER = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432'
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13'
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const TEMPLATE = process.env.BENCH_TEMPLATE_DB ?? 'hotline_bench_reports'
 const TOKEN = 'bench-load-admin-token-0001'
-const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`)
 
 type Target = 'floor' | 'hotline'
 type Work = 'intake' | 'read' | 'resolve'
 interface Figure { rps: number; p50: number; p99: number; errors: number }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: new URL('/postgres', SERVER).toString() })
-  await client.connect()
-  try {
-    return await work(client)
-  } finally {
-    await client.end()
-  }
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`)
-    if (await fetch(url).then((r) => r.status < 500, () => false)) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
-}
-
-const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
-  if (child.exitCode !== null) return resolve()
-  child.once('exit', () => resolve())
-  child.kill('SIGTERM')
-})
 
 const intakeBody = (i: number) => JSON.stringify({
   customer: { name: `Bench ${i}`, phone: `+86 138 ${String(i % 10_000).padStart(4, '0')} ${String(i % 9_999).padStart(4, '0')}` },
@@ -105,8 +64,6 @@ async function measure(base: string, prefix: string, auth: Record<string, string
   const seconds = Math.max(0.001, result.duration)
   return { rps: (result.requests.total - result.non2xx - result.errors) / seconds, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 async function main() {
   log(`node ${process.versions.node}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}; ${DURATION} s per run, ${ROUNDS} rounds, connections ${CONNECTIONS.join(', ')}`)
