@@ -59,6 +59,7 @@ export async function listComplaints(
   if (query.state) q = q.where('complaints.state', '=', query.state)
   if (query.category) q = q.where('complaints.category', '=', query.category)
   if (query.severity) q = q.where('complaints.severity', '=', query.severity)
+  if (query.team) q = q.where('complaints.team', '=', query.team)
   if (query.assigneeId) q = q.where('complaints.assigneeId', '=', query.assigneeId === 'me' ? user.id : query.assigneeId)
   if (query.customerPhone) {
     const phone = normalisePhone(query.customerPhone, defaultPhoneCountry)
