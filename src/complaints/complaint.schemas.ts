@@ -162,6 +162,7 @@ export const ListQuery = Type.Object(
     severity: Type.Optional(Severity),
     assigneeId: Type.Optional(Type.Union([Uuid, Type.Literal('me')])),
     customerPhone: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
+    team: Type.Optional(Text(100)),
     overdue: Type.Optional(Type.Boolean()),
     q: Type.Optional(Text(200)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),

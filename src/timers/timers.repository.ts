@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Insertable } from 'kysely'
+import { sql, type ExpressionBuilder, type Insertable } from 'kysely'
 import type { Database, TimersTable } from '../db/tables.js'
 import type { Db, Trx } from '../db/database.js'
 
@@ -19,18 +19,25 @@ export interface PendingTimer {
 
 export type TimerInsert = Insertable<TimersTable>
 
-/** The pending timers of some complaints, each list in due order. */
+/**
+ * The pending timers of each complaint, soonest first. One probe of timers_complaint_pending_due_idx per complaint
+ * (a lateral join on the ids). `complaint_id in (...)`, or a lateral the planner may flatten into a join (`offset 0`
+ * stops it), lets it read every pending timer from timers_pending_idx and filter or hash them instead, which it takes
+ * for cheap on a table never analysed (it estimates `is null` at 0.5%, so all pending timers at 48 rows): 350 ms for a
+ * list page at 300,000 pending timers instead of 0.3 ms.
+ */
 export async function pendingTimers(db: Db | Trx, complaintIds: string[]): Promise<Map<string, PendingTimer[]>> {
   const byComplaint = new Map<string, PendingTimer[]>()
   if (complaintIds.length === 0) return byComplaint
-  const rows = await db
-    .selectFrom('timers')
-    .select(['id', 'complaintId', 'kind', 'dueAt'])
-    .where('complaintId', 'in', complaintIds)
-    .where(pending)
-    .orderBy('complaintId')
-    .orderBy('dueAt')
-    .execute()
+  const { rows } = await sql<PendingTimer & { complaintId: string }>`
+    select t.id, t.complaint_id, t.kind, t.due_at
+    from unnest(${complaintIds}::uuid[]) as c(id)
+    cross join lateral (
+      select id, complaint_id, kind, due_at from timers
+      where complaint_id = c.id and ${sql.raw(PENDING_SQL('timers'))}
+      offset 0
+    ) t
+    order by t.due_at`.execute(db)
   for (const row of rows) {
     const list = byComplaint.get(row.complaintId) ?? []
     list.push({ id: row.id, kind: row.kind, dueAt: row.dueAt })

@@ -68,6 +68,54 @@ t.test('filters: state, category, severity, assignee, phone, overdue and q', asy
   t.same(await ids(call, alice, 'q=parcel&severity=low'), [], 'filters combine')
 })
 
+t.test('team filter: exact match, combined with the others, paginated', async (t) => {
+  const { call, user } = await setupApp(t)
+  const agent = await user('agent', { teams: ['south'] })
+  const create = async (overrides: Record<string, unknown>) => {
+    const response = await call('POST', '/v1/complaints', agent, aComplaint(overrides))
+    t.equal(response.statusCode, 201, response.body)
+    return (response.json() as { id: string }).id
+  }
+  const n1 = await create({ team: 'north' })
+  const s1 = await create({})
+  const n2 = await create({ team: 'north', severity: 'high' })
+  const upper = await create({ team: 'North' })
+  const n3 = await create({ team: 'north' })
+  const n4 = await create({ team: 'north-east' })
+  t.equal((await call('POST', `/v1/complaints/${n2}/resolve`, agent, { summary: 'sorted' })).statusCode, 200)
+
+  t.same(await ids(call, agent, 'team=north'), [n3, n2, n1], 'exact: not North, not north-east')
+  t.same(await ids(call, agent, 'team=North'), [upper], 'case-sensitive')
+  t.same(await ids(call, agent, 'team=south'), [s1], "the agent's first team when the body names none")
+  t.same(await ids(call, agent, 'team=nor'), [], 'no prefix match')
+  t.same(await ids(call, agent, 'team=north&state=logged'), [n3, n1], 'AND with state')
+  t.same(await ids(call, agent, 'team=north&state=follow_up'), [n2])
+  t.same(await ids(call, agent, 'team=north&severity=high'), [n2], 'AND with severity')
+  t.same(await ids(call, agent, 'team=north-east&assigneeId=me'), [n4], 'AND with assignee')
+  t.same(await ids(call, agent, 'team=south&state=follow_up'), [])
+
+  for (const [query, expected] of [['team=north', [n3, n2, n1]], ['team=north&state=logged', [n3, n1]]] as const) {
+    const seen: string[] = []
+    let cursor: string | null = null
+    for (let pages = 0; pages < 5; pages++) {
+      const response = await call('GET', `/v1/complaints?${query}&limit=1${cursor ? `&cursor=${cursor}` : ''}`, agent)
+      t.equal(response.statusCode, 200, response.body)
+      const page = response.json() as Page
+      seen.push(...page.items.map((c) => c.id))
+      cursor = page.nextCursor
+      if (!cursor) break
+    }
+    t.same(seen, expected, `${query}: one page at a time, each once, newest first`)
+    t.equal(cursor, null, `${query}: the last page has no next cursor`)
+  }
+
+  for (const bad of ['team=', `team=${'x'.repeat(101)}`]) {
+    const response = await call('GET', `/v1/complaints?${bad}`, agent)
+    t.equal(response.statusCode, 400, bad.slice(0, 20))
+    t.equal(response.json().code, 'validation_failed')
+  }
+})
+
 t.test('cursor pagination visits every complaint once, stable while complaints arrive', async (t) => {
   const { call, user, db } = await setupApp(t)
   const agent = await user('agent')
