@@ -6,7 +6,7 @@ import type { ComplaintRow } from '../db/tables.js'
 import { findOrCreateCustomer } from '../customers/customers.repository.js'
 import { normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
-import { currentPolicy } from '../sla/policy.repository.js'
+import { cachesOf } from '../cache/caches.js'
 import { writeOutbox } from '../webhooks/outbox.js'
 import { logCommand } from './commands.js'
 import { findComplaint, listEvents, loadRecords, lockComplaint, type ComplaintRecord } from './complaint.repository.js'
@@ -92,7 +92,8 @@ export class ComplaintService {
     const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
     const now = this.now()
     const reference = await nextReference(this.db, now)
-    const { policy } = await currentPolicy(this.db)
+    const { policy } = await cachesOf(this.db).policy()
+    const endpoints = () => cachesOf(this.db).endpoints()
     const actor = actorOf(user)
     try {
       const { record, results } = await this.db.transaction().execute(async (trx) => {
@@ -130,7 +131,7 @@ export class ComplaintService {
           .returningAll()
           .executeTakeFirstOrThrow()
         await appendEvents(trx, [eventRow(inserted.id, 1, 'CREATED', actor, now, { reference, channel: inserted.channel })])
-        const deliveries = await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
+        const deliveries = await writeOutbox(trx, { complaint: inserted, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now, endpoints })
         const opened = await writeTimerEffects(trx, inserted.id, started.effects, {
           seq: 1, state: started.persisted.value, now, policy, promisedBy: null,
           subject: { severity: inserted.severity, customerTier: inserted.customerTier, team: inserted.team },
@@ -140,7 +141,7 @@ export class ComplaintService {
           await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
           return { record: await this.answer(trx, inserted, user), results: [received] }
         }
-        const logged = await applyCommand(trx, inserted, logCommand(actor, { promisedBy: body.promisedBy }), { now, policy })
+        const logged = await applyCommand(trx, inserted, logCommand(actor, { promisedBy: body.promisedBy }), { now, policy, endpoints })
         await this.claimIdempotencyKey(trx, user, idempotencyKey, hash, inserted.id)
         // Logged at once: the triage timer was cancelled in this transaction and needs no job.
         return { record: await this.answer(trx, logged.row, user), results: [{ ...received, armed: [] }, logged] }
@@ -190,12 +191,13 @@ export class ComplaintService {
     const command = build(actorOf(user))
     await this.validateCommand(command)
     const now = this.now()
-    const { policy } = await currentPolicy(this.db)
+    const { policy } = await cachesOf(this.db).policy()
+    const endpoints = () => cachesOf(this.db).endpoints()
     const { result, record } = await this.db.transaction().execute(async (trx) => {
       const row = await lockComplaint(trx, id)
       if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
       checkVersion(ifMatch, row.version)
-      const applied = await applyCommand(trx, row, command, { now, policy })
+      const applied = await applyCommand(trx, row, command, { now, policy, endpoints })
       await this.claimIdempotencyKey(trx, user, idempotency?.key, idempotency?.hash, id)
       return { result: applied, record: await this.answer(trx, applied.row, user) }
     })
@@ -213,7 +215,8 @@ export class ComplaintService {
     if (body.into === id) throw problems.validation([{ field: 'body.into', message: 'is this complaint itself' }])
     const actor = actorOf(user)
     const now = this.now()
-    const policy = async () => (await currentPolicy(this.db)).policy
+    const policy = async () => (await cachesOf(this.db).policy()).policy
+    const endpoints = () => cachesOf(this.db).endpoints()
     const { results, record } = await this.db.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('complaints').selectAll().where('id', 'in', [id, body.into]).orderBy('id').forUpdate().execute()
       const duplicate = rows.find((r) => r.id === id)
@@ -232,11 +235,11 @@ export class ComplaintService {
       const merged = await applyCommand(trx, duplicate, {
         event: { type: 'MERGE', actor },
         data: { into: survivor.id, intoReference: survivor.reference, note: body.note },
-      }, { now, policy })
+      }, { now, policy, endpoints })
       const absorbed = await applyCommand(trx, survivor, {
         event: { type: 'ABSORB', actor },
         data: { from: duplicate.id, fromReference: duplicate.reference },
-      }, { now, policy })
+      }, { now, policy, endpoints })
       return { results: [merged, absorbed], record: await this.answer(trx, merged.row, user) }
     })
     await this.afterCommit(results)

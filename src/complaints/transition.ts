@@ -15,7 +15,7 @@ import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clo
 import type { SlaPolicy } from '../sla/policy.js'
 import { updateComplaint } from './complaint.repository.js'
 import type { JobKind } from '../timers/jobs.js'
-import { writeOutbox, type PendingDelivery } from '../webhooks/outbox.js'
+import { writeOutbox, type EndpointSource, type PendingDelivery } from '../webhooks/outbox.js'
 import { applyClockEffects } from './clock-pause.js'
 import { timerId } from './timer-rows.js'
 
@@ -68,6 +68,8 @@ export async function applyCommand(
   context: {
     now: Date
     policy: SlaPolicy | (() => Promise<SlaPolicy>)
+    /** The endpoints that take webhook events (from memory: src/cache/caches.ts); else read in `trx`. */
+    endpoints?: EndpointSource
     /** Where a batch gathers its history rows to append them in one statement (appendEvents) before it commits. */
     deferEvents?: EventRow[]
   },
@@ -111,7 +113,7 @@ export async function applyCommand(
   if (context.deferEvents) context.deferEvents.push(event)
   else await appendEvents(trx, [event])
   const historyType = HISTORY_TYPE[command.event.type]
-  const deliveries = await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now })
+  const deliveries = await writeOutbox(trx, { complaint: updated, seq, historyType, effects: decision.effects, at: now, endpoints: context.endpoints })
   return { row: updated, effects: decision.effects, seq, armed, historyType, deliveries }
 }
 

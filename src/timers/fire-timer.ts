@@ -5,7 +5,7 @@ import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow, TimerRow } from '../db/tables.js'
 import { chooseFollowUpCaller, chooseSupervisor } from '../escalations/router.js'
 import { Problem } from '../http/problem.js'
-import { currentPolicy } from '../sla/policy.repository.js'
+import { cachesOf } from '../cache/caches.js'
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
@@ -60,7 +60,8 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
       .returningAll()
       .execute()
     const complaints = new Map(rows.map((row) => [row.id, row]))
-    const policy = memo(async () => (await currentPolicy(trx)).policy)
+    const policy = memo(async () => (await cachesOf(db).policy()).policy)
+    const endpoints = () => cachesOf(db).endpoints()
     // One statement for the whole batch's history instead of one per timer: round trips are what a batch costs.
     const events: EventRow[] = []
     for (const timer of claimed.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
@@ -70,7 +71,7 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
         continue
       }
       try {
-        const result = await applyCommand(trx, row, await commandFor(trx, row, timer), { now, policy, deferEvents: events })
+        const result = await applyCommand(trx, row, await commandFor(trx, row, timer), { now, policy, endpoints, deferEvents: events })
         complaints.set(row.id, result.row)
         outcomes.set(timer.id, { outcome: 'fired', results: [result], dueAt: timer.dueAt })
       } catch (error) {

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto'
 import type { Effect } from '../../workflows/complaint.machine.js'
 import type { Trx } from '../db/database.js'
 import type { ComplaintRow } from '../db/tables.js'
+import type { ActiveEndpoint } from './endpoints.repository.js'
 import { eventPayload } from './events.js'
+
+/** Where the endpoints that take events come from: `() => cachesOf(db).endpoints()` (src/cache/caches.ts). */
+export type EndpointSource = () => Promise<ActiveEndpoint[]>
 
 export interface OutboxInput {
   complaint: ComplaintRow
@@ -10,6 +14,8 @@ export interface OutboxInput {
   historyType: string
   effects: Effect[]
   at: Date
+  /** Without it, the endpoints are read in the transaction, once per transaction. */
+  endpoints?: EndpointSource
 }
 
 /**
@@ -17,8 +23,6 @@ export interface OutboxInput {
  * that some active endpoint subscribes to, and one pending delivery per such endpoint. The worker sends them after
  * commit; a rolled-back transition leaves nothing to send.
  */
-type ActiveEndpoint = { id: string; events: string[]; integrationId: string | null; consecutiveFailures: number }
-
 /** A delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane). */
 export interface PendingDelivery {
   id: string
@@ -50,7 +54,7 @@ export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<Pending
   const types = input.effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))
   if (types.length === 0) return []
   const { complaint } = input
-  const endpoints = (await activeEndpoints(trx)).filter((endpoint) =>
+  const endpoints = (await (input.endpoints?.() ?? activeEndpoints(trx))).filter((endpoint) =>
     endpoint.events.some((event) => types.includes(event)) &&
     (endpoint.integrationId === null || endpoint.integrationId === complaint.integrationId))
   if (endpoints.length === 0) return []
