@@ -74,6 +74,16 @@ export class ComplaintService {
   }
 
   /**
+   * The policy and the webhook endpoints, from memory (src/cache/caches.ts), read before a transaction opens: a read
+   * inside one would take a second connection while holding the first, and a saturated pool would wait on itself.
+   */
+  private async rarelyChanging() {
+    const caches = cachesOf(this.db)
+    const [{ policy }, endpoints] = await Promise.all([caches.policy(), caches.endpoints()])
+    return { policy, endpoints }
+  }
+
+  /**
    * Logs a complaint taken on a call or a visit: it is received and logged in one transaction. An
    * integration's complaint (`intake: 'received'`) stops at received, with its triage deadline.
    */
@@ -92,8 +102,7 @@ export class ComplaintService {
     const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
     const now = this.now()
     const reference = await nextReference(this.db, now)
-    const { policy } = await cachesOf(this.db).policy()
-    const endpoints = () => cachesOf(this.db).endpoints()
+    const { policy, endpoints } = await this.rarelyChanging()
     const actor = actorOf(user)
     try {
       const { record, results } = await this.db.transaction().execute(async (trx) => {
@@ -191,8 +200,7 @@ export class ComplaintService {
     const command = build(actorOf(user))
     await this.validateCommand(command)
     const now = this.now()
-    const { policy } = await cachesOf(this.db).policy()
-    const endpoints = () => cachesOf(this.db).endpoints()
+    const { policy, endpoints } = await this.rarelyChanging()
     const { result, record } = await this.db.transaction().execute(async (trx) => {
       const row = await lockComplaint(trx, id)
       if (!row || !this.visible(row, user)) throw problems.notFound('complaint')
@@ -215,8 +223,7 @@ export class ComplaintService {
     if (body.into === id) throw problems.validation([{ field: 'body.into', message: 'is this complaint itself' }])
     const actor = actorOf(user)
     const now = this.now()
-    const policy = async () => (await cachesOf(this.db).policy()).policy
-    const endpoints = () => cachesOf(this.db).endpoints()
+    const { policy, endpoints } = await this.rarelyChanging()
     const { results, record } = await this.db.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('complaints').selectAll().where('id', 'in', [id, body.into]).orderBy('id').forUpdate().execute()
       const duplicate = rows.find((r) => r.id === id)

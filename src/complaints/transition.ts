@@ -15,7 +15,8 @@ import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clo
 import type { SlaPolicy } from '../sla/policy.js'
 import { updateComplaint } from './complaint.repository.js'
 import type { JobKind } from '../timers/jobs.js'
-import { writeOutbox, type EndpointSource, type PendingDelivery } from '../webhooks/outbox.js'
+import type { ActiveEndpoint } from '../webhooks/endpoints.repository.js'
+import { writeOutbox, type PendingDelivery } from '../webhooks/outbox.js'
 import { applyClockEffects } from './clock-pause.js'
 import { timerId } from './timer-rows.js'
 
@@ -68,8 +69,8 @@ export async function applyCommand(
   context: {
     now: Date
     policy: SlaPolicy | (() => Promise<SlaPolicy>)
-    /** The endpoints that take webhook events (from memory: src/cache/caches.ts); else read in `trx`. */
-    endpoints?: EndpointSource
+    /** The endpoints that take webhook events, read before the transaction (src/cache/caches.ts); else read in `trx`. */
+    endpoints?: readonly ActiveEndpoint[]
     /** Where a batch gathers its history rows to append them in one statement (appendEvents) before it commits. */
     deferEvents?: EventRow[]
   },

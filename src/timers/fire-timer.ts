@@ -42,6 +42,9 @@ export async function fireTimer(db: Db, timerId: string, now = new Date()): Prom
 export async function fireTimers(db: Db, timerIds: string[], now = new Date()): Promise<Map<string, FireResult>> {
   const outcomes = new Map<string, FireResult>(timerIds.map((id) => [id, { outcome: 'not_pending', results: [] }]))
   if (timerIds.length === 0) return outcomes
+  // From memory, before the transaction takes its connection (a read inside it would need a second one).
+  const caches = cachesOf(db)
+  const [{ policy }, endpoints] = await Promise.all([caches.policy(), caches.endpoints()])
   return db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('complaints')
@@ -60,8 +63,6 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
       .returningAll()
       .execute()
     const complaints = new Map(rows.map((row) => [row.id, row]))
-    const policy = memo(async () => (await cachesOf(db).policy()).policy)
-    const endpoints = () => cachesOf(db).endpoints()
     // One statement for the whole batch's history instead of one per timer: round trips are what a batch costs.
     const events: EventRow[] = []
     for (const timer of claimed.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
@@ -83,11 +84,6 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
     await appendEvents(trx, events)
     return outcomes
   })
-}
-
-function memo<T>(load: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined
-  return () => (value ??= load())
 }
 
 /** Only the newest routing job of a complaint counts: an older one was overtaken by a later escalation. */

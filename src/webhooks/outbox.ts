@@ -5,17 +5,17 @@ import type { ComplaintRow } from '../db/tables.js'
 import type { ActiveEndpoint } from './endpoints.repository.js'
 import { eventPayload } from './events.js'
 
-/** Where the endpoints that take events come from: `() => cachesOf(db).endpoints()` (src/cache/caches.ts). */
-export type EndpointSource = () => Promise<ActiveEndpoint[]>
-
 export interface OutboxInput {
   complaint: ComplaintRow
   seq: number
   historyType: string
   effects: Effect[]
   at: Date
-  /** Without it, the endpoints are read in the transaction, once per transaction. */
-  endpoints?: EndpointSource
+  /**
+   * The endpoints that take events, read before the transaction began (`cachesOf(db).endpoints()`, src/cache/): a
+   * read inside it would need a second connection while holding one. Without them, read in `trx`, once per transaction.
+   */
+  endpoints?: readonly ActiveEndpoint[]
 }
 
 /**
@@ -54,7 +54,7 @@ export async function writeOutbox(trx: Trx, input: OutboxInput): Promise<Pending
   const types = input.effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))
   if (types.length === 0) return []
   const { complaint } = input
-  const endpoints = (await (input.endpoints?.() ?? activeEndpoints(trx))).filter((endpoint) =>
+  const endpoints = (input.endpoints ?? (await activeEndpoints(trx))).filter((endpoint) =>
     endpoint.events.some((event) => types.includes(event)) &&
     (endpoint.integrationId === null || endpoint.integrationId === complaint.integrationId))
   if (endpoints.length === 0) return []
