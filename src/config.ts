@@ -35,14 +35,17 @@ export const ConfigSchema = Type.Object({
   IDEMPOTENCY_KEY_RETENTION: Type.String({ default: 'P30D' }),
   HOUSEKEEPING_EVERY: Type.String({ default: 'PT15M' }),
   WEBHOOK_DELIVERY_RETENTION: Type.String({ default: 'P30D' }),
+  CACHE_TTL: Type.String({ default: 'PT1S' }),
 })
 
 /** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
 const DURATIONS = ['RECONCILE_EVERY', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_RETRY_BASE', 'WEBHOOK_RETRY_MAX_DELAY',
   'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY',
-  'WEBHOOK_DELIVERY_RETENTION'] as const
+  'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL'] as const
 /** Below this, a sender still retrying (Standard Webhooks senders retry for a day or more) could create a duplicate. */
 const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 86_400_000
+/** Longer, and a deactivated user's token would keep working on other processes for too long. */
+const MAX_CACHE_TTL_MS = 60_000
 type DurationVariable = (typeof DURATIONS)[number]
 
 export type RawConfig = Static<typeof ConfigSchema>
@@ -86,6 +89,7 @@ const EXPECTED: Record<Variable, string> = {
   IDEMPOTENCY_KEY_RETENTION: 'must be an ISO 8601 duration of at least one day such as P30D',
   HOUSEKEEPING_EVERY: 'must be a positive ISO 8601 duration such as PT15M',
   WEBHOOK_DELIVERY_RETENTION: 'must be a positive ISO 8601 duration such as P30D',
+  CACHE_TTL: 'must be an ISO 8601 duration above zero and at most one minute, such as PT1S',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
@@ -93,7 +97,7 @@ const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL'
   'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'WEBHOOK_ALLOWED_HOSTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
-  'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION'])
+  'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
@@ -174,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     millis[`${key}_MS`] = ms
   }
   if (millis.IDEMPOTENCY_KEY_RETENTION_MS < MIN_IDEMPOTENCY_KEY_RETENTION_MS) bad.add('IDEMPOTENCY_KEY_RETENTION')
+  if (millis.CACHE_TTL_MS > MAX_CACHE_TTL_MS) bad.add('CACHE_TTL')
   if (!allowedHostList(withDefaults.WEBHOOK_ALLOWED_HOSTS).every(validAllowedHost)) bad.add('WEBHOOK_ALLOWED_HOSTS')
 
   if (bad.size > 0) {

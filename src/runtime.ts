@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
+import { setUpCaches } from './cache/caches.js'
 import { createDb, type Db } from './db/database.js'
 import { ensureDatabase, migrateToLatest } from './db/migrate.js'
 import { ensureBootstrapAdmin } from './auth/users.repository.js'
@@ -17,6 +18,8 @@ export interface Runtime {
 /** Connections shared by the API and the workers of one process. */
 export function openRuntime(config: Config, logger: Logger): Runtime {
   const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE })
+  // The API and the workers of this process share the pool, and with it the caches and their invalidations.
+  setUpCaches(db, { ttlMs: config.CACHE_TTL_MS })
   // The API must answer /readyz at once while Redis is away, so commands fail fast instead of queueing.
   const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
   let lastRedisError = ''

@@ -3,9 +3,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
 import type { Queue } from 'bullmq'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { toAuthUser } from '../auth/auth.plugin.js'
 import { hashToken } from '../auth/tokens.js'
-import { findActiveUserByTokenHash } from '../auth/users.repository.js'
+import { cachesOf } from '../cache/caches.js'
 import { sendProblem } from '../http/errors.plugin.js'
 import { Problem, type ProblemCode } from '../http/problem.js'
 
@@ -74,8 +73,8 @@ export default async function queueConsole(app: FastifyInstance, options: QueueC
   })
   app.addHook('onRequest', async (request, reply) => {
     const token = consoleToken(request.headers.authorization)
-    const row = token ? await findActiveUserByTokenHash(app.db, hashToken(token)) : undefined
-    if (!row) {
+    const user = token ? await cachesOf(app.db).userByTokenHash(hashToken(token)) : undefined
+    if (!user) {
       reply.header('www-authenticate', `Basic realm="${QUEUE_CONSOLE_REALM}", charset="UTF-8"`)
       const detail = token
         ? 'the token is unknown or its user is deactivated'
@@ -83,10 +82,10 @@ export default async function queueConsole(app: FastifyInstance, options: QueueC
       return sendProblem(request, reply, new Problem('unauthorized', detail))
     }
     const roles: readonly string[] = request.routeOptions.config.roles ?? CONSOLE_ROLES
-    if (!roles.includes(row.role)) {
-      return sendProblem(request, reply, new Problem('forbidden', `the queue console is for ${roles.join(' or ')}; you are ${row.role}`))
+    if (!roles.includes(user.role)) {
+      return sendProblem(request, reply, new Problem('forbidden', `the queue console is for ${roles.join(' or ')}; you are ${user.role}`))
     }
-    request.user = toAuthUser(row)
+    request.user = user
     reply.header('cache-control', 'no-store')
   })
 

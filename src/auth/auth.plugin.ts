@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { UserRole, UserRow } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
+import { cachesOf } from '../cache/caches.js'
 import { hashToken } from './tokens.js'
-import { findActiveUserByTokenHash } from './users.repository.js'
 
 export interface AuthUser {
   id: string
@@ -54,11 +54,12 @@ export default fp(
       if (config.public || !request.routeOptions.url?.startsWith('/v1/')) return
       const token = bearerToken(request)
       if (!token) throw new Problem('unauthorized', 'send Authorization: Bearer <token>')
-      const row = await findActiveUserByTokenHash(app.db, hashToken(token))
-      if (!row) throw new Problem('unauthorized', 'the token is unknown or its user is deactivated')
-      request.user = toAuthUser(row)
-      if (config.roles && !config.roles.includes(row.role)) {
-        throw new Problem('forbidden', `this route is for ${config.roles.join(' or ')}; you are ${row.role}`)
+      // From memory for up to CACHE_TTL; a change made through this process is seen at once (src/cache/caches.ts).
+      const user = await cachesOf(app.db).userByTokenHash(hashToken(token))
+      if (!user) throw new Problem('unauthorized', 'the token is unknown or its user is deactivated')
+      request.user = user
+      if (config.roles && !config.roles.includes(user.role)) {
+        throw new Problem('forbidden', `this route is for ${config.roles.join(' or ')}; you are ${user.role}`)
       }
     })
   },

@@ -1,3 +1,4 @@
+import { cachesOf } from '../cache/caches.js'
 import type { Db } from '../db/database.js'
 import type { NewUser, UserRole, UserRow, UserUpdate } from '../db/tables.js'
 
@@ -13,13 +14,16 @@ export async function insertUser(db: Db, user: NewUser): Promise<UserRow> {
   return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow()
 }
 
+/** Changes a user; the token owners this process holds are forgotten after the commit (src/cache/caches.ts). */
 export async function updateUser(db: Db, id: string, patch: UserUpdate): Promise<UserRow | undefined> {
-  return db
+  const row = await db
     .updateTable('users')
     .set({ ...patch, updatedAt: new Date() })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst()
+  if (row) cachesOf(db).usersChanged()
+  return row
 }
 
 export async function listUsers(db: Db, filter: { role?: UserRole; active?: boolean }): Promise<UserRow[]> {

@@ -8,8 +8,7 @@ import type { ComplaintRow } from '../db/tables.js'
 import { findOrCreateCustomer } from '../customers/customers.repository.js'
 import { normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
-import { activeEndpoints } from '../outbox/outbox.js'
-import { currentPolicy } from '../sla/policy.repository.js'
+import { cachesOf } from '../cache/caches.js'
 import { logCommand } from './commands.js'
 import { findRecord, listEvents, lockComplaint, lockComplaints, type ComplaintRecord } from './complaint.repository.js'
 import { planCreation } from './creation.js'
@@ -71,6 +70,16 @@ export class ComplaintService {
   }
 
   /**
+   * The policy and the webhook endpoints, from memory (src/cache/caches.ts), read before a transaction opens: a read
+   * inside one would take a second connection while holding the first, and a saturated pool would wait on itself.
+   */
+  private async rarelyChanging() {
+    const caches = cachesOf(this.db)
+    const [{ policy }, endpoints] = await Promise.all([caches.policy(), caches.endpoints()])
+    return { policy, endpoints }
+  }
+
+  /**
    * Logs a complaint taken on a call or a visit: it is received and logged in one transaction. An
    * integration's complaint (`intake: 'received'`) stops at received, with its triage deadline.
    */
@@ -89,7 +98,7 @@ export class ComplaintService {
     const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
     const now = this.now()
     const reference = await referencesFor(this.db).reference(now)
-    const { policy } = await currentPolicy(this.db)
+    const { policy, endpoints } = await this.rarelyChanging()
     const actor = actorOf(user)
     try {
       const { record, results } = await this.db.transaction().execute(async (trx) => {
@@ -116,7 +125,7 @@ export class ComplaintService {
           createdAt: now,
         }, actor, policy, {
           now,
-          endpoints: () => activeEndpoints(trx),
+          endpoints,
           ...(intake === 'logged' ? { log: logCommand(actor, { promisedBy: body.promisedBy }) } : {}),
         })
         const { row, claimed } = await writeComplaint(trx, {
@@ -165,13 +174,13 @@ export class ComplaintService {
     const command = build(actorOf(user))
     await this.validateCommand(command)
     const now = this.now()
-    const { policy } = await currentPolicy(this.db)
+    const { policy, endpoints } = await this.rarelyChanging()
     const { result, record } = await this.db.transaction().execute(async (trx) => {
       const locked = await lockComplaint(trx, id)
       if (!locked || !this.visible(locked.row, user)) throw problems.notFound('complaint')
       checkVersion(ifMatch, locked.row.version)
       const claim = idempotency && { userId: user.id, key: idempotency.key, requestHash: idempotency.hash, complaintId: id }
-      const applied = await applyCommand(trx, locked, command, { now, policy, ...(claim ? { claim } : {}) })
+      const applied = await applyCommand(trx, locked, command, { now, policy, endpoints, ...(claim ? { claim } : {}) })
       return { result: applied, record: this.answer({ complaint: applied.row, customer: locked.customer, timers: applied.pending }, user) }
     })
     await this.afterCommit([result])
@@ -188,7 +197,7 @@ export class ComplaintService {
     if (body.into === id) throw problems.validation([{ field: 'body.into', message: 'is this complaint itself' }])
     const actor = actorOf(user)
     const now = this.now()
-    const policy = async () => (await currentPolicy(this.db)).policy
+    const { policy, endpoints } = await this.rarelyChanging()
     const { results, record } = await this.db.transaction().execute(async (trx) => {
       const locked = await lockComplaints(trx, [id, body.into])
       const duplicateRecord = locked.find((r) => r.row.id === id)
@@ -209,11 +218,11 @@ export class ComplaintService {
       const merged = await applyCommand(trx, duplicateRecord!, {
         event: { type: 'MERGE', actor },
         data: { into: survivor.id, intoReference: survivor.reference, note: body.note },
-      }, { now, policy })
+      }, { now, policy, endpoints })
       const absorbed = await applyCommand(trx, survivorRecord!, {
         event: { type: 'ABSORB', actor },
         data: { from: duplicate.id, fromReference: duplicate.reference },
-      }, { now, policy })
+      }, { now, policy, endpoints })
       return { results: [merged, absorbed], record: this.answer({ complaint: merged.row, customer: duplicateRecord!.customer, timers: merged.pending }, user) }
     })
     await this.afterCommit(results)

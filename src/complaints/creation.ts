@@ -45,7 +45,7 @@ export async function planCreation(
   const timers = planTimers(fields.id, started.effects, { seq: 1, now, policy, promisedBy: null, subject })
   const outbox = notifiedTypes(started.effects).length === 0
     ? NO_OUTBOX
-    : planOutbox(await context.endpoints(), { complaint: received, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
+    : planOutbox(context.endpoints, { complaint: received, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
   const first: TransitionResult = {
     row: received, pending: [...timers.armed].sort(byDueAt), effects: started.effects, seq: 1, armed: timers.armed,
     historyType: 'complaint.received', deliveries: outbox.pending,

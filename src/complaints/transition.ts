@@ -11,7 +11,7 @@ import {
 import type { Trx } from '../db/database.js'
 import type { ClockPause, ComplaintRow, ComplaintUpdate, IdempotencyKeysTable } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
-import { activeEndpoints, NO_OUTBOX, notifiedTypes, planOutbox, type ActiveEndpoint, type PendingDelivery } from '../outbox/outbox.js'
+import { NO_OUTBOX, notifiedTypes, planOutbox, type ActiveEndpoint, type PendingDelivery } from '../outbox/outbox.js'
 import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clock.js'
 import type { SlaPolicy } from '../sla/policy.js'
 import type { JobKind } from '../timers/jobs.js'
@@ -69,9 +69,9 @@ export interface PlannedTransition {
 
 export interface TransitionContext {
   now: Date
-  policy: SlaPolicy | (() => Promise<SlaPolicy>)
-  /** The active webhook endpoints, asked for only when the transition notifies. */
-  endpoints: () => Promise<ActiveEndpoint[]>
+  policy: SlaPolicy
+  /** The endpoints that take webhook events, read before the transaction opens (src/cache/caches.ts). */
+  endpoints: readonly ActiveEndpoint[]
 }
 
 const REFUSALS = {
@@ -110,9 +110,9 @@ export async function applyCommand(
   trx: Trx,
   locked: LockedComplaint,
   command: Command,
-  context: { now: Date; policy: SlaPolicy | (() => Promise<SlaPolicy>); claim?: Insertable<IdempotencyKeysTable> },
+  context: TransitionContext & { claim?: Insertable<IdempotencyKeysTable> },
 ): Promise<TransitionResult> {
-  const planned = await planCommand(locked, command, { ...context, endpoints: () => activeEndpoints(trx) })
+  const planned = await planCommand(locked, command, context)
   const { row, claimed } = await writeComplaint(trx, { ...planned.write, ...(context.claim ? { claim: context.claim } : {}) })
   if (!claimed) throw new RolledBackForIdempotency()
   return { ...planned.result, row }
@@ -131,7 +131,7 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
   // Most timer firings arm nothing: the policy is read only when a deadline is to be computed.
   const needsPolicy = command.prepare !== undefined ||
     decision.effects.some((e) => e.type === 'armTimer' || e.type === 'resumeClock')
-  const policy = !needsPolicy ? undefined : typeof context.policy === 'function' ? await context.policy() : context.policy
+  const policy = needsPolicy ? context.policy : undefined
   const prepared = command.prepare?.(row, now, policy!) ?? {}
   const promisedBy = (prepared.promisedBy as Date | undefined) ?? row.promisedBy
   // Every transition bumps the version by one and appends one event, the creation being version 1 and seq 1.
@@ -162,7 +162,7 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
   const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
   const outbox = notifiedTypes(decision.effects).length === 0
     ? NO_OUTBOX
-    : planOutbox(await context.endpoints(), { complaint: next, seq, historyType, effects: decision.effects, at: now })
+    : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now })
   return {
     result: { row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending },
     write: {

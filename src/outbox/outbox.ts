@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Insertable } from 'kysely'
 import type { Effect } from '../../workflows/complaint.machine.js'
-import type { Trx } from '../db/database.js'
 import type { ComplaintRow, WebhookDeliveriesTable, WebhookEventsTable } from '../db/tables.js'
+import type { ActiveEndpoint } from '../webhooks/endpoints.repository.js'
 import { eventPayload } from '../webhooks/events.js'
 
 /**
@@ -19,7 +19,7 @@ export interface OutboxInput {
   at: Date
 }
 
-export type ActiveEndpoint = { id: string; events: string[]; integrationId: string | null; consecutiveFailures: number }
+export type { ActiveEndpoint } from '../webhooks/endpoints.repository.js'
 
 /** A delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane). */
 export interface PendingDelivery {
@@ -36,34 +36,13 @@ export interface OutboxRows {
 
 export const NO_OUTBOX: OutboxRows = { events: [], deliveries: [], pending: [] }
 
-const endpointsByTransaction = new WeakMap<Trx, Promise<ActiveEndpoint[]>>()
-
-/**
- * The active endpoints, read once per transaction: a timer batch fires dozens of transitions in one, and on two
- * cores an extra statement per transition costs a third of the timer throughput. The read is inside the
- * transaction, so an endpoint created after it commits is seen by the next transaction.
- */
-export function activeEndpoints(trx: Trx): Promise<ActiveEndpoint[]> {
-  let endpoints = endpointsByTransaction.get(trx)
-  if (!endpoints) {
-    endpoints = trx
-      .selectFrom('webhookEndpoints')
-      .select(['id', 'events', 'integrationId', 'consecutiveFailures'])
-      .where('active', '=', true)
-      .where('deletedAt', 'is', null)
-      .execute()
-    endpointsByTransaction.set(trx, endpoints)
-  }
-  return endpoints
-}
-
 /** The `notify` effects of a transition: what the outbox may have to write. */
 export function notifiedTypes(effects: Effect[]): string[] {
   return effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))
 }
 
 /** Composes the outbox rows of one transition (ids chosen here, so the rows go out in the transition's statement). */
-export function planOutbox(endpoints: ActiveEndpoint[], input: OutboxInput): OutboxRows {
+export function planOutbox(endpoints: readonly ActiveEndpoint[], input: OutboxInput): OutboxRows {
   const types = notifiedTypes(input.effects)
   if (types.length === 0) return NO_OUTBOX
   const { complaint } = input

@@ -145,21 +145,47 @@ interface Compiled {
   week: readonly (readonly number[])[]
   holidays: ReadonlySet<string>
   extraWorkdays: ReadonlySet<string>
+  /** dayBounds of the days asked for lately, by local day number. */
+  days: Map<number, readonly number[]>
 }
 
+/** Days whose openings a compiled calendar keeps (a few years: deadlines fall within one of now). */
+const KEPT_DAYS = 2_048
+
+/**
+ * Each calendar object is checked and compiled once: the policy's calendars come from memory (src/cache/caches.ts),
+ * one object per policy version, and are never changed in place. A calendar built for one call compiles each time.
+ */
+const compiledCalendars = new WeakMap<BusinessCalendar, Compiled>()
+
 function compile(calendar: BusinessCalendar): Compiled {
+  const known = compiledCalendars.get(calendar)
+  if (known) return known
   const problems = calendarProblems(calendar)
   if (problems.length > 0) throw new Error(`invalid business calendar: ${problems.join('; ')}`)
-  return {
+  const compiled: Compiled = {
     zone: zoneFor(calendar.timezone),
     week: WEEKDAYS.map((day) => calendar.week[day].flatMap(([from, to]) => [clockMinutes(from)!, clockMinutes(to)!])),
     holidays: new Set(calendar.holidays),
     extraWorkdays: new Set(calendar.extraWorkdays ?? []),
+    days: new Map(),
   }
+  compiledCalendars.set(calendar, compiled)
+  return compiled
 }
 
-/** A local day's openings as instants [open0, close0, open1, close1, ...], empty ones left out. */
-function dayBounds(compiled: Compiled, day: number): number[] {
+/** A local day's openings as instants [open0, close0, open1, close1, ...], empty ones left out (kept per day). */
+function dayBounds(compiled: Compiled, day: number): readonly number[] {
+  let bounds = compiled.days.get(day)
+  if (!bounds) {
+    if (compiled.days.size >= KEPT_DAYS) compiled.days.clear()
+    bounds = computeDayBounds(compiled, day)
+    compiled.days.set(day, bounds)
+  }
+  return bounds
+}
+
+function computeDayBounds(compiled: Compiled, day: number): number[] {
   const date = new Date(day * DAY_MS)
   const iso = date.toISOString().slice(0, 10)
   if (compiled.holidays.has(iso)) return []

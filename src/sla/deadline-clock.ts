@@ -36,6 +36,25 @@ function minutes(clock: string): number {
  * as many of those days as the week has open days: "P3D" is three working days of opening hours, not 72 hours.
  */
 export function businessMs(calendar: Calendar, iso: string): number {
+  let known = businessDurations.get(calendar)
+  if (!known) {
+    known = new Map()
+    businessDurations.set(calendar, known)
+  }
+  let ms = known.get(iso)
+  if (ms === undefined) {
+    ms = computeBusinessMs(calendar, iso)
+    // A policy names a handful of durations; a bound all the same, for calendars kept long.
+    if (known.size >= 64) known.clear()
+    known.set(iso, ms)
+  }
+  return ms
+}
+
+/** businessMs per calendar object and duration: a policy's calendars are read from memory and never changed. */
+const businessDurations = new WeakMap<Calendar, Map<string, number>>()
+
+function computeBusinessMs(calendar: Calendar, iso: string): number {
   const open = Object.values(calendar.week).filter((intervals) => intervals.length > 0)
   const dayMs = open.length === 0 ? 0
     : (open.reduce((sum, intervals) => sum + intervals.reduce((s, [from, to]) => s + minutes(to) - minutes(from), 0), 0) / open.length) * 60_000
@@ -50,7 +69,27 @@ export function responseWindow(policy: SlaPolicy, subject: ClockSubject): string
   return (subject.customerTier ? policy.tiers?.[subject.customerTier]?.response?.[severity] : undefined) ?? policy.response[severity]
 }
 
+/** The clocks made from a policy object, by subject: one policy object per version (src/cache/caches.ts). */
+const clocks = new WeakMap<SlaPolicy, Map<string, DeadlineClock>>()
+
 export function clockFor(policy: SlaPolicy, subject: ClockSubject): DeadlineClock {
+  let made = clocks.get(policy)
+  if (!made) {
+    made = new Map()
+    clocks.set(policy, made)
+  }
+  const key = `${subject.severity}\u0000${subject.customerTier ?? ''}\u0000${subject.team ?? ''}`
+  let clock = made.get(key)
+  if (!clock) {
+    clock = makeClock(policy, subject)
+    // Subjects are severities x tiers x teams: bounded for one policy, a bound all the same.
+    if (made.size >= 1_024) made.clear()
+    made.set(key, clock)
+  }
+  return clock
+}
+
+function makeClock(policy: SlaPolicy, subject: ClockSubject): DeadlineClock {
   const severity = subject.severity as Severity
   const business = (subject.customerTier ? policy.tiers?.[subject.customerTier]?.businessHours?.[severity] : undefined)
     ?? policy.businessHours[severity]

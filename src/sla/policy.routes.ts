@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problems } from '../http/problem.js'
 import { json, problemResponses } from '../http/schemas.js'
 import type { SlaPolicy } from './policy.js'
-import { currentPolicy, savePolicy, type StoredPolicy } from './policy.repository.js'
+import { cachesOf } from '../cache/caches.js'
+import { savePolicy, type StoredPolicy } from './policy.repository.js'
 import { SlaPolicyResponse, SlaPolicySchema } from './policy.schemas.js'
 import { policyErrors } from './policy.validation.js'
 
@@ -17,7 +18,7 @@ const policyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'The SLA policy in force',
       response: { 200: json(SlaPolicyResponse, 'The policy, with its version'), ...problemResponses() },
     },
-  }, async () => present(await currentPolicy(app.db)))
+  }, async () => present(await cachesOf(app.db).policy()))
 
   app.put('/v1/sla-policies', {
     config: { roles: ['admin'] },
@@ -33,7 +34,10 @@ const policyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const policy = request.body as SlaPolicy // the schema holds every interval to exactly two items
     const errors = policyErrors(policy)
     if (errors.length > 0) throw problems.validation(errors)
-    return present(await savePolicy(app.db, policy, request.user.id))
+    const saved = await savePolicy(app.db, policy, request.user.id)
+    // Committed: this process's next command applies it; the others within CACHE_TTL (docs/operations.md).
+    cachesOf(app.db).policyChanged()
+    return present(saved)
   })
 }
 

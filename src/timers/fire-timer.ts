@@ -6,7 +6,7 @@ import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow, TimerRow } from '../db/tables.js'
 import { chooseFollowUpCaller, chooseSupervisor } from '../escalations/router.js'
 import { Problem } from '../http/problem.js'
-import { currentPolicy } from '../sla/policy.repository.js'
+import { cachesOf } from '../cache/caches.js'
 import { pending } from './timers.repository.js'
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
@@ -44,6 +44,9 @@ export async function fireTimer(db: Db, timerId: string, now = new Date()): Prom
 export async function fireTimers(db: Db, timerIds: string[], now = new Date()): Promise<Map<string, FireResult>> {
   const outcomes = new Map<string, FireResult>(timerIds.map((id) => [id, { outcome: 'not_pending', results: [] }]))
   if (timerIds.length === 0) return outcomes
+  // From memory, before the transaction takes its connection (a read inside it would need a second one).
+  const caches = cachesOf(db)
+  const [{ policy }, endpoints] = await Promise.all([caches.policy(), caches.endpoints()])
   return db.transaction().execute(async (trx) => {
     const ids = [...new Set(timerIds.map(complaintOf).filter((id) => UUID.test(id)))]
     const rows = await lockComplaints(trx, ids)
@@ -56,7 +59,6 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
       .returningAll()
       .execute()
     const complaints = new Map<string, LockedComplaint>(rows.map(({ row, pending }) => [row.id, { row, pending }]))
-    const policy = memo(async () => (await currentPolicy(trx)).policy)
     for (const timer of claimed.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
       const locked = complaints.get(timer.complaintId)!
       // The claimed timer is no longer pending for the transitions that follow.
@@ -67,7 +69,7 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
         continue
       }
       try {
-        const result = await applyCommand(trx, locked, await commandFor(trx, row, timer), { now, policy })
+        const result = await applyCommand(trx, locked, await commandFor(trx, row, timer), { now, policy, endpoints })
         complaints.set(row.id, { row: result.row, pending: result.pending })
         outcomes.set(timer.id, { outcome: 'fired', results: [result], dueAt: timer.dueAt })
       } catch (error) {
@@ -85,11 +87,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function complaintOf(timerId: string): string {
   return timerId.slice(0, timerId.indexOf('.'))
-}
-
-function memo<T>(load: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined
-  return () => (value ??= load())
 }
 
 /** Only the newest routing job of a complaint counts: an older one was overtaken by a later escalation. */

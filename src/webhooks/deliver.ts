@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks'
+import { cachesOf } from '../cache/caches.js'
 import type { Db } from '../db/database.js'
 import type { AddressPolicy } from './address-policy.js'
 import { claimDelivery, disableEndpoint, nextInLine, type ClaimedDelivery } from './deliveries.repository.js'
@@ -55,7 +56,9 @@ const succeeded = (result: PostResult) => result.statusCode !== null && result.s
 /** Records an attempt and settles the delivery and its endpoint's health, in one transaction. */
 async function recordAttempt(deps: DeliverDeps, claimed: ClaimedDelivery, result: PostResult) {
   const { settings } = deps
-  return deps.db.transaction().execute(async (trx) => {
+  // The endpoint turned failing, healthy again, or disabled: what the outbox reads of it changed.
+  let endpointChanged = false
+  const settled = await deps.db.transaction().execute(async (trx) => {
     const now = new Date()
     await trx
       .updateTable('webhookAttempts')
@@ -75,8 +78,9 @@ async function recordAttempt(deps: DeliverDeps, claimed: ClaimedDelivery, result
 
     if (succeeded(result)) {
       await settle({ status: 'delivered' })
-      await trx.updateTable('webhookEndpoints').set({ consecutiveFailures: 0, failingSince: null })
-        .where('id', '=', claimed.endpointId).where('consecutiveFailures', '>', 0).execute()
+      const healed = await trx.updateTable('webhookEndpoints').set({ consecutiveFailures: 0, failingSince: null })
+        .where('id', '=', claimed.endpointId).where('consecutiveFailures', '>', 0).executeTakeFirst()
+      endpointChanged = healed.numUpdatedRows > 0n
       return { outcome: 'delivered' as const }
     }
     const health = await trx
@@ -88,6 +92,7 @@ async function recordAttempt(deps: DeliverDeps, claimed: ClaimedDelivery, result
     const failingLong = health.consecutiveFailures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES &&
       now.getTime() - (health.failingSince ?? now).getTime() >= settings.WEBHOOK_DISABLE_AFTER_MS
     const disable = result.statusCode === 410 ? 'gone' as const : failingLong ? 'failing' as const : undefined
+    endpointChanged = health.consecutiveFailures === 1 || disable !== undefined
     // An address the policy refuses stays refused: the delivery fails at once (replayable once the URL or
     // WEBHOOK_ALLOWED_HOSTS is fixed).
     const retryAt = disable || result.refused ? null : nextAttemptAt(claimed.attempts, claimed.retrySince, now, settings)
@@ -99,4 +104,7 @@ async function recordAttempt(deps: DeliverDeps, claimed: ClaimedDelivery, result
     if (disable) await disableEndpoint(trx, claimed.endpointId, disable, now)
     return { outcome: 'failed' as const }
   })
+  // After the commit: this process's next transition stops writing events for a disabled endpoint at once.
+  if (endpointChanged) cachesOf(deps.db).endpointsChanged()
+  return settled
 }

@@ -1,5 +1,6 @@
 import { newWebhookSecret } from '../auth/tokens.js'
-import type { Db } from '../db/database.js'
+import { cachesOf } from '../cache/caches.js'
+import type { Db, Trx } from '../db/database.js'
 import type { WebhookEndpointRow } from '../db/tables.js'
 import { cancelPending, disableEndpoint } from './deliveries.repository.js'
 
@@ -18,6 +19,24 @@ export function presentEndpoint(row: WebhookEndpointRow) {
   }
 }
 
+/** What the outbox needs of an endpoint that takes events. */
+export interface ActiveEndpoint {
+  id: string
+  events: string[]
+  integrationId: string | null
+  consecutiveFailures: number
+}
+
+/** The endpoints that take events: active and not deleted (read through `cachesOf(db).endpoints()`). */
+export async function findActiveEndpoints(db: Db | Trx): Promise<ActiveEndpoint[]> {
+  return db
+    .selectFrom('webhookEndpoints')
+    .select(['id', 'events', 'integrationId', 'consecutiveFailures'])
+    .where('active', '=', true)
+    .where('deletedAt', 'is', null)
+    .execute()
+}
+
 export async function findEndpoint(db: Db, id: string): Promise<WebhookEndpointRow | undefined> {
   return db.selectFrom('webhookEndpoints').selectAll().where('id', '=', id).where('deletedAt', 'is', null).executeTakeFirst()
 }
@@ -30,7 +49,9 @@ export async function insertEndpoint(
   db: Db,
   values: { url: string; events: string[]; integrationId: string | null; description: string | null; createdBy: string },
 ): Promise<WebhookEndpointRow> {
-  return db.insertInto('webhookEndpoints').values({ ...values, secret: newWebhookSecret() }).returningAll().executeTakeFirstOrThrow()
+  const row = await db.insertInto('webhookEndpoints').values({ ...values, secret: newWebhookSecret() }).returningAll().executeTakeFirstOrThrow()
+  cachesOf(db).endpointsChanged()
+  return row
 }
 
 export interface EndpointPatch {
@@ -43,7 +64,7 @@ export interface EndpointPatch {
 
 /** Changes an endpoint; stopping it cancels what is pending, starting it again clears its failure record. */
 export async function updateEndpoint(db: Db, id: string, patch: EndpointPatch): Promise<WebhookEndpointRow | undefined> {
-  return db.transaction().execute(async (trx) => {
+  const updated = await db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('webhookEndpoints').selectAll().where('id', '=', id).where('deletedAt', 'is', null)
       .forUpdate().executeTakeFirst()
     if (!current) return undefined
@@ -56,15 +77,20 @@ export async function updateEndpoint(db: Db, id: string, patch: EndpointPatch): 
     return trx.updateTable('webhookEndpoints').set({ ...fields, ...restart, updatedAt: now }).where('id', '=', id)
       .returningAll().executeTakeFirstOrThrow()
   })
+  // After the commit: this process's next transition sees the change (others within CACHE_TTL).
+  if (updated) cachesOf(db).endpointsChanged()
+  return updated
 }
 
 /** Deleting keeps the row and its delivery history out of sight; nothing more is sent to it. */
 export async function deleteEndpoint(db: Db, id: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  const deleted = await db.transaction().execute(async (trx) => {
     const now = new Date()
     const deleted = await trx.updateTable('webhookEndpoints').set({ deletedAt: now, active: false, updatedAt: now })
       .where('id', '=', id).where('deletedAt', 'is', null).returning('id').executeTakeFirst()
     if (deleted) await cancelPending(trx, id, now)
     return deleted !== undefined
   })
+  if (deleted) cachesOf(db).endpointsChanged()
+  return deleted
 }

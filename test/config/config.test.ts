@@ -15,6 +15,7 @@ t.test('defaults match the contract', async (t) => {
   t.equal(config.HOUSEKEEPING_EVERY_MS, 15 * 60_000, 'PT15M')
   t.equal(config.WEBHOOK_DELIVERY_RETENTION_MS, 30 * 86_400_000, 'P30D')
   t.equal(config.WORKER_METRICS_PORT, undefined, 'a worker serves no metrics of its own unless told')
+  t.equal(config.CACHE_TTL_MS, 1_000, 'PT1S: another process sees a change within a second')
   t.same(loadConfig({ PORT: '', LOG_LEVEL: '' }), config, 'an empty variable counts as unset')
 })
 
@@ -27,6 +28,8 @@ t.test('good values are read and converted', async (t) => {
   t.notOk('RECONCILE_EVERY' in config, 'the duration is given in milliseconds only')
   t.equal(loadConfig({ WORKER_METRICS_PORT: '9464' }).WORKER_METRICS_PORT, 9464)
   t.equal(loadConfig({ WORKER_METRICS_PORT: '0' }).WORKER_METRICS_PORT, 0, '0: a free port')
+  t.equal(loadConfig({ CACHE_TTL: 'PT0.25S' }).CACHE_TTL_MS, 250)
+  t.equal(loadConfig({ CACHE_TTL: 'PT1M' }).CACHE_TTL_MS, 60_000, 'one minute at most')
 })
 
 t.test('`embedded` says the same as unset, for both URLs', async (t) => {
@@ -69,6 +72,9 @@ const BAD: [variable: string, value: string, says?: RegExp][] = [
   ['IDEMPOTENCY_KEY_RETENTION', 'forever'],
   ['HOUSEKEEPING_EVERY', 'P0D', /ISO 8601 duration/],
   ['WEBHOOK_DELIVERY_RETENTION', 'a month', /ISO 8601 duration/],
+  ['CACHE_TTL', 'PT0S', /above zero and at most one minute/],
+  ['CACHE_TTL', 'PT61S'],
+  ['CACHE_TTL', 'soon'],
 ]
 
 t.test('each bad variable throws a ConfigError naming it', async (t) => {
