@@ -21,6 +21,7 @@ export const ConfigSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 64 }),
   WORKER_LOCK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 2_000 }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
+  DATABASE_PREPARED_STATEMENTS: Type.Integer({ minimum: 0, maximum: 10_000, default: 256 }),
   WEBHOOK_ALLOWED_HOSTS: Type.Optional(Type.String({ maxLength: 4000 })),
   WEBHOOK_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
   WEBHOOK_RATE_LIMIT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600 }),
@@ -75,6 +76,7 @@ const EXPECTED: Record<Variable, string> = {
   WORKER_CONCURRENCY: 'must be a whole number from 1 to 256',
   WORKER_LOCK_MS: 'must be a whole number of milliseconds from 1000 to 600000',
   DATABASE_POOL_SIZE: 'must be a whole number from 1 to 500',
+  DATABASE_PREPARED_STATEMENTS: 'must be a whole number from 0 (none) to 10000',
   WEBHOOK_ALLOWED_HOSTS: 'must be a comma-separated list of host names, IP addresses or CIDR ranges such as 10.0.0.0/8',
   WEBHOOK_BODY_LIMIT_BYTES: 'must be a whole number of bytes from 1024 to 10485760',
   WEBHOOK_RATE_LIMIT: 'must be a whole number of requests per minute from 1 to 1000000',
@@ -94,11 +96,11 @@ const EXPECTED: Record<Variable, string> = {
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
 const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY',
-  'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'WEBHOOK_ALLOWED_HOSTS',
+  'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS', 'WEBHOOK_ALLOWED_HOSTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
   'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL'])
-const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE',
+const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])

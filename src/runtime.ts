@@ -17,7 +17,7 @@ export interface Runtime {
 
 /** Connections shared by the API and the workers of one process. */
 export function openRuntime(config: Config, logger: Logger): Runtime {
-  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE })
+  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, prepared: config.DATABASE_PREPARED_STATEMENTS })
   // The API and the workers of this process share the pool, and with it the caches and their invalidations.
   setUpCaches(db, { ttlMs: config.CACHE_TTL_MS })
   // The API must answer /readyz at once while Redis is away, so commands fail fast instead of queueing.

@@ -1,5 +1,6 @@
 import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
+import { DEFAULT_PREPARED_STATEMENTS, preparingClient } from './prepared.js'
 import type { Database } from './tables.js'
 
 // timestamptz as Date, numeric stays a string (parsed where precision matters), int8 counts as numbers.
@@ -16,18 +17,24 @@ export const CONNECT_TIMEOUT_MS = 1_500
 /** How long a request may wait for a pooled connection while all are busy: a saturated pool, not an outage. */
 export const POOL_WAIT_MS = 10_000
 
-/** pg-pool uses one timeout for both; the client's own connect timeout (the shorter) bounds opening a connection. */
-class FastConnectClient extends pg.Client {
-  constructor(config: pg.ClientConfig = {}) {
-    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+/**
+ * pg-pool uses one timeout for both; the client's own connect timeout (the shorter) bounds opening a connection. It
+ * prepares up to `prepared` statements per connection (src/db/prepared.ts; 0: none, for a pooler that cannot keep them).
+ */
+function fastConnectClient(prepared: number): typeof pg.Client {
+  const Base = preparingClient(prepared)
+  return class FastConnectClient extends Base {
+    constructor(config: pg.ClientConfig = {}) {
+      super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+    }
   }
 }
 
-export function createDb(connectionString: string, options: { max?: number } = {}): Db {
+export function createDb(connectionString: string, options: { max?: number; prepared?: number } = {}): Db {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
-    Client: FastConnectClient,
+    Client: fastConnectClient(options.prepared ?? DEFAULT_PREPARED_STATEMENTS),
     connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
     // A statement stuck behind a lock must not hold a request forever.
@@ -47,6 +54,9 @@ export function createDb(connectionString: string, options: { max?: number } = {
     // and fail the next request too. Marked here (this runs before the statement's rejection is seen), ended on release.
     client.connection.on('errorMessage', (message: { code?: string }) => {
       if (message.code?.startsWith('57P') || message.code?.startsWith('08')) lost.add(client)
+      // A prepared statement whose result columns changed under it (a migration added one): the connection is
+      // replaced rather than kept failing; the request answers 503 and its retry runs on a fresh one.
+      if (message.code === '0A000' || message.code === '26000') lost.add(client)
     })
   })
   // 'release' is emitted before the pool decides to keep the client; an ending client is dropped.

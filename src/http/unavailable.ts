@@ -16,6 +16,9 @@ const MESSAGES = [
   /^Client has encountered a connection error and is not queryable$/,
   /^Client was closed and is not queryable$/,
   /^Cannot use a pool after calling end on the pool$/,
+  // A statement this connection prepared before a migration changed its result columns (src/db/prepared.ts): the
+  // connection is dropped, and a retry runs on a fresh one.
+  /^cached plan must not change result type$/,
 ]
 
 /** Whether an error means that Postgres could not be reached (a retry later may succeed), not that a request was bad. */
