@@ -6,6 +6,7 @@ import { normalisePhone } from '../customers/identity.js'
 import { problems } from '../http/problem.js'
 import { loadRecords, type ComplaintRecord } from './complaint.repository.js'
 import type { ListQuery } from './complaint.schemas.js'
+import { PENDING_SQL } from '../timers/timers.repository.js'
 
 interface Cursor {
   /** created_at in UTC with all six fractional digits Postgres keeps: a millisecond Date would skip rows. */
@@ -74,8 +75,8 @@ export async function listComplaints(
     // overdue pending timer, read from timers_pending_idx, which it believes tiny on a table never analysed (it
     // estimates `is null` at 0.5%): 350 ms at 300,000 pending timers instead of 0.03 ms a probe.
     const overdue = sql<boolean>`(complaints.state in (${sql.join(OPEN_STATES.map((state) => sql.lit(state)))}) and (coalesce(complaints.promised_by < now(), false)
-      or exists (select 1 from timers t where t.complaint_id = complaints.id and t.fired_at is null
-        and t.cancelled_at is null and t.due_at < now() and t.kind in ('triage', 'escalation_ack', 'escalation_response')
+      or exists (select 1 from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))}
+        and t.due_at < now() and t.kind in ('triage', 'escalation_ack', 'escalation_response')
         offset 0)))`
     q = q.where(query.overdue ? overdue : sql<boolean>`not ${overdue}`)
   }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js'
 import { queueOf } from './jobs.js'
 import type { Scheduler } from './scheduler.js'
+import { pending } from './timers.repository.js'
 
 export interface ReconcileReport {
   pending: number
@@ -24,8 +25,7 @@ export async function reconcile(db: Db, scheduler: Scheduler, onProgress?: (repo
     const rows = await db
       .selectFrom('timers')
       .select(['id', 'kind', 'dueAt'])
-      .where('firedAt', 'is', null)
-      .where('cancelledAt', 'is', null)
+      .where(pending)
       .where('id', '>', after)
       .orderBy('id')
       .limit(BATCH)
