@@ -63,5 +63,7 @@ export function createDb(connectionString: string, options: { max?: number; prep
   pool.on('release', (_error: Error | undefined, client: pg.PoolClient) => {
     if (lost.has(client)) void client.end().catch(() => undefined)
   })
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
+  // Column names are camelCased; keys inside jsonb values are kept as written (the app writes them camelCase, and a
+  // client's own keys in stored data are not rewritten), which also spares walking every nested object of a row.
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] })
 }
