@@ -3,9 +3,10 @@
 //   BENCH_DURATION      seconds per measured run (default 10)
 //   BENCH_CONNECTIONS   comma-separated (default "16,64")
 //   BENCH_ROUNDS        alternated rounds per figure; the median is reported (default 3)
-//   BENCH_TEMPLATE_DB   a database to copy Hotline's from (default hotline_bench_reports, the 1,000,000 complaints
-//                       of `npm run bench:reports`, if it exists; otherwise Hotline starts on an empty database and
-//                       the output says so)
+//   BENCH_TEMPLATE_DB   a database to copy Hotline's from (default: hotline_bench_list or hotline_bench_reports, the
+//                       1,000,000 complaints of `npm run bench:list` or `npm run bench:reports`, whichever exists;
+//                       otherwise Hotline starts on an empty database and the output says so: its tables then grow
+//                       during the run without statistics, which is not what a production database looks like)
 // Hotline gets its own database (hotline_bench_load, recreated) and the floor its own (hotline_bench_floor); both use
 // Redis database 13 (flushed first). Loopback only; every run is bounded in time and count.
 import autocannon from 'autocannon'
@@ -19,7 +20,8 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13'
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const TEMPLATE = process.env.BENCH_TEMPLATE_DB ?? 'hotline_bench_reports'
+// The 1,000,000 complaints of `npm run bench:list` or `npm run bench:reports`, whichever exists (in that order).
+const TEMPLATES = process.env.BENCH_TEMPLATE_DB ? [process.env.BENCH_TEMPLATE_DB] : ['hotline_bench_list', 'hotline_bench_reports']
 const TOKEN = 'bench-load-admin-token-0001'
 
 type Target = 'floor' | 'hotline'
@@ -71,7 +73,9 @@ async function measure(base: string, prefix: string, auth: Record<string, string
 
 async function main() {
   log(`node ${process.versions.node}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}; ${DURATION} s per run, ${ROUNDS} rounds, connections ${CONNECTIONS.join(', ')}`)
-  const templateExists = await admin(async (c) => (await c.query('select 1 from pg_database where datname = $1', [TEMPLATE])).rowCount === 1)
+  const found = await admin(async (c) => (await c.query<{ datname: string }>('select datname from pg_database where datname = any($1)', [TEMPLATES])).rows.map((r) => r.datname))
+  const TEMPLATE = TEMPLATES.find((name) => found.includes(name)) ?? TEMPLATES[0]!
+  const templateExists = found.includes(TEMPLATE)
   await admin(async (c) => {
     await c.query('drop database if exists hotline_bench_load with (force)')
     await c.query('drop database if exists hotline_bench_floor with (force)')
@@ -85,7 +89,7 @@ async function main() {
     await client.end()
     return Number(rows[0]!.n)
   }) : 0
-  log(templateExists ? `Hotline's database copied from ${TEMPLATE}: ${seeded} complaints` : `no ${TEMPLATE}: Hotline starts empty (run npm run bench:reports first for 1,000,000 complaints)`)
+  log(templateExists ? `Hotline's database copied from ${TEMPLATE}: ${seeded} complaints` : `no ${TEMPLATES.join(' or ')}: Hotline starts empty (run npm run bench:list first for 1,000,000 complaints)`)
   const redis = new Redis(REDIS_URL)
   await redis.flushdb()
   redis.disconnect()
