@@ -23,9 +23,9 @@ type RecordRow = ComplaintRow & {
 }
 
 /**
- * The statement that reads complaints with their customer and pending timers, built once per lock mode and number of
- * ids (one, nearly always; a timer batch up to 64): building it with Kysely on every request was the largest part of
- * a read's own CPU. The nested objects carry their keys as the API names
+ * The statements that lock complaints, and that read them with their customer and pending timers, built once per
+ * number of ids (one, nearly always; a timer batch up to 64): building them with Kysely on every request was the
+ * largest part of a read's own CPU. The nested objects carry their keys as the API names
  * them (the database handle keeps nested keys as they are).
  */
 const recordsStatements = new Map<string, CompiledQuery<RecordRow>>()
@@ -34,32 +34,31 @@ function recordsStatement(db: Executor, lock: boolean, count: number): CompiledQ
   const key = `${lock}:${count}`
   let compiled = recordsStatements.get(key)
   if (!compiled) {
-    const query = db
-      .selectFrom('complaints')
-      .selectAll('complaints')
-      .select([
-        sql<RecordRow['ownCustomer']>`(select jsonb_build_object('id', cu.id, 'name', cu.name, 'phone', cu.phone, 'email', cu.email,
-          'externalId', cu.external_id, 'tier', cu.tier, 'createdAt', cu.created_at, 'updatedAt', cu.updated_at)
-          from customers cu where cu.id = complaints.customer_id)`.as('ownCustomer'),
-        sql<RecordRow['pendingTimers']>`(select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'kind', t.kind, 'dueAt', t.due_at)
-          order by t.due_at), '[]'::jsonb) from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))})`.as('pendingTimers'),
-      ])
-      .where('id', 'in', Array.from({ length: count }, () => ''))
-      .orderBy('id')
-    compiled = (lock ? query.forUpdate() : query).compile() as CompiledQuery<RecordRow>
+    const placeholders = Array.from({ length: count }, () => '')
+    compiled = (lock
+      ? db.selectFrom('complaints').select('id').where('id', 'in', placeholders).orderBy('id').forUpdate().compile()
+      : db
+        .selectFrom('complaints')
+        .selectAll('complaints')
+        .select([
+          sql<RecordRow['ownCustomer']>`(select jsonb_build_object('id', cu.id, 'name', cu.name, 'phone', cu.phone, 'email', cu.email,
+            'externalId', cu.external_id, 'tier', cu.tier, 'createdAt', cu.created_at, 'updatedAt', cu.updated_at)
+            from customers cu where cu.id = complaints.customer_id)`.as('ownCustomer'),
+          sql<RecordRow['pendingTimers']>`(select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'kind', t.kind, 'dueAt', t.due_at)
+            order by t.due_at), '[]'::jsonb) from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))})`.as('pendingTimers'),
+        ])
+        .where('id', 'in', placeholders)
+        .orderBy('id')
+        .compile()) as CompiledQuery<RecordRow>
     recordsStatements.set(key, compiled)
   }
   return compiled
 }
 
-/**
- * Complaints with, read in the same statement, each one's customer and pending timers: one round trip for what an
- * answer shows. With `lock`, the complaints are locked in id order (as every writer locks them, so two never wait
- * for each other): a command's one read before it writes.
- */
-async function selectRecords(db: Executor, ids: string[], lock: boolean): Promise<LockedRecord[]> {
+/** Complaints with, read in the same statement, each one's customer and pending timers: what an answer shows. */
+async function selectRecords(db: Executor, ids: string[]): Promise<LockedRecord[]> {
   if (ids.length === 0) return []
-  const statement = recordsStatement(db, lock, ids.length)
+  const statement = recordsStatement(db, false, ids.length)
   const { rows } = await db.executeQuery<RecordRow>({ ...statement, parameters: ids })
   return rows.map(({ ownCustomer, pendingTimers, ...row }) => ({
     row: row as ComplaintRow,
@@ -68,13 +67,22 @@ async function selectRecords(db: Executor, ids: string[], lock: boolean): Promis
   }))
 }
 
-export function lockComplaints(trx: Trx, ids: string[]): Promise<LockedRecord[]> {
-  return selectRecords(trx, ids, true)
+/**
+ * Locks complaints in id order (as every writer locks them, so two never wait for each other), then reads them with
+ * their customer and pending timers. Two statements, on purpose: a statement that waits for a row lock sees the
+ * row as the other transaction left it, but its subqueries keep the snapshot taken before the wait, so timers that
+ * transaction armed or cancelled would be missing from one combined read. Read after the lock, they are current,
+ * and stay so: every writer of a complaint's timers holds its lock.
+ */
+export async function lockComplaints(trx: Trx, ids: string[]): Promise<LockedRecord[]> {
+  if (ids.length === 0) return []
+  await trx.executeQuery({ ...recordsStatement(trx, true, ids.length), parameters: ids })
+  return selectRecords(trx, ids)
 }
 
 /** One complaint as the API shows it, in one statement. */
 export async function findRecord(db: Executor, id: string): Promise<ComplaintRecord | undefined> {
-  const [found] = await selectRecords(db, [id], false)
+  const [found] = await selectRecords(db, [id])
   return found && { complaint: found.row, customer: found.customer, timers: found.pending }
 }
 

@@ -52,11 +52,11 @@ export function createDb(connectionString: string, options: { max?: number; prep
     // Postgres says it is ending the session (57P01 on a restart, class 08) a moment before it closes the socket, and
     // the statement fails before the client notices the close: released then, the client would go back to the pool
     // and fail the next request too. Marked here (this runs before the statement's rejection is seen), ended on release.
-    client.connection.on('errorMessage', (message: { code?: string }) => {
+    client.connection.on('errorMessage', (message: { code?: string; message?: string }) => {
       if (message.code?.startsWith('57P') || message.code?.startsWith('08')) lost.add(client)
       // A prepared statement whose result columns changed under it (a migration added one): the connection is
       // replaced rather than kept failing; the request answers 503 and its retry runs on a fresh one.
-      if (message.code === '0A000' || message.code === '26000') lost.add(client)
+      if ((message.code === '0A000' && /cached plan must not change result type/.test(message.message ?? '')) || message.code === '26000') lost.add(client)
     })
   })
   // 'release' is emitted before the pool decides to keep the client; an ending client is dropped.

@@ -30,7 +30,8 @@ export function preparingClient(limit: number): typeof pg.Client {
 
     override query(...args: unknown[]): never {
       const [text, values] = args
-      if (limit > 0 && typeof text === 'string' && Array.isArray(values) && args.length === 2) {
+      // Kysely passes every statement with a parameter array, BEGIN and COMMIT with an empty one: those stay simple.
+      if (limit > 0 && typeof text === 'string' && Array.isArray(values) && values.length > 0 && args.length === 2) {
         const name = statementName(text)
         if (this.#prepared.has(name) || this.#prepared.size < limit) {
           this.#prepared.add(name)

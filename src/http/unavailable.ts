@@ -19,6 +19,8 @@ const MESSAGES = [
   // A statement this connection prepared before a migration changed its result columns (src/db/prepared.ts): the
   // connection is dropped, and a retry runs on a fresh one.
   /^cached plan must not change result type$/,
+  // Its prepared statement gone (26000: a pooler or DISCARD ALL dropped it): the connection is dropped too.
+  /^prepared statement "[^"]*" does not exist$/,
 ]
 
 /** Whether an error means that Postgres could not be reached (a retry later may succeed), not that a request was bad. */

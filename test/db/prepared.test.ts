@@ -27,8 +27,26 @@ t.test('a connection prepares the statements it runs, up to its limit', async (t
   t.match(held[0], /as a/)
   t.match(held[1], /as b/)
   t.same((await sql<{ c: number }>`select ${3}::int as c`.execute(db)).rows, [{ c: 3 }], 'the one past the limit still runs')
-  await sql`begin`.execute(db).then(() => sql`commit`.execute(db))
-  t.equal((await preparedHere(db)).length, 2, 'statements without parameters are never prepared')
+})
+
+t.test('statements without parameters (BEGIN, COMMIT) stay simple queries', async (t) => {
+  const db = createDb(await freshDatabase(t), { max: 1, prepared: 10 })
+  t.teardown(() => db.destroy())
+  await db.transaction().execute(async (trx) => sql`select 1 as x`.execute(trx))
+  await sql`select 2 as y`.execute(db)
+  t.same(await preparedHere(db), [], 'none prepared')
+})
+
+t.test('a prepared statement the connection lost (26000) answers 503, and the retry runs on a fresh connection', async (t) => {
+  const db = createDb(await freshDatabase(t), { max: 1 })
+  t.teardown(() => db.destroy())
+  const read = () => sql<{ n: number }>`select ${7}::int as n`.execute(db)
+  t.same((await read()).rows, [{ n: 7 }])
+  await sql`deallocate all`.execute(db)
+  const error = await read().then(() => undefined, (e: unknown) => e)
+  t.ok(error instanceof Error && /prepared statement .* does not exist/.test(error.message), `the statement is gone: ${String(error)}`)
+  t.ok(isUnavailable(error), 'classified as unavailable')
+  t.same((await read()).rows, [{ n: 7 }], 'the retry prepares it again on a new connection')
 })
 
 t.test('DATABASE_PREPARED_STATEMENTS=0 prepares nothing', async (t) => {
