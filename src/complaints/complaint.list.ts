@@ -7,6 +7,7 @@ import { problems } from '../http/problem.js'
 import { loadRecords, type ComplaintRecord } from './complaint.repository.js'
 import type { ListQuery } from './complaint.schemas.js'
 import { PENDING_SQL } from '../timers/timers.repository.js'
+import { isUuid } from '../ids.js'
 
 interface Cursor {
   /** created_at in UTC with all six fractional digits Postgres keeps: a millisecond Date would skip rows. */
@@ -15,7 +16,6 @@ interface Cursor {
 }
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(JSON.stringify({ t: createdAt, id } satisfies Cursor)).toString('base64url')
@@ -32,7 +32,7 @@ function validCursorTime(t: unknown): t is string {
 function decodeCursor(cursor: string): Cursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor> | null
-    if (parsed && validCursorTime(parsed.t) && typeof parsed.id === 'string' && UUID.test(parsed.id)) {
+    if (parsed && validCursorTime(parsed.t) && typeof parsed.id === 'string' && isUuid(parsed.id)) {
       return { t: parsed.t, id: parsed.id }
     }
   } catch {

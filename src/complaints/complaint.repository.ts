@@ -90,11 +90,6 @@ export async function lockComplaint(trx: Trx, id: string): Promise<LockedRecord 
   return (await lockComplaints(trx, [id]))[0]
 }
 
-export async function findComplaint(db: Executor, id: string): Promise<ComplaintRow | undefined> {
-  return db.selectFrom('complaints').selectAll().where('id', '=', id).executeTakeFirst()
-}
-
-
 export async function loadRecords(db: Executor, complaints: ComplaintRow[]): Promise<ComplaintRecord[]> {
   if (complaints.length === 0) return []
   const customerIds = [...new Set(complaints.map((c) => c.customerId))]

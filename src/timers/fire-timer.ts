@@ -8,6 +8,7 @@ import { chooseFollowUpCaller, chooseSupervisor } from '../escalations/router.js
 import { Problem } from '../http/problem.js'
 import { cachesOf } from '../cache/caches.js'
 import { pending } from './timers.repository.js'
+import { complaintOfTimer } from '../complaints/timer-rows.js'
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
@@ -48,7 +49,8 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
   const caches = cachesOf(db)
   const [{ policy }, endpoints] = await Promise.all([caches.policy(), caches.endpoints()])
   return db.transaction().execute(async (trx) => {
-    const ids = [...new Set(timerIds.map(complaintOf).filter((id) => UUID.test(id)))]
+    // A timer's id names its complaint: the batch locks the complaints before it reads a timer row.
+    const ids = [...new Set(timerIds.map(complaintOfTimer).filter((id): id is string => id !== undefined))]
     const rows = await lockComplaints(trx, ids)
     if (rows.length === 0) return outcomes
     const claimed = await trx
@@ -80,13 +82,6 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
     }
     return outcomes
   })
-}
-
-/** A timer's id names its complaint (see timerId): the batch locks the complaints before it reads a timer row. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-function complaintOf(timerId: string): string {
-  return timerId.slice(0, timerId.indexOf('.'))
 }
 
 /** Only the newest routing job of a complaint counts: an older one was overtaken by a later escalation. */

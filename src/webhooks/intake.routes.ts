@@ -13,6 +13,7 @@ import { Problem, problems } from '../http/problem.js'
 import { findIntegration, verifySignature } from './intake-secrets.js'
 import type { WebhookSettings } from './settings.js'
 import { IntakeBody, IntakeHeaders, IntakeParams, ReplyBody, ReplyParams } from './webhook.schemas.js'
+import { isUuid } from '../ids.js'
 
 export interface IntakeRoutesOptions {
   service: ComplaintService
@@ -36,7 +37,6 @@ const INTAKE_PROBLEMS = {
   500: problem('Unexpected server error (internal_error)'),
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * The signed intake. Its own plugin context: the body is kept as the exact raw string (the signature covers those
@@ -72,7 +72,7 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
   /** Finds the integration, verifies the signature over the raw body, then parses and checks the JSON. */
   const verifiedIntake = async (request: FastifyRequest) => {
     const { integrationId } = request.params as { integrationId: string }
-    const integration = UUID.test(integrationId) ? await findIntegration(app.db, integrationId) : undefined
+    const integration = isUuid(integrationId) ? await findIntegration(app.db, integrationId) : undefined
     if (!integration) throw problems.notFound('active integration')
     const raw = typeof request.body === 'string' ? request.body : ''
     verifySignature(raw, request.headers, integration.secrets)
