@@ -33,7 +33,8 @@ import { Metrics } from './metrics/metrics.js'
 import metricsPlugin from './metrics/metrics.plugin.js'
 
 export interface AppDependencies {
-  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'> & Partial<WebhookSettings>
+  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'> & Partial<WebhookSettings> &
+    Partial<Pick<Config, 'TIMER_HORIZON_MS'>>
   db: Db
   redis: Redis
   logger: Logger
@@ -142,6 +143,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     afterCommit: pipeline.afterCommit,
     clock: deps.clock,
     logger: deps.logger,
+    timerHorizonMs: deps.config.TIMER_HORIZON_MS,
   })
   await app.register(healthRoutes)
   await app.register(usersRoutes)

@@ -37,16 +37,20 @@ export const ConfigSchema = Type.Object({
   HOUSEKEEPING_EVERY: Type.String({ default: 'PT15M' }),
   WEBHOOK_DELIVERY_RETENTION: Type.String({ default: 'P30D' }),
   CACHE_TTL: Type.String({ default: 'PT1S' }),
+  TIMER_HORIZON: Type.String({ default: 'PT5M' }),
+  TIMER_LOAD_EVERY: Type.String({ default: 'PT5S' }),
 })
 
 /** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
 const DURATIONS = ['RECONCILE_EVERY', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_RETRY_BASE', 'WEBHOOK_RETRY_MAX_DELAY',
   'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY',
-  'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL'] as const
+  'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL', 'TIMER_HORIZON', 'TIMER_LOAD_EVERY'] as const
 /** Below this, a sender still retrying (Standard Webhooks senders retry for a day or more) could create a duplicate. */
 const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 86_400_000
 /** Longer, and a deactivated user's token would keep working on other processes for too long. */
 const MAX_CACHE_TTL_MS = 60_000
+/** Shorter, and the loader (every TIMER_LOAD_EVERY) could not move a timer into the queue before it falls due. */
+const MIN_TIMER_HORIZON_MS = 10_000
 type DurationVariable = (typeof DURATIONS)[number]
 
 export type RawConfig = Static<typeof ConfigSchema>
@@ -92,6 +96,8 @@ const EXPECTED: Record<Variable, string> = {
   HOUSEKEEPING_EVERY: 'must be a positive ISO 8601 duration such as PT15M',
   WEBHOOK_DELIVERY_RETENTION: 'must be a positive ISO 8601 duration such as P30D',
   CACHE_TTL: 'must be an ISO 8601 duration above zero and at most one minute, such as PT1S',
+  TIMER_HORIZON: 'must be an ISO 8601 duration of at least 10 seconds such as PT5M',
+  TIMER_LOAD_EVERY: 'must be a positive ISO 8601 duration at most a quarter of TIMER_HORIZON, such as PT5S',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
@@ -99,7 +105,8 @@ const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL'
   'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS', 'WEBHOOK_ALLOWED_HOSTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
-  'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL'])
+  'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL',
+  'TIMER_HORIZON', 'TIMER_LOAD_EVERY'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
@@ -181,6 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   }
   if (millis.IDEMPOTENCY_KEY_RETENTION_MS < MIN_IDEMPOTENCY_KEY_RETENTION_MS) bad.add('IDEMPOTENCY_KEY_RETENTION')
   if (millis.CACHE_TTL_MS > MAX_CACHE_TTL_MS) bad.add('CACHE_TTL')
+  if (millis.TIMER_HORIZON_MS < MIN_TIMER_HORIZON_MS) bad.add('TIMER_HORIZON')
+  // The loader must pass several times while a timer crosses the horizon: a loader that dies is replaced within one
+  // interval and the timer still enters the queue long before it is due.
+  else if (millis.TIMER_LOAD_EVERY_MS * 4 > millis.TIMER_HORIZON_MS) bad.add('TIMER_LOAD_EVERY')
   if (!allowedHostList(withDefaults.WEBHOOK_ALLOWED_HOSTS).every(validAllowedHost)) bad.add('WEBHOOK_ALLOWED_HOSTS')
 
   if (bad.size > 0) {

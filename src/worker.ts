@@ -35,6 +35,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     lockDuration: config.WORKER_LOCK_MS,
     logger,
     afterCommit: pipeline.afterCommit,
+    horizonMs: config.TIMER_HORIZON_MS,
     metrics,
   })
   const webhookWorker = startDeliveryWorker({

@@ -23,6 +23,6 @@ export function afterCommit(scheduler: Scheduler, live: LivePublisher, metrics?:
           : [],
       ),
     )
-    await Promise.all([scheduler.scheduleAfterCommit(results.flatMap((r) => r.armed)), live.publish(events)])
+    await Promise.all([scheduler.scheduleAfterCommit(results.flatMap((r) => r.armed.filter((t) => t.queued))), live.publish(events)])
   }
 }

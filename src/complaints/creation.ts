@@ -42,7 +42,7 @@ export async function planCreation(
   }
   const received = patched({ ...fields, closeReason: null, clockPaused: null, promisedBy: null, closedAt: null } as ComplaintRow, insert)
   const subject = { severity: fields.severity, customerTier: fields.customerTier, team: fields.team }
-  const timers = planTimers(fields.id, started.effects, { seq: 1, now, policy, promisedBy: null, subject })
+  const timers = planTimers(fields.id, started.effects, { seq: 1, now, policy, promisedBy: null, subject, horizonMs: context.horizonMs })
   const outbox = notifiedTypes(started.effects).length === 0
     ? NO_OUTBOX
     : planOutbox(context.endpoints, { complaint: received, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })

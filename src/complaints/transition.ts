@@ -18,6 +18,7 @@ import type { JobKind } from '../timers/jobs.js'
 import { byDueAt, type PendingTimer, type TimerInsert } from '../timers/timers.repository.js'
 import { RolledBackForIdempotency } from './idempotency.js'
 import { timerId } from './timer-rows.js'
+import { withinHorizon } from '../timers/horizon.js'
 import { writeComplaint, type ComplaintWrite, type EventRow } from './writer.js'
 import type { Insertable } from 'kysely'
 
@@ -46,7 +47,8 @@ export interface LockedComplaint {
   pending: PendingTimer[]
 }
 
-export type ArmedTimer = { id: string; kind: JobKind; dueAt: Date }
+/** A timer a transition arms; `queued` when it is due within the horizon and so enqueued after commit. */
+export type ArmedTimer = { id: string; kind: JobKind; dueAt: Date; queued: boolean }
 
 export interface TransitionResult {
   row: ComplaintRow
@@ -72,6 +74,8 @@ export interface TransitionContext {
   policy: SlaPolicy
   /** The endpoints that take webhook events, read before the transaction opens (src/cache/caches.ts). */
   endpoints: readonly ActiveEndpoint[]
+  /** Timers due within this many ms are enqueued after commit; later ones wait for the loader (src/timers/horizon.ts). */
+  horizonMs?: number
 }
 
 const REFUSALS = {
@@ -139,9 +143,9 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
   const state = decision.persisted.value
 
   const subject = { severity: (prepared.severity as string | undefined) ?? row.severity, customerTier: row.customerTier, team: row.team }
-  const timers = planTimers(row.id, decision.effects, { seq, now, policy, promisedBy, subject })
+  const timers = planTimers(row.id, decision.effects, { seq, now, policy, promisedBy, subject, horizonMs: context.horizonMs })
   const afterEffects = [...locked.pending.filter((t) => !timers.cancelled.has(t.kind)), ...timers.armed]
-  const clock = planClock(row, decision, afterEffects, { seq, now, policy, subject })
+  const clock = planClock(row, decision, afterEffects, { seq, now, policy, subject, horizonMs: context.horizonMs })
   const armed = [...timers.armed.filter((t) => !clock.paused.has(t.kind)), ...clock.armed]
   const pending = [...afterEffects.filter((t) => !clock.paused.has(t.kind)), ...clock.armed].sort(byDueAt)
 
@@ -177,14 +181,14 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
 }
 
 export function timerInsert(complaintId: string, timer: ArmedTimer, armedState: string, armedSeq: number): TimerInsert {
-  return { id: timer.id, kind: timer.kind, dueAt: timer.dueAt, complaintId, armedState, armedSeq }
+  return { id: timer.id, kind: timer.kind, dueAt: timer.dueAt, complaintId, armedState, armedSeq, queued: timer.queued }
 }
 
 /** The machine's declared timer effects: the kinds it cancels, the timers it arms and when they fall due. */
 export function planTimers(
   complaintId: string,
   effects: Effect[],
-  at: { seq: number; now: Date; policy: SlaPolicy | undefined; promisedBy: Date | null; subject: ClockSubject },
+  at: { seq: number; now: Date; policy: SlaPolicy | undefined; promisedBy: Date | null; subject: ClockSubject; horizonMs?: number | undefined },
 ): { cancelled: Set<string>; armed: ArmedTimer[]; due: Map<JobKind, Date> } {
   const due = new Map<JobKind, Date>()
   const cancelled = new Set<string>()
@@ -200,7 +204,9 @@ export function planTimers(
       due.set('route_escalation', at.now)
     }
   }
-  const armed = [...due].map(([kind, dueAtDate]) => ({ id: timerId(complaintId, kind, at.seq), kind, dueAt: dueAtDate }))
+  const armed = [...due].map(([kind, dueAtDate]) => ({
+    id: timerId(complaintId, kind, at.seq), kind, dueAt: dueAtDate, queued: withinHorizon(dueAtDate, at.now, at.horizonMs),
+  }))
   return { cancelled, armed, due }
 }
 
@@ -216,7 +222,7 @@ function planClock(
   row: ComplaintRow,
   decision: Ok,
   pendingTimers: PendingTimer[],
-  at: { seq: number; now: Date; policy: SlaPolicy | undefined; subject: ClockSubject },
+  at: { seq: number; now: Date; policy: SlaPolicy | undefined; subject: ClockSubject; horizonMs?: number | undefined },
 ): { paused: Set<string>; armed: ArmedTimer[]; patch: Partial<ComplaintUpdate> } {
   const { now, seq } = at
   if (decision.effects.some((e) => e.type === 'pauseClock')) {
@@ -227,12 +233,11 @@ function planClock(
   if (decision.effects.some((e) => e.type === 'resumeClock') && row.clockPaused) {
     const clock = clockFor(at.policy!, at.subject)
     const pausedAt = new Date(row.clockPaused.pausedAt)
-    const armed = row.clockPaused.deadlines.map(({ kind, dueAt }) => ({
-      id: timerId(row.id, kind, seq),
-      kind: kind as JobKind,
+    const armed = row.clockPaused.deadlines.map(({ kind, dueAt }) => {
       // What was left of the window when the clock stopped, counted again from now.
-      dueAt: clock.addMs(now, clock.elapsed(pausedAt, new Date(dueAt))),
-    }))
+      const due = clock.addMs(now, clock.elapsed(pausedAt, new Date(dueAt)))
+      return { id: timerId(row.id, kind, seq), kind: kind as JobKind, dueAt: due, queued: withinHorizon(due, now, at.horizonMs) }
+    })
     const response = armed.find((t) => t.kind === 'response')
     return { paused: new Set(), armed, patch: { clockPaused: JSON.stringify(null), ...(response ? { promisedBy: response.dueAt } : {}) } }
   }

@@ -117,6 +117,8 @@ export interface TimersTable {
   dueAt: ColumnType<Date, Date | string, Date | string>
   armedState: string
   armedSeq: number
+  /** Whether its BullMQ job has been handed to the queue (false: due beyond the horizon, waiting in Postgres). */
+  queued: Generated<boolean>
   createdAt: CreatedAt
   firedAt: NullableTimestamp
   cancelledAt: NullableTimestamp

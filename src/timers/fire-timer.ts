@@ -32,8 +32,8 @@ export interface FireResult {
 }
 
 /** Fires one timer at most once in effect (see fireTimers). */
-export async function fireTimer(db: Db, timerId: string, now = new Date()): Promise<FireResult> {
-  return (await fireTimers(db, [timerId], now)).get(timerId)!
+export async function fireTimer(db: Db, timerId: string, now = new Date(), horizonMs?: number): Promise<FireResult> {
+  return (await fireTimers(db, [timerId], now, horizonMs)).get(timerId)!
 }
 
 /**
@@ -42,7 +42,7 @@ export async function fireTimer(db: Db, timerId: string, now = new Date()): Prom
  * deadlocks with an API action or another batch), then the rows are claimed with a conditional update:
  * a duplicate, retried or cancelled job finds nothing to claim and does nothing.
  */
-export async function fireTimers(db: Db, timerIds: string[], now = new Date()): Promise<Map<string, FireResult>> {
+export async function fireTimers(db: Db, timerIds: string[], now = new Date(), horizonMs?: number): Promise<Map<string, FireResult>> {
   const outcomes = new Map<string, FireResult>(timerIds.map((id) => [id, { outcome: 'not_pending', results: [] }]))
   if (timerIds.length === 0) return outcomes
   // From memory, before the transaction takes its connection (a read inside it would need a second one).
@@ -71,7 +71,7 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date()): 
         continue
       }
       try {
-        const result = await applyCommand(trx, locked, await commandFor(trx, row, timer), { now, policy, endpoints })
+        const result = await applyCommand(trx, locked, await commandFor(trx, row, timer), { now, policy, endpoints, horizonMs })
         complaints.set(row.id, { row: result.row, pending: result.pending })
         outcomes.set(timer.id, { outcome: 'fired', results: [result], dueAt: timer.dueAt })
       } catch (error) {

@@ -17,6 +17,8 @@ export interface TimerWorkerOptions {
   lockDuration: number
   logger: Logger
   afterCommit: (results: TransitionResult[]) => Promise<void>
+  /** TIMER_HORIZON: the timers a firing arms within it are enqueued after commit, later ones by the loader. */
+  horizonMs?: number
   /** Timer lateness and deadlines missed are recorded here when given. */
   metrics?: Metrics
 }
@@ -29,7 +31,7 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection problem'))
 
   const batcher = new Batcher<FireResult>(async (ids) => {
-    const outcomes = await fireTimers(db, ids)
+    const outcomes = await fireTimers(db, ids, new Date(), options.horizonMs)
     await options.afterCommit([...outcomes.values()].flatMap((o) => o.results))
     return outcomes
   })
