@@ -114,7 +114,7 @@ async function main() {
   await redis.flushdb()
   const memoryEmpty = await usedMemory(redis)
   const rearmStart = Date.now()
-  const report = await reconcile(db, scheduler, (p) => { if (p.pending % 20_000 === 0) log(`re-armed ${p.rearmed} of ${p.pending} checked`) })
+  const report = await reconcile(db, scheduler, { onProgress: (p) => { if (p.pending % 20_000 === 0) log(`re-armed ${p.rearmed} of ${p.pending} checked`) } })
   const rearmMs = Date.now() - rearmStart
   const bytesAtScale = (await usedMemory(redis) - memoryEmpty) / report.rearmed
 

@@ -133,7 +133,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(redisPlugin, { redis: deps.redis })
   await app.register(authPlugin)
 
-  const pipeline = commitPipeline(deps.redis, deps.config.QUEUE_PREFIX, { logger: deps.logger, metrics })
+  const pipeline = commitPipeline(deps.redis, deps.config.QUEUE_PREFIX, { logger: deps.logger, metrics, horizonMs: deps.config.TIMER_HORIZON_MS })
   const { scheduler, deliveries } = pipeline
   app.addHook('onClose', pipeline.close)
   metrics.watchQueues([scheduler.queues.timers, scheduler.queues.escalations, deliveries.queue])

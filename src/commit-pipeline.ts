@@ -22,9 +22,9 @@ export interface CommitPipeline {
 export function commitPipeline(
   redis: Redis,
   prefix: string,
-  options: { logger?: Logger; metrics?: Metrics; deliveries?: DeliveryQueue } = {},
+  options: { logger?: Logger; metrics?: Metrics; deliveries?: DeliveryQueue; horizonMs?: number } = {},
 ): CommitPipeline {
-  const scheduler = new Scheduler(redis, prefix, options.logger)
+  const scheduler = new Scheduler(redis, prefix, options.logger, options.horizonMs)
   const live = new LivePublisher(redis, prefix, options.logger)
   const deliveries = options.deliveries ?? new DeliveryQueue(redis, prefix, options.logger)
   return {

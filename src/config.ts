@@ -97,7 +97,7 @@ const EXPECTED: Record<Variable, string> = {
   WEBHOOK_DELIVERY_RETENTION: 'must be a positive ISO 8601 duration such as P30D',
   CACHE_TTL: 'must be an ISO 8601 duration above zero and at most one minute, such as PT1S',
   TIMER_HORIZON: 'must be an ISO 8601 duration of at least 10 seconds such as PT5M',
-  TIMER_LOAD_EVERY: 'must be a positive ISO 8601 duration at most a quarter of TIMER_HORIZON, such as PT5S',
+  TIMER_LOAD_EVERY: 'must be a positive ISO 8601 duration at most a quarter of the timer horizon, such as PT5S',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */

@@ -5,6 +5,7 @@ import { startHousekeepingLoop } from './housekeeping/housekeeping.js'
 import { Metrics } from './metrics/metrics.js'
 import { serveMetrics } from './metrics/metrics.server.js'
 import type { Runtime } from './runtime.js'
+import { startLoadLoop } from './timers/load-loop.js'
 import { startReconcileLoop } from './timers/reconcile-loop.js'
 import { startTimerWorkers } from './timers/timer.worker.js'
 import { startDeliveryWorker } from './webhooks/delivery.worker.js'
@@ -25,7 +26,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   const metricsPort = config.WORKER_METRICS_PORT
   const metrics = options.metrics ?? new Metrics({ db: runtime.db })
   const metricsServer = metricsPort === undefined ? undefined : await serveMetrics(metrics, { host: config.HOST, port: metricsPort, logger })
-  const pipeline = commitPipeline(runtime.redis, config.QUEUE_PREFIX, { logger, metrics })
+  const pipeline = commitPipeline(runtime.redis, config.QUEUE_PREFIX, { logger, metrics, horizonMs: config.TIMER_HORIZON_MS })
   const { scheduler, deliveries } = pipeline
   const workers = startTimerWorkers({
     db: runtime.db,
@@ -48,7 +49,12 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     logger,
     metrics,
   })
-  const loop = startReconcileLoop({ db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
+  const loop = startReconcileLoop({
+    db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, horizonMs: config.TIMER_HORIZON_MS, logger,
+  })
+  const loader = startLoadLoop({
+    db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.TIMER_LOAD_EVERY_MS, horizonMs: config.TIMER_HORIZON_MS, logger,
+  })
   const sweep = startSweepLoop({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
   const housekeeping = startHousekeepingLoop({
     db: runtime.db,
@@ -62,7 +68,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   logger.info({ prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started')
   return {
     close: async () => {
-      await Promise.all([loop.close(), sweep.close(), housekeeping.close()])
+      await Promise.all([loop.close(), loader.close(), sweep.close(), housekeeping.close()])
       await Promise.all([workers.close(), webhookWorker.close()])
       await Promise.all([pipeline.close(), metricsServer?.close()])
       logger.info('worker stopped')

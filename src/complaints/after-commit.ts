@@ -23,6 +23,10 @@ export function afterCommit(scheduler: Scheduler, live: LivePublisher, metrics?:
           : [],
       ),
     )
-    await Promise.all([scheduler.scheduleAfterCommit(results.flatMap((r) => r.armed.filter((t) => t.queued))), live.publish(events)])
+    await Promise.all([
+      scheduler.scheduleAfterCommit(results.flatMap((r) => r.armed.filter((t) => t.queued))),
+      scheduler.unscheduleAfterCommit(results.flatMap((r) => r.cancelled)),
+      live.publish(events),
+    ])
   }
 }

@@ -48,7 +48,7 @@ export async function planCreation(
     : planOutbox(context.endpoints, { complaint: received, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
   const first: TransitionResult = {
     row: received, pending: [...timers.armed].sort(byDueAt), effects: started.effects, seq: 1, armed: timers.armed,
-    historyType: 'complaint.received', deliveries: outbox.pending,
+    historyType: 'complaint.received', deliveries: outbox.pending, cancelled: [],
   }
   const event = eventRow(fields.id, 1, 'CREATED', actor, now, { reference: fields.reference, channel: fields.channel })
   if (!context.log) {

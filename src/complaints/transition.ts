@@ -57,6 +57,8 @@ export interface TransitionResult {
   effects: Effect[]
   seq: number
   armed: ArmedTimer[]
+  /** The pending timers it cancelled (or set aside with the clock): their jobs, if queued, leave Redis after commit. */
+  cancelled: PendingTimer[]
   /** The complaint_events type this transition appended. */
   historyType: string
   /** The outbound webhook deliveries it wrote (pending), to enqueue after commit. */
@@ -168,7 +170,10 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
     ? NO_OUTBOX
     : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now })
   return {
-    result: { row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending },
+    result: {
+      row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending,
+      cancelled: locked.pending.filter((t) => timers.cancelled.has(t.kind) || clock.paused.has(t.kind)),
+    },
     write: {
       complaintId: row.id,
       update,

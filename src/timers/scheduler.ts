@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { DEFAULT_TIMER_HORIZON_MS } from './horizon.js'
 import { QUEUES, queueOf, type QueueName, type ScheduledTimer, type TimerJobData } from './jobs.js'
 
 const JOB_OPTIONS: JobsOptions = {
@@ -20,6 +21,7 @@ export class Scheduler {
     readonly connection: Redis,
     readonly prefix: string,
     private readonly logger?: Logger,
+    readonly horizonMs = DEFAULT_TIMER_HORIZON_MS,
   ) {
     this.queues = {
       timers: new Queue<TimerJobData>(QUEUES.timers, { connection, prefix }),
@@ -56,6 +58,21 @@ export class Scheduler {
       await this.schedule(timers)
     } catch (error) {
       this.logger?.warn({ err: error, timers: timers.length }, 'could not enqueue timers; the reconciler will arm them')
+    }
+  }
+
+  /**
+   * After a commit that cancelled timers: their jobs leave Redis rather than wait to fire as no-ops. Only timers due
+   * within the horizon can have one (the rest never left Postgres); a job being fired right now is left alone (its
+   * firing finds the row cancelled). Failures are logged: a job left behind fires as a no-op.
+   */
+  async unscheduleAfterCommit(timers: ScheduledTimer[], now = Date.now()): Promise<void> {
+    const queued = timers.filter((t) => t.dueAt.getTime() - now <= this.horizonMs)
+    if (queued.length === 0) return
+    try {
+      await Promise.all(queued.map((t) => this.queues[queueOf(t.kind)].remove(t.id)))
+    } catch (error) {
+      this.logger?.warn({ err: error, timers: queued.length }, 'could not remove the jobs of cancelled timers; they will fire as no-ops')
     }
   }
 

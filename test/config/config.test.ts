@@ -16,6 +16,8 @@ t.test('defaults match the contract', async (t) => {
   t.equal(config.WEBHOOK_DELIVERY_RETENTION_MS, 30 * 86_400_000, 'P30D')
   t.equal(config.WORKER_METRICS_PORT, undefined, 'a worker serves no metrics of its own unless told')
   t.equal(config.CACHE_TTL_MS, 1_000, 'PT1S: another process sees a change within a second')
+  t.equal(config.TIMER_HORIZON_MS, 5 * 60_000, 'PT5M: Redis holds the deadlines due within five minutes')
+  t.equal(config.TIMER_LOAD_EVERY_MS, 5_000, 'PT5S')
   t.same(loadConfig({ PORT: '', LOG_LEVEL: '' }), config, 'an empty variable counts as unset')
 })
 
@@ -30,6 +32,8 @@ t.test('good values are read and converted', async (t) => {
   t.equal(loadConfig({ WORKER_METRICS_PORT: '0' }).WORKER_METRICS_PORT, 0, '0: a free port')
   t.equal(loadConfig({ CACHE_TTL: 'PT0.25S' }).CACHE_TTL_MS, 250)
   t.equal(loadConfig({ CACHE_TTL: 'PT1M' }).CACHE_TTL_MS, 60_000, 'one minute at most')
+  t.match(loadConfig({ TIMER_HORIZON: 'PT1H', TIMER_LOAD_EVERY: 'PT15M' }), { TIMER_HORIZON_MS: 3_600_000, TIMER_LOAD_EVERY_MS: 900_000 })
+  t.match(loadConfig({ TIMER_HORIZON: 'PT10S', TIMER_LOAD_EVERY: 'PT2.5S' }), { TIMER_HORIZON_MS: 10_000 }, 'the shortest horizon')
 })
 
 t.test('`embedded` says the same as unset, for both URLs', async (t) => {
@@ -75,6 +79,10 @@ const BAD: [variable: string, value: string, says?: RegExp][] = [
   ['CACHE_TTL', 'PT0S', /above zero and at most one minute/],
   ['CACHE_TTL', 'PT61S'],
   ['CACHE_TTL', 'soon'],
+  ['TIMER_HORIZON', 'PT9S', /at least 10 seconds/],
+  ['TIMER_HORIZON', 'later'],
+  ['TIMER_LOAD_EVERY', 'PT2M', /at most a quarter of the timer horizon/],
+  ['TIMER_LOAD_EVERY', 'PT0S'],
 ]
 
 t.test('each bad variable throws a ConfigError naming it', async (t) => {

@@ -35,7 +35,7 @@ export function startTestWorker(t: Test, testApp: TestApp, options: { lockDurati
   const dueNow = async (complaintId: string, kind: TimerKind) => {
     const rows = await testApp.db
       .updateTable('timers')
-      .set({ dueAt: new Date() })
+      .set({ dueAt: new Date(), queued: true })
       .where('complaintId', '=', complaintId)
       .where('kind', '=', kind)
       .where('firedAt', 'is', null)

@@ -36,10 +36,12 @@ t.test('overdue timers fire at once when re-armed, and a process that died befor
   const agent = await user('agent')
   const { id } = (await call('POST', '/v1/complaints', agent, aComplaint())).json()
   await deleteKeys(redis, `${prefix}:*`)
-  // The commit happened, the enqueue did not, and the deadline has passed meanwhile.
-  await db.updateTable('timers').set({ dueAt: new Date(Date.now() - 60_000) }).where('complaintId', '=', id).where('kind', '=', 'response').execute()
+  // The commit happened, the enqueue did not, and the deadline has passed meanwhile. (Due hours away, the deadline
+  // and its warning were left to the loader; this one was queued, as a deadline due within the horizon is.)
+  await db.updateTable('timers').set({ dueAt: new Date(Date.now() - 60_000), queued: true })
+    .where('complaintId', '=', id).where('kind', '=', 'response').execute()
   const { scheduler } = startTestWorker(t, testApp)
-  t.equal((await reconcile(db, scheduler)).rearmed, 2)
+  t.equal((await reconcile(db, scheduler)).rearmed, 1, 'the overdue deadline; its warning, hours away, is still in Postgres')
   const escalated = await waitFor(async () => {
     const c = (await call('GET', `/v1/complaints/${id}`, agent)).json()
     return c.state === 'escalated' && c

@@ -1,0 +1,47 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { Scheduler } from './scheduler.js'
+import { pending } from './timers.repository.js'
+
+export interface LoadReport {
+  loaded: number
+  ms: number
+}
+
+const BATCH = 5_000
+
+/**
+ * Moves the timers that have entered the horizon (due by `now + horizonMs`) from Postgres into BullMQ, soonest
+ * first, a batch at a time. The jobs are added before the rows are marked queued: a loader that dies in between
+ * leaves the rows unmarked and the next round adds them again, which BullMQ ignores (same job id) or, if a job has
+ * fired and gone meanwhile, fires as a no-op (the row is no longer pending). Reads `timers_awaiting_queue_idx` only,
+ * so a round costs what entered the horizon since the last one, however many promises are open.
+ */
+export async function loadDueSoon(
+  db: Db,
+  scheduler: Scheduler,
+  options: { horizonMs: number; now?: Date; onProgress?: (report: LoadReport) => void },
+): Promise<LoadReport> {
+  const started = Date.now()
+  const until = new Date((options.now ?? new Date()).getTime() + options.horizonMs)
+  const report: LoadReport = { loaded: 0, ms: 0 }
+  for (;;) {
+    const rows = await db
+      .selectFrom('timers')
+      .select(['id', 'kind', 'dueAt'])
+      .where('queued', '=', false)
+      .where(pending)
+      .where('dueAt', '<=', until)
+      .orderBy('dueAt')
+      .limit(BATCH)
+      .execute()
+    if (rows.length === 0) break
+    await scheduler.schedule(rows)
+    await db.updateTable('timers').set({ queued: true }).where(sql<boolean>`id = any(${rows.map((r) => r.id)}::text[])`).execute()
+    report.loaded += rows.length
+    options.onProgress?.({ ...report, ms: Date.now() - started })
+    if (rows.length < BATCH) break
+  }
+  report.ms = Date.now() - started
+  return report
+}
