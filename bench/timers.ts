@@ -1,13 +1,19 @@
-// Timer benchmark (issue 3): lateness of 10,000 deadlines due within 10 s, Redis bytes per pending timer, and the
-// time to re-arm 100,000 pending timers after Redis loses them. Run: npm run bench:timers
+// Timer benchmark (issues 3 and 12). Run: npm run bench:timers
+// 1. Lateness of 10,000 warnings due within 10 s (no routing), enqueued directly.
+// 2. Lateness with routing: ROUTED_RATE promises a second falling due for ROUTED_SECONDS, each with a warning a
+//    second before; each deadline escalates and is routed to a supervisor (three at each of three levels). They
+//    start in Postgres beyond the horizon and reach the queue through the worker's loader, as promises days old do.
+// 3. Redis bytes per pending deadline days away, at 100,000 and 1,000,000 (they stay in Postgres).
+// 4. The time to re-arm 100,000 queued timers within the horizon after Redis loses them.
 // It uses its own database (hotline_bench, recreated) and Redis database 15 (flushed): nothing else is touched.
 import os from 'node:os'
 import { sql } from 'kysely'
 import { Redis } from 'ioredis'
 import { spawn } from 'node:child_process'
 import { decide, MACHINE_VERSION, start } from '../workflows/complaint.machine.js'
-import { createDb } from '../src/db/database.js'
+import { createDb, type Db } from '../src/db/database.js'
 import { ensureDatabase, migrateToLatest } from '../src/db/migrate.js'
+import { loadDueSoon } from '../src/timers/loader.js'
 import { reconcile } from '../src/timers/reconciler.js'
 import { Scheduler } from '../src/timers/scheduler.js'
 
@@ -15,6 +21,10 @@ const SERVER = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15'
 const DUE = Number(process.env.BENCH_TIMERS ?? 10_000)
 const REARM = Number(process.env.BENCH_REARM ?? 100_000)
+const ROUTED_RATE = Number(process.env.BENCH_ROUTED_RATE ?? 1_000)
+const ROUTED_SECONDS = Number(process.env.BENCH_ROUTED_SECONDS ?? 60)
+const FAR = (process.env.BENCH_FAR ?? '100000,1000000').split(',').map(Number)
+const HORIZON = 'PT20S'
 const PREFIX = 'hotline-bench'
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`)
 
@@ -24,6 +34,10 @@ async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory')
   return Number(/used_memory:(\d+)/.exec(info)![1])
 }
+
+const latenessOf = async (db: Db, query: ReturnType<typeof sql<{ ms: number }>>) =>
+  (await query.execute(db)).rows.map((r) => Number(r.ms)).sort((a, b) => a - b)
+const summary = (sorted: number[]) => ({ n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) })
 
 async function main() {
   const url = new URL(SERVER)
@@ -37,52 +51,61 @@ async function main() {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
   await redis.flushdb()
 
-  log(`seeding ${DUE} complaints`)
+  const routed = ROUTED_RATE * ROUTED_SECONDS
+  log(`seeding ${DUE + routed} complaints and 9 supervisors`)
   const input = { maxLevel: 3, followUpMaxAttempts: 3 }
   const actor = { id: null, role: 'agent' as const, level: null, compensationLimit: 0 }
   const logged = decide(start(input).persisted, { type: 'LOG', actor })
   if (!logged.ok) throw new Error('LOG refused')
   const customer = await db.insertInto('customers').values({ name: 'Bench', phone: '+8613800000000', email: null, externalId: null, tier: null }).returning('id').executeTakeFirstOrThrow()
+  await db.insertInto('users').values(Array.from({ length: 9 }, (_, i) => ({
+    name: `Supervisor ${i}`, role: 'supervisor' as const, level: 1 + (i % 3), compensationLimit: '100000', teams: ['team-0'],
+    tokenHash: `bench-${i}`, updatedAt: new Date(),
+  }))).execute()
   const ids: string[] = []
-  for (let batch = 0; batch < DUE; batch += 1_000) {
-    const rows = await db.insertInto('complaints').values(Array.from({ length: Math.min(1_000, DUE - batch) }, (_, i) => ({
+  for (let batch = 0; batch < DUE + routed; batch += 1_000) {
+    const rows = await db.insertInto('complaints').values(Array.from({ length: Math.min(1_000, DUE + routed - batch) }, (_, i) => ({
       reference: `C-BENCH-${String(batch + i).padStart(7, '0')}`, state: 'logged', channel: 'phone', customerId: customer.id,
-      category: 'delivery', severity: 'normal', summary: 'bench', machineVersion: MACHINE_VERSION,
+      category: 'delivery', severity: 'normal', summary: 'bench', machineVersion: MACHINE_VERSION, team: 'team-0',
       machineSnapshot: JSON.stringify(logged.persisted), escalation: 'null', resolution: 'null', followUp: 'null',
     }))).returning('id').execute()
     ids.push(...rows.map((r) => r.id))
   }
+  const warned = ids.slice(0, DUE)
+  const promised = ids.slice(DUE)
 
-  // The worker runs as it does in production: its own process, here with the default settings.
+  // The worker runs as it does in production: its own process, default settings but for a horizon short enough
+  // that the routed promises cross it during the run (and no reconcile round in the middle of the measurement).
   const worker = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wprof'] : []), '--import', 'tsx', 'src/cli.ts', 'worker'], {
     cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, DATABASE_URL: url.toString(), REDIS_URL, QUEUE_PREFIX: PREFIX, LOG_LEVEL: 'warn', RECONCILE_EVERY: 'PT1H' },
+    env: { ...process.env, DATABASE_URL: url.toString(), REDIS_URL, QUEUE_PREFIX: PREFIX, LOG_LEVEL: 'warn', RECONCILE_EVERY: 'PT1H', TIMER_HORIZON: HORIZON, TIMER_LOAD_EVERY: 'PT2S' },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   const scheduler = new Scheduler(redis, PREFIX)
-  const waitAllFired = async (label: string) => {
+  const waitFor = async (label: string, query: ReturnType<typeof sql<{ n: string }>>, want: number, limitMs = 180_000) => {
     const started = Date.now()
     for (;;) {
-      const { n } = (await sql<{ n: string }>`select count(*) as n from timers where fired_at is null`.execute(db)).rows[0]!
-      if (Number(n) === 0) return
-      if (Date.now() - started > 120_000) throw new Error(`${label}: ${n} timers still pending after 2 minutes`)
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      const { n } = (await query.execute(db)).rows[0]!
+      if (Number(n) >= want) return
+      if (Date.now() - started > limitMs) throw new Error(`${label}: ${n} of ${want} after ${limitMs / 1000} s`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
     }
   }
+  const unfired = sql<{ n: string }>`select (count(*) = 0)::int as n from timers where fired_at is null and cancelled_at is null and due_at < now() + interval '1 minute'`
   // A long-running worker is warm: 1,000 deadlines due at once first, not measured.
-  const warmUp = ids.slice(0, 1_000).map((complaintId) => ({
+  const warmUp = warned.slice(0, 1_000).map((complaintId) => ({
     id: `${complaintId}.response_warning.warmup`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 1, dueAt: new Date(),
   }))
   await db.insertInto('timers').values(warmUp).execute()
   await scheduler.schedule(warmUp)
-  await waitAllFired('warm-up')
+  await waitFor('warm-up', unfired, 1)
   log('worker warm')
 
-  // 1. Lateness: DUE warnings spread evenly over 10 s, starting 3 s from now (time to enqueue them first).
+  // 1. Lateness without routing: DUE warnings spread evenly over 10 s, starting 3 s from now, enqueued directly.
   const t0 = Date.now() + 3_000
-  const timers = ids.map((complaintId, i) => ({
+  const timers = warned.map((complaintId, i) => ({
     id: `${complaintId}.response_warning.2`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 2,
-    dueAt: new Date(t0 + Math.floor((i * 10_000) / ids.length)),
+    dueAt: new Date(t0 + Math.floor((i * 10_000) / warned.length)),
   }))
   for (let i = 0; i < timers.length; i += 2_000) await db.insertInto('timers').values(timers.slice(i, i + 2_000)).execute()
   const memoryBefore = await usedMemory(redis)
@@ -91,40 +114,98 @@ async function main() {
   const enqueueMs = Date.now() - enqueueStart
   const bytesPerTimer = (await usedMemory(redis) - memoryBefore) / timers.length
   log(`enqueued ${timers.length} in ${enqueueMs} ms, ${bytesPerTimer.toFixed(0)} bytes each; firing`)
-
-  await waitAllFired('lateness')
-  worker.kill('SIGTERM')
-  await new Promise((resolve) => worker.once('exit', resolve))
-  const lateness = (await sql<{ ms: number }>`
+  await waitFor('warnings', unfired, 1)
+  const warnings = await latenessOf(db, sql<{ ms: number }>`
     select extract(epoch from (e.at - t.due_at)) * 1000 as ms
     from timers t join complaint_events e on e.complaint_id = t.complaint_id and e.data ->> 'timerId' = t.id
-    where t.id like '%.response_warning.2'`.execute(db))
-    .rows.map((r) => Number(r.ms)).sort((a, b) => a - b)
-  const fired = lateness.length
+    where t.id like '%.response_warning.2'`)
 
-  // 2. Re-arm: REARM pending timers a day away, Redis emptied, one reconcile.
-  log(`seeding ${REARM} pending timers`)
-  const far = new Date(Date.now() + 86_400_000)
-  for (let i = 0; i < REARM; i += 5_000) {
-    await db.insertInto('timers').values(Array.from({ length: Math.min(5_000, REARM - i) }, (_, j) => {
-      const complaintId = ids[(i + j) % ids.length]!
-      return { id: `${complaintId}.follow_up.${1_000 + i + j}`, complaintId, kind: 'follow_up', armedState: 'follow_up', armedSeq: 1_000 + i + j, dueAt: far }
-    })).execute()
+  // 2. With routing: each promise's deadline and its warning a second before, in Postgres beyond the horizon
+  // (queued = false, as a promise made days ago is), due from 30 s from now at ROUTED_RATE a second.
+  const t1 = Date.now() + 30_000
+  const rows = promised.flatMap((complaintId, i) => {
+    const due = t1 + Math.floor((i * 1_000) / ROUTED_RATE)
+    return [
+      { id: `${complaintId}.response_warning.3`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 3, dueAt: new Date(due - 1_000), queued: false },
+      { id: `${complaintId}.response.3`, complaintId, kind: 'response', armedState: 'logged', armedSeq: 3, dueAt: new Date(due), queued: false },
+    ]
+  })
+  for (let i = 0; i < rows.length; i += 5_000) await db.insertInto('timers').values(rows.slice(i, i + 5_000)).execute()
+  log(`${routed} promises due from ${new Date(t1).toISOString()} over ${ROUTED_SECONDS} s; waiting for them to be routed`)
+  await waitFor('routing', sql<{ n: string }>`select count(*) as n from complaint_events where type = 'escalation.assigned'`, routed,
+    ROUTED_SECONDS * 1_000 + 180_000)
+  worker.kill('SIGTERM')
+  await new Promise((resolve) => worker.once('exit', resolve))
+  const promisedFilter = sql`t.id like '%.response.3'`
+  const deadlines = await latenessOf(db, sql<{ ms: number }>`
+    select extract(epoch from (e.at - t.due_at)) * 1000 as ms from timers t
+    join complaint_events e on e.complaint_id = t.complaint_id and e.type = 'deadline.response_missed'
+    where ${promisedFilter}`)
+  const routings = await latenessOf(db, sql<{ ms: number }>`
+    select extract(epoch from (e.at - t.due_at)) * 1000 as ms from timers t
+    join complaint_events e on e.complaint_id = t.complaint_id and e.type = 'escalation.assigned'
+    where ${promisedFilter}`)
+  const routedWarnings = await latenessOf(db, sql<{ ms: number }>`
+    select extract(epoch from (e.at - t.due_at)) * 1000 as ms from timers t
+    join complaint_events e on e.complaint_id = t.complaint_id and e.data ->> 'timerId' = t.id
+    where t.id like '%.response_warning.3'`)
+  const { rows: [once] } = await sql<{ complaints: number; repeated: number; unassigned: number }>`
+    select count(*)::int as complaints,
+      count(*) filter (where missed <> 1 or assigned <> 1 or warned <> 1)::int as repeated,
+      count(*) filter (where c.escalation ->> 'assigneeId' is null)::int as unassigned
+    from complaints c cross join lateral (
+      select count(*) filter (where type = 'deadline.response_missed') as missed,
+        count(*) filter (where type = 'escalation.assigned') as assigned,
+        count(*) filter (where type = 'deadline.warning') as warned
+      from complaint_events e where e.complaint_id = c.id) k
+    where c.id = any(${promised}::uuid[])`.execute(db)
+  const { rows: load } = await sql<{ level: number; n: number }>`
+    select u.level, count(*)::int as n from complaints c join users u on u.id::text = c.escalation ->> 'assigneeId'
+    where c.id = any(${promised}::uuid[]) group by u.id, u.level order by u.level, n`.execute(db)
+
+  // 3. Redis bytes per pending deadline days away: written as the API writes them (beyond the horizon, not queued),
+  // then one loader round.
+  const farBytes: Record<string, number> = {}
+  const memoryNoFar = await usedMemory(redis)
+  let seeded = 0
+  for (const size of FAR) {
+    log(`seeding pending deadlines days away up to ${size}`)
+    await sql`insert into timers (id, complaint_id, kind, armed_state, armed_seq, due_at, queued)
+      select c.id || '.follow_up.' || (1000 + g), c.id, 'follow_up', 'follow_up', 1000 + g, now() + interval '3 days', false
+      from generate_series(${seeded}::int, ${size - 1}::int) g
+      join lateral (select (${ids}::uuid[])[1 + g % ${ids.length}::int] as id) c on true`.execute(db)
+    seeded = size
+    await loadDueSoon(db, scheduler, { horizonMs: 5 * 60_000 })
+    farBytes[String(size)] = Math.round(((await usedMemory(redis)) - memoryNoFar) / size * 100) / 100
   }
+
+  // 4. Re-arm: REARM queued timers due within the horizon (in two minutes), Redis emptied, one reconcile.
+  log(`seeding ${REARM} queued timers due within the horizon`)
+  await sql`insert into timers (id, complaint_id, kind, armed_state, armed_seq, due_at, queued)
+    select c.id || '.follow_up_retry.' || (1000 + g), c.id, 'follow_up_retry', 'follow_up', 1000 + g, now() + interval '2 minutes', true
+    from generate_series(0, ${REARM - 1}::int) g
+    join lateral (select (${ids}::uuid[])[1 + g % ${ids.length}::int] as id) c on true`.execute(db)
   await redis.flushdb()
   const memoryEmpty = await usedMemory(redis)
   const rearmStart = Date.now()
-  const report = await reconcile(db, scheduler, { onProgress: (p) => { if (p.pending % 20_000 === 0) log(`re-armed ${p.rearmed} of ${p.pending} checked`) } })
+  const report = await reconcile(db, scheduler, {
+    horizonMs: 5 * 60_000,
+    onProgress: (p) => { if (p.pending % 20_000 === 0) log(`re-armed ${p.rearmed} of ${p.pending} checked`) },
+  })
   const rearmMs = Date.now() - rearmStart
-  const bytesAtScale = (await usedMemory(redis) - memoryEmpty) / report.rearmed
+  const bytesQueued = (await usedMemory(redis) - memoryEmpty) / report.rearmed
 
   const result = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
-    deadlines: DUE, fired,
-    latenessMs: { p50: quantile(lateness, 0.5), p99: quantile(lateness, 0.99), max: lateness.at(-1) },
-    enqueueMs, redisBytesPerPendingTimer: Math.round(bytesPerTimer), redisBytesPerPendingTimerAt100k: Math.round(bytesAtScale),
-    rearm: { timers: report.rearmed, ms: rearmMs },
+    withoutRouting: { deadlines: DUE, latenessMs: summary(warnings), enqueueMs, redisBytesPerQueuedTimer: Math.round(bytesPerTimer) },
+    withRouting: {
+      promises: routed, perSecond: ROUTED_RATE, seconds: ROUTED_SECONDS, horizon: HORIZON,
+      warningLatenessMs: summary(routedWarnings), deadlineLatenessMs: summary(deadlines), routedLatenessMs: summary(routings),
+      exactlyOnce: once, supervisorsLoad: load,
+    },
+    redisBytesPerPendingDeadlineDaysAway: farBytes,
+    rearm: { checked: report.pending, timers: report.rearmed, ms: rearmMs, redisBytesPerQueuedTimer: Math.round(bytesQueued) },
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   await scheduler.close()

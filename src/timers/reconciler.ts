@@ -29,15 +29,16 @@ export async function reconcile(
   const until = new Date((options.now ?? new Date()).getTime() + (options.horizonMs ?? DEFAULT_TIMER_HORIZON_MS))
   const report: ReconcileReport = { pending: 0, rearmed: 0, ms: 0 }
   const redis = scheduler.connection
-  let after: { dueAt: Date; id: string } | undefined
+  // The cursor keeps due_at as Postgres' text: a JS Date drops the microseconds and would never move past the row.
+  let after: { cursor: string; id: string } | undefined
   for (;;) {
     let query = db
       .selectFrom('timers')
-      .select(['id', 'kind', 'dueAt'])
+      .select(['id', 'kind', 'dueAt', sql<string>`due_at::text`.as('cursor')])
       .where('queued', '=', true)
       .where(pending)
       .where('dueAt', '<=', until)
-    if (after) query = query.where(sql<boolean>`(due_at, id) > (${after.dueAt}, ${after.id})`)
+    if (after) query = query.where(sql<boolean>`(due_at, id) > (${after.cursor}::timestamptz, ${after.id})`)
     const rows = await query.orderBy('dueAt').orderBy('id').limit(BATCH).execute()
     if (rows.length === 0) break
     after = rows.at(-1)!
