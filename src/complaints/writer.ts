@@ -1,8 +1,8 @@
-import { sql, type Insertable, type InsertObject, type QueryCreator } from 'kysely'
+import { CompiledQuery, sql, type Insertable, type InsertObject, type QueryCreator } from 'kysely'
 import type { Trx } from '../db/database.js'
-import type { ComplaintEventsTable, ComplaintRow, ComplaintUpdate, Database, IdempotencyKeysTable } from '../db/tables.js'
+import type { ComplaintEventsTable, ComplaintRow, ComplaintsTable, ComplaintUpdate, Database, IdempotencyKeysTable } from '../db/tables.js'
 import type { OutboxRows } from '../outbox/outbox.js'
-import { pending, type TimerInsert } from '../timers/timers.repository.js'
+import { pending, PENDING_SQL, type TimerInsert } from '../timers/timers.repository.js'
 
 export type EventRow = Insertable<ComplaintEventsTable>
 
@@ -54,4 +54,108 @@ export async function writeComplaint(trx: Trx, write: ComplaintWrite): Promise<{
     : creator.updateTable('complaints').set(write.update!).where('id', '=', id).returningAll().returning(claimed.as('claimedKeys'))
   const { claimedKeys, ...row } = await statement.executeTakeFirstOrThrow()
   return { row: row as ComplaintRow, claimed: claimedKeys > 0 }
+}
+
+/** Every column a transition may change, with its SQL type: a column added to the table must be added here. */
+const COMPLAINT_COLUMNS: Record<Exclude<keyof ComplaintsTable, 'id'>, string> = {
+  reference: 'text', state: 'text', channel: 'text', customerId: 'uuid', category: 'text', severity: 'text',
+  summary: 'text', description: 'text', product: 'text', region: 'text', team: 'text', assigneeId: 'uuid',
+  promisedBy: 'timestamptz', escalation: 'jsonb', resolution: 'jsonb', followUp: 'jsonb', closeReason: 'text',
+  customerTier: 'text', clockPaused: 'jsonb', possibleDuplicateOf: 'uuid', createdBy: 'uuid', integrationId: 'uuid',
+  externalRef: 'text', machineVersion: 'text', machineSnapshot: 'jsonb', version: 'integer', createdAt: 'timestamptz',
+  updatedAt: 'timestamptz', closedAt: 'timestamptz',
+}
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+
+/**
+ * The batch's statement. Its text is the same for every batch (the rows travel as JSON parameters), so each
+ * connection prepares and plans it once. A patch names the fields it sets; the others keep their value. A patch's
+ * value goes through `->>` and a cast, as a parameter would: a jsonb field given as JSON text (`'null'`) is jsonb.
+ */
+const WRITE_COMPLAINTS = `
+with appended as (
+  insert into complaint_events (complaint_id, seq, type, actor_id, actor_role, at, data)
+  select e.complaint_id, e.seq, e.type, e.actor_id, e.actor_role, coalesce(e.at, now()), e.data::jsonb
+  from jsonb_to_recordset($2::jsonb) as e(complaint_id uuid, seq integer, type text, actor_id uuid, actor_role text, at timestamptz, data text)
+), cancelled as (
+  update timers t set cancelled_at = x.at
+  from jsonb_to_recordset($3::jsonb) as x(complaint_id uuid, kind text, at timestamptz)
+  where t.complaint_id = x.complaint_id and t.kind = x.kind and ${PENDING_SQL('t')}
+), armed as (
+  insert into timers (id, complaint_id, kind, due_at, armed_state, armed_seq, queued, cancelled_at)
+  select a.id, a.complaint_id, a.kind, a.due_at, a.armed_state, a.armed_seq, a.queued, a.cancelled_at
+  from jsonb_to_recordset($4::jsonb) as a(id text, complaint_id uuid, kind text, due_at timestamptz, armed_state text,
+    armed_seq integer, queued boolean, cancelled_at timestamptz)
+), announced as (
+  insert into webhook_events (id, complaint_id, seq, seq_index, type, payload, created_at)
+  select w.id, w.complaint_id, w.seq, w.seq_index, w.type, w.payload, coalesce(w.created_at, now())
+  from jsonb_to_recordset($5::jsonb) as w(id uuid, complaint_id uuid, seq integer, seq_index smallint, type text, payload text, created_at timestamptz)
+), addressed as (
+  insert into webhook_deliveries (id, event_id, endpoint_id, complaint_id, seq, seq_index)
+  select d.id, d.event_id, d.endpoint_id, d.complaint_id, d.seq, d.seq_index
+  from jsonb_to_recordset($6::jsonb) as d(id uuid, event_id uuid, endpoint_id uuid, complaint_id uuid, seq integer, seq_index smallint)
+)
+update complaints c set
+  ${Object.entries(COMPLAINT_COLUMNS).map(([key, type]) =>
+    `${snake(key)} = case when v.patch ? '${key}' then (v.patch ->> '${key}')::${type} else c.${snake(key)} end`).join(',\n  ')}
+from jsonb_to_recordset($1::jsonb) as v(id uuid, patch jsonb)
+where c.id = v.id
+returning c.id`
+
+const asText = (value: unknown) => (typeof value === 'string' || value === null || value === undefined ? value : JSON.stringify(value))
+
+/**
+ * Writes the transitions of many complaints (a timer batch) in one statement, in the order given; a complaint may
+ * have several. Its row is updated once with their patches applied in order. Within one statement a cancel sees only
+ * the timers that existed before it: a timer armed by an earlier transition of the batch and cancelled by a later
+ * one is inserted already cancelled, as it would stand had each transition been a statement of its own.
+ */
+export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promise<void> {
+  if (writes.length === 0) return
+  const patches = new Map<string, Record<string, unknown>>()
+  const events: unknown[] = []
+  const cancels = new Map<string, { complaint_id: string; kind: string; at: Date }>()
+  const armed: (TimerInsert & { cancelledAt?: Date | string | null })[] = []
+  const announced: unknown[] = []
+  const addressed: unknown[] = []
+  for (const write of writes) {
+    if (write.insert || write.claim || !write.update) throw new Error('writeComplaints writes transitions of existing complaints only')
+    const id = write.complaintId
+    const patch: Record<string, unknown> = patches.get(id) ?? {}
+    for (const [key, value] of Object.entries(write.update)) {
+      if (!Object.hasOwn(COMPLAINT_COLUMNS, key)) throw new Error(`writeComplaints cannot set complaints.${key}`)
+      if (value !== undefined) patch[key] = value
+    }
+    patches.set(id, patch)
+    for (const kind of write.cancel.kinds) {
+      if (!cancels.has(`${id} ${kind}`)) cancels.set(`${id} ${kind}`, { complaint_id: id, kind, at: write.cancel.at })
+      for (const timer of armed) {
+        if (timer.complaintId === id && timer.kind === kind && !timer.cancelledAt) timer.cancelledAt = write.cancel.at
+      }
+    }
+    armed.push(...write.arm.map((timer) => ({ ...timer })))
+    for (const e of write.events) {
+      events.push({ complaint_id: e.complaintId, seq: e.seq, type: e.type, actor_id: e.actorId ?? null, actor_role: e.actorRole, at: e.at, data: asText(e.data) })
+    }
+    for (const e of write.outbox.events) {
+      announced.push({ id: e.id, complaint_id: e.complaintId, seq: e.seq, seq_index: e.seqIndex, type: e.type, payload: e.payload, created_at: e.createdAt })
+    }
+    for (const d of write.outbox.deliveries) {
+      addressed.push({ id: d.id, event_id: d.eventId, endpoint_id: d.endpointId, complaint_id: d.complaintId, seq: d.seq, seq_index: d.seqIndex })
+    }
+  }
+  const timers = armed.map((t) => ({
+    id: t.id, complaint_id: t.complaintId, kind: t.kind, due_at: t.dueAt, armed_state: t.armedState, armed_seq: t.armedSeq,
+    queued: t.queued ?? true, cancelled_at: t.cancelledAt ?? null,
+  }))
+  const { rows } = await trx.executeQuery(CompiledQuery.raw(WRITE_COMPLAINTS, [
+    JSON.stringify([...patches].map(([id, patch]) => ({ id, patch }))),
+    JSON.stringify(events),
+    JSON.stringify([...cancels.values()]),
+    JSON.stringify(timers),
+    JSON.stringify(announced),
+    JSON.stringify(addressed),
+  ]))
+  if (rows.length !== patches.size) throw new Error(`writeComplaints updated ${rows.length} of ${patches.size} complaints`)
 }

@@ -1,0 +1,100 @@
+import type { Actor, ComplaintEvent, TimerKind } from '../../workflows/complaint.machine.js'
+import { escalationOpened } from '../complaints/commands.js'
+import { planCommand, type Command, type LockedComplaint, type TransitionContext, type TransitionResult } from '../complaints/transition.js'
+import type { ComplaintWrite } from '../complaints/writer.js'
+import type { ComplaintRow, TimerRow } from '../db/tables.js'
+import type { RoutingNeeds, Workloads } from '../escalations/router.js'
+import { Problem } from '../http/problem.js'
+
+export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
+
+export type FireOutcome = 'fired' | 'not_pending' | 'stale' | 'refused'
+
+export interface FireResult {
+  outcome: FireOutcome
+  results: TransitionResult[]
+  /** The claimed timer's due instant (absent when nothing was claimed). */
+  dueAt?: Date
+}
+
+const EVENT_OF: Record<TimerKind, ComplaintEvent['type']> = {
+  triage: 'TRIAGE_MISSED',
+  response: 'DEADLINE_MISSED',
+  response_warning: 'DEADLINE_WARNING',
+  escalation_ack: 'ACK_MISSED',
+  escalation_response: 'DEADLINE_MISSED',
+  follow_up: 'FOLLOW_UP_DUE',
+  follow_up_retry: 'FOLLOW_UP_DUE',
+}
+
+/** A claimed timer, and whether a newer routing job of its complaint existed when it was claimed. */
+export type ClaimedTimer = TimerRow & { superseded: boolean }
+
+/** What the claimed timers of a batch hand out, so the batch reads the workloads only when it routes. */
+export function routingNeeds(claimed: ClaimedTimer[]): RoutingNeeds {
+  return {
+    escalations: claimed.some((t) => t.kind === 'route_escalation' && !t.superseded),
+    followUps: claimed.some((t) => EVENT_OF[t.kind as TimerKind] === 'FOLLOW_UP_DUE'),
+  }
+}
+
+/**
+ * Plans the batch's firings in memory, in due order, each on the complaint as the transitions before it in the batch
+ * leave it (a warning and its deadline of one complaint run one after the other), and answers each timer's outcome
+ * and the writes of those that fired, in that order.
+ */
+export async function planFirings(
+  claimed: ClaimedTimer[],
+  locked: LockedComplaint[],
+  workloads: Workloads,
+  context: TransitionContext,
+): Promise<{ outcomes: Map<string, FireResult>; writes: ComplaintWrite[] }> {
+  const outcomes = new Map<string, FireResult>()
+  const writes: ComplaintWrite[] = []
+  const complaints = new Map(locked.map(({ row, pending }) => [row.id, { row, pending }]))
+  // A routing job armed by a transition of this batch overtakes the complaint's routing jobs claimed with it.
+  const routedAgain = new Set<string>()
+  for (const timer of [...claimed].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
+    const current = complaints.get(timer.complaintId)!
+    // The claimed timer is no longer pending for the transitions that follow.
+    current.pending = current.pending.filter((t) => t.id !== timer.id)
+    const { row } = current
+    const superseded = timer.kind === 'route_escalation' && (timer.superseded || routedAgain.has(row.id))
+    if (row.state !== timer.armedState || superseded) {
+      outcomes.set(timer.id, { outcome: 'stale', results: [], dueAt: timer.dueAt })
+      continue
+    }
+    try {
+      const planned = await planCommand(current, commandFor(row, timer, workloads), context)
+      const { result } = planned
+      workloads.moved(row, result.row)
+      if (result.armed.some((t) => t.kind === 'route_escalation')) routedAgain.add(row.id)
+      complaints.set(row.id, { row: result.row, pending: result.pending })
+      writes.push(planned.write)
+      outcomes.set(timer.id, { outcome: 'fired', results: [result], dueAt: timer.dueAt })
+    } catch (error) {
+      // The machine refuses (say, an acknowledgement timer for an escalation taken meanwhile): the claim stands.
+      if (!(error instanceof Problem && error.code === 'invalid_transition')) throw error
+      outcomes.set(timer.id, { outcome: 'refused', results: [], dueAt: timer.dueAt })
+    }
+  }
+  return { outcomes, writes }
+}
+
+function commandFor(row: ComplaintRow, timer: TimerRow, workloads: Workloads): Command {
+  const data = { timerId: timer.id, kind: timer.kind, dueAt: timer.dueAt.toISOString() }
+  if (timer.kind === 'route_escalation') {
+    const choice = workloads.supervisorFor({ level: row.escalation?.level ?? 1, team: row.team })
+    return {
+      event: { type: 'ESCALATION_ROUTED', actor: SYSTEM_ACTOR },
+      data: { ...data, assigneeId: choice?.supervisorId ?? null, level: choice?.level ?? null, sameTeam: choice?.sameTeam ?? false },
+      project: () => ({ escalation: JSON.stringify({ ...row.escalation!, assigneeId: choice?.supervisorId ?? null }) }),
+    }
+  }
+  const type = EVENT_OF[timer.kind as TimerKind]
+  if (type === 'FOLLOW_UP_DUE') {
+    const caller = workloads.followUpCallerFor({ resolvedBy: row.resolution?.resolvedBy ?? null, team: row.team })
+    return { event: { type, actor: SYSTEM_ACTOR }, data: { ...data, assigneeId: caller }, project: () => (caller ? { assigneeId: caller } : {}) }
+  }
+  return { event: { type, actor: SYSTEM_ACTOR } as ComplaintEvent, data, project: escalationOpened }
+}
