@@ -72,8 +72,9 @@ export async function listComplaints(
     // The open states are literals, not parameters, so that the planner can prove the partial index of open
     // complaints (complaints_open_created_idx) applies under a generic plan too. `offset 0` keeps the exists a
     // per-complaint probe of timers_complaint_pending_due_idx: without it the planner may turn it into a hash of every
-    // overdue pending timer, read from timers_pending_idx, which it believes tiny on a table never analysed (it
-    // estimates `is null` at 0.5%): 350 ms at 300,000 pending timers instead of 0.03 ms a probe.
+    // overdue pending timer, read from an index by due time (timers_pending_idx before migration 0011), which it
+    // believes tiny on a table never analysed (it estimates `is null` at 0.5%): 350 ms at 300,000 pending timers
+    // instead of 0.03 ms a probe.
     const overdue = sql<boolean>`(complaints.state in (${sql.join(OPEN_STATES.map((state) => sql.lit(state)))}) and (coalesce(complaints.promised_by < now(), false)
       or exists (select 1 from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))}
         and t.due_at < now() and t.kind in ('triage', 'escalation_ack', 'escalation_response')

@@ -53,7 +53,7 @@ export async function planCreation(
   const event = eventRow(fields.id, 1, 'CREATED', actor, now, { reference: fields.reference, channel: fields.channel })
   if (!context.log) {
     return {
-      write: { complaintId: fields.id, insert, events: [event], cancel: { kinds: [], at: now }, arm: timers.armed.map((t) => timerInsert(fields.id, t, state, 1)), outbox },
+      write: { complaintId: fields.id, insert, events: [event], cancel: { kinds: [], at: now, ids: [] }, arm: timers.armed.map((t) => timerInsert(fields.id, t, state, 1)), outbox },
       results: [first],
     }
   }
@@ -64,7 +64,7 @@ export async function planCreation(
       complaintId: fields.id,
       insert: { ...insert, ...logged.write.update },
       events: [event, ...logged.write.events],
-      cancel: { kinds: [], at: now },
+      cancel: { kinds: [], at: now, ids: [] },
       arm: [...survivors.map((t) => timerInsert(fields.id, t, state, 1)), ...logged.write.arm],
       outbox: joinOutbox(outbox, logged.write.outbox),
     },

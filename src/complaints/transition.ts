@@ -164,21 +164,19 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
     updatedAt: now,
   }
   const next = patched(row, update)
+  const cancelled = locked.pending.filter((t) => timers.cancelled.has(t.kind) || clock.paused.has(t.kind))
   const historyType = HISTORY_TYPE[command.event.type]
   const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
   const outbox = notifiedTypes(decision.effects).length === 0
     ? NO_OUTBOX
     : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now })
   return {
-    result: {
-      row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending,
-      cancelled: locked.pending.filter((t) => timers.cancelled.has(t.kind) || clock.paused.has(t.kind)),
-    },
+    result: { row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending, cancelled },
     write: {
       complaintId: row.id,
       update,
       events: [event],
-      cancel: { kinds: [...timers.cancelled, ...(clock.paused.size > 0 ? RESPONSE_CLOCK : [])], at: now },
+      cancel: { kinds: [...timers.cancelled, ...(clock.paused.size > 0 ? RESPONSE_CLOCK : [])], at: now, ids: cancelled.map((t) => t.id) },
       arm: armed.map((t) => timerInsert(row.id, t, state, seq)),
       outbox,
     },

@@ -97,18 +97,16 @@ export async function readWorkloads(trx: Trx, needs: RoutingNeeds): Promise<Work
   if (!needs.escalations && !needs.followUps) return new Workloads([], [], new Map())
   const keys = [...(needs.escalations ? [ESCALATIONS] : []), ...(needs.followUps ? [FOLLOW_UP_CALLS] : [])]
   await sql`select pg_advisory_xact_lock(${ROUTING_LOCK_SPACE}, k) from unnest(${keys}::int[]) as k`.execute(trx)
+  // Each candidate's load is counted through an index of its own (complaints_escalated_assignee_idx, or
+  // complaints_assignee_state_created_idx for calls): a count over every open escalation grouped by assignee read the
+  // whole complaints table while every other routing batch waited on the lock.
   const { rows } = await sql<Person & { role: string; load: number }>`
-    with escalations as (
-      select c.escalation ->> 'assigneeId' as assignee, count(*)::int as n from complaints c
-      where ${needs.escalations}::boolean and c.state = 'escalated' group by 1
-    ), calls as (
-      select c.assignee_id::text as assignee, count(*)::int as n from complaints c
-      where ${needs.followUps}::boolean and c.state = 'follow_up' group by 1
-    )
-    select u.id, u.role, u.level, u.teams, coalesce(case when u.role = 'supervisor' then e.n else f.n end, 0) as load
+    select u.id, u.role, u.level, u.teams, case
+      when u.role = 'supervisor' then
+        (select count(*) from complaints c where c.state = 'escalated' and c.escalation ->> 'assigneeId' = u.id::text)
+      else (select count(*) from complaints c where c.assignee_id = u.id and c.state = 'follow_up')
+      end::int as load
     from users u
-    left join escalations e on u.role = 'supervisor' and e.assignee = u.id::text
-    left join calls f on u.role = 'agent' and f.assignee = u.id::text
     where u.active and ((u.role = 'supervisor' and ${needs.escalations}::boolean) or (u.role = 'agent' and ${needs.followUps}::boolean))`
     .execute(trx)
   const loads = new Map(rows.map((r) => [r.id, r.load]))

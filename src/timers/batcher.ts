@@ -1,16 +1,20 @@
 /**
  * Gathers the ids that concurrent jobs hand in during a short window and runs them as one batch:
  * one transaction and one round of follow-up work for many timers instead of one each. A batch that
- * fails is retried one id at a time, so one bad timer cannot hold back the others.
+ * fails is retried one id at a time, so one bad timer cannot hold back the others. With `maxInFlight`,
+ * at most that many batches run at once and the ids that arrive meanwhile wait for the next: under load
+ * the batches grow instead of queueing on each other (routing batches take turns on a lock anyway).
  */
 export class Batcher<R> {
   private waiting: { id: string; resolve: (r: R) => void; reject: (e: unknown) => void }[] = []
   private timer: NodeJS.Timeout | undefined
+  private inFlight = 0
 
   constructor(
     private readonly run: (ids: string[]) => Promise<Map<string, R>>,
     private readonly maxBatch = 64,
     private readonly windowMs = 5,
+    private readonly maxInFlight = Number.POSITIVE_INFINITY,
   ) {}
 
   add(id: string): Promise<R> {
@@ -24,16 +28,23 @@ export class Batcher<R> {
   private flush(): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    const batch = this.waiting
-    this.waiting = []
-    if (batch.length === 0) return
-    void this.run(batch.map((w) => w.id)).then(
-      (results) => batch.forEach((w) => w.resolve(results.get(w.id)!)),
-      (error: unknown) => {
-        if (batch.length === 1) batch[0]!.reject(error)
-        else for (const waiter of batch) void this.runAlone(waiter)
-      },
-    )
+    if (this.waiting.length === 0 || this.inFlight >= this.maxInFlight) return
+    const batch = this.waiting.splice(0, this.maxBatch)
+    this.inFlight += 1
+    void this.run(batch.map((w) => w.id))
+      .then(
+        (results) => batch.forEach((w) => w.resolve(results.get(w.id)!)),
+        async (error: unknown) => {
+          if (batch.length === 1) batch[0]!.reject(error)
+          else for (const waiter of batch) await this.runAlone(waiter)
+        },
+      )
+      .finally(() => {
+        this.inFlight -= 1
+        this.flush()
+      })
+    if (this.waiting.length >= this.maxBatch) this.flush()
+    else if (this.waiting.length > 0) this.timer ??= setTimeout(() => this.flush(), this.windowMs)
   }
 
   private async runAlone(waiter: (typeof this.waiting)[number]): Promise<void> {

@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { Batcher } from './batcher.js'
 import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
-import { QUEUES, type TimerJobData } from './jobs.js'
+import { QUEUES, queueOf, type QueueName, type TimerJobData } from './jobs.js'
 import { retryWhilePostgresAway } from './postgres-away.js'
 
 export interface TimerWorkerOptions {
@@ -30,14 +30,20 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection problem'))
 
-  const batcher = new Batcher<FireResult>(async (ids) => {
+  const fire = async (ids: string[]) => {
     const outcomes = await fireTimers(db, ids, new Date(), options.horizonMs)
     await options.afterCommit([...outcomes.values()].flatMap((o) => o.results))
     return outcomes
-  })
+  }
+  // Routing batches take turns on the routing lock: one in flight per process, and the routings that arrive
+  // meanwhile make the next batch, instead of waiting on the lock one by one.
+  const batchers: Record<QueueName, Batcher<FireResult>> = {
+    timers: new Batcher(fire, options.concurrency),
+    escalations: new Batcher(fire, options.concurrency, 5, 1),
+  }
 
   const process = async (job: Job<TimerJobData>, token?: string): Promise<FireOutcome> => {
-    const fired = await retryWhilePostgresAway(job, token, () => batcher.add(job.data.timerId))
+    const fired = await retryWhilePostgresAway(job, token, () => batchers[queueOf(job.name)].add(job.data.timerId))
     const result = fired.results[0]
     // Measured from the row's due instant, so a timer the reconciler re-armed late still shows how late it fired.
     const lateMs = fired.dueAt ? Date.now() - fired.dueAt.getTime() : 0
@@ -54,7 +60,9 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
     const worker = new Worker<TimerJobData, FireOutcome>(queue, process, {
       connection,
       prefix: options.prefix,
-      concurrency: options.concurrency,
+      // Twice a batch: one batch is written while the next gathers (with one batch's worth, the queue hands out nothing
+      // until the batch in flight commits).
+      concurrency: options.concurrency * 2,
       lockDuration: options.lockDuration,
       // A job whose worker died is handed to another once its lock has expired and a stalled check has seen it:
       // at most lockDuration + stalledInterval after the death (3 s with the default 2 s lock; docs/deadlines.md).

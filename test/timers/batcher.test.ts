@@ -36,3 +36,23 @@ t.test('a batch of one that fails rejects at once', async (t) => {
   await t.rejects(batcher.add('only'), /down/)
   t.equal(runs, 1)
 })
+
+t.test('with one batch in flight, the ids that arrive meanwhile wait and run together as the next batch', async (t) => {
+  const batches: string[][] = []
+  let release!: () => void
+  const first = new Promise<void>((resolve) => (release = resolve))
+  const batcher = new Batcher<string>(async (ids) => {
+    batches.push(ids)
+    if (batches.length === 1) await first
+    return new Map(ids.map((id) => [id, id]))
+  }, 4, 1, 1)
+  const a = batcher.add('a')
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(batches, [['a']], 'the first batch runs after its window')
+  const later = ['b', 'c', 'd', 'e', 'f', 'g'].map((id) => batcher.add(id))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(batches, [['a']], 'nothing else runs while it is in flight, full batch or not')
+  release()
+  t.same(await Promise.all([a, ...later]), ['a', 'b', 'c', 'd', 'e', 'f', 'g'])
+  t.same(batches, [['a'], ['b', 'c', 'd', 'e'], ['f', 'g']], 'then the waiting ids run in full batches, one at a time')
+})
