@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Insertable, type InsertObject, type QueryCreat
 import type { Trx } from '../db/database.js'
 import type { ComplaintEventsTable, ComplaintRow, ComplaintsTable, ComplaintUpdate, Database, IdempotencyKeysTable } from '../db/tables.js'
 import type { OutboxRows } from '../outbox/outbox.js'
-import { pending, PENDING_SQL, type TimerInsert } from '../timers/timers.repository.js'
+import { pending, type TimerInsert } from '../timers/timers.repository.js'
 
 export type EventRow = Insertable<ComplaintEventsTable>
 
