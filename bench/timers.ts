@@ -121,16 +121,21 @@ async function main() {
     where t.id like '%.response_warning.2'`)
 
   // 2. With routing: each promise's deadline and its warning a second before, in Postgres beyond the horizon
-  // (queued = false, as a promise made days ago is), due from 30 s from now at ROUTED_RATE a second.
-  const t1 = Date.now() + 30_000
+  // (queued = false, as a promise made days ago is). Written a day away, then moved in one statement to fall due from
+  // 30 s after that statement at ROUTED_RATE a second: writing 120,000 rows takes long enough on this machine that
+  // promises timed before the writing began were overdue when it ended (a constant lateness of seconds, measured).
+  const dayAway = Date.now() + 86_400_000
   const rows = promised.flatMap((complaintId, i) => {
-    const due = t1 + Math.floor((i * 1_000) / ROUTED_RATE)
+    const due = dayAway + Math.floor((i * 1_000) / ROUTED_RATE)
     return [
       { id: `${complaintId}.response_warning.3`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 3, dueAt: new Date(due - 1_000), queued: false },
       { id: `${complaintId}.response.3`, complaintId, kind: 'response', armedState: 'logged', armedSeq: 3, dueAt: new Date(due), queued: false },
     ]
   })
   for (let i = 0; i < rows.length; i += 5_000) await db.insertInto('timers').values(rows.slice(i, i + 5_000)).execute()
+  const t1 = Date.now() + 30_000
+  await sql`update timers set due_at = due_at - ${`${dayAway - t1} milliseconds`}::interval where armed_seq = 3`.execute(db)
+  if (Date.now() > t1 - 20_000) throw new Error(`moving the promises took ${Date.now() - t1 + 30_000} ms: they would be loaded late`)
   log(`${routed} promises due from ${new Date(t1).toISOString()} over ${ROUTED_SECONDS} s; waiting for them to be routed`)
   // Polled once a second through the index of escalated complaints by assignee: a count of the history's events every
   // 250 ms read the whole growing table and took a share of the CPU the worker was being measured on.

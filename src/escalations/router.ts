@@ -97,16 +97,20 @@ export async function readWorkloads(trx: Trx, needs: RoutingNeeds): Promise<Work
   if (!needs.escalations && !needs.followUps) return new Workloads([], [], new Map())
   const keys = [...(needs.escalations ? [ESCALATIONS] : []), ...(needs.followUps ? [FOLLOW_UP_CALLS] : [])]
   await sql`select pg_advisory_xact_lock(${ROUTING_LOCK_SPACE}, k) from unnest(${keys}::int[]) as k`.execute(trx)
-  // Each candidate's load is counted through an index of its own (complaints_escalated_assignee_idx, or
-  // complaints_assignee_state_created_idx for calls): a count over every open escalation grouped by assignee read the
-  // whole complaints table while every other routing batch waited on the lock.
+  // The loads come from routing_loads (migration 0012): the deltas appended since the last routing batch are folded
+  // into one row per person (this batch holds the lock, so no other folds at once) and read in the same statement.
+  const kinds = [...(needs.escalations ? ['escalation'] : []), ...(needs.followUps ? ['call'] : [])]
   const { rows } = await sql<Person & { role: string; load: number }>`
-    select u.id, u.role, u.level, u.teams, case
-      when u.role = 'supervisor' then
-        (select count(*) from complaints c where c.state = 'escalated' and c.escalation ->> 'assigneeId' = u.id::text)
-      else (select count(*) from complaints c where c.assignee_id = u.id and c.state = 'follow_up')
-      end::int as load
+    with folded as (
+      delete from routing_loads where kind = any(${kinds}::text[]) returning user_id, kind, delta
+    ), summed as (
+      select user_id, kind, sum(delta)::int as n from folded group by 1, 2
+    ), kept as (
+      insert into routing_loads (user_id, kind, delta) select user_id, kind, n from summed where n <> 0
+    )
+    select u.id, u.role, u.level, u.teams, coalesce(s.n, 0) as load
     from users u
+    left join summed s on s.user_id = u.id and s.kind = case when u.role = 'supervisor' then 'escalation' else 'call' end
     where u.active and ((u.role = 'supervisor' and ${needs.escalations}::boolean) or (u.role = 'agent' and ${needs.followUps}::boolean))`
     .execute(trx)
   const loads = new Map(rows.map((r) => [r.id, r.load]))
