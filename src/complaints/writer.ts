@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Insertable, type InsertObject, type QueryCreat
 import type { Trx } from '../db/database.js'
 import type { ComplaintEventsTable, ComplaintRow, ComplaintsTable, ComplaintUpdate, Database, IdempotencyKeysTable } from '../db/tables.js'
 import type { OutboxRows } from '../outbox/outbox.js'
-import { pending, type TimerInsert } from '../timers/timers.repository.js'
+import { PENDING_BY_ID_SQL, type TimerInsert } from '../timers/timers.repository.js'
 
 export type EventRow = Insertable<ComplaintEventsTable>
 
@@ -14,8 +14,8 @@ export interface ComplaintWrite {
   update?: ComplaintUpdate
   events: EventRow[]
   /**
-   * Pending timers of these kinds are cancelled at `at` (only rows that existed before this write): `ids` are those
-   * timers, as the transition read them under the complaint's lock (a batch cancels by id, see writeComplaints).
+   * The pending timers the transition cancels at `at`, by id, as it read them under the complaint's lock; `kinds` are
+   * what the machine cancelled, which a batch also applies to timers an earlier firing of the batch armed.
    */
   cancel: { kinds: string[]; at: Date; ids: string[] }
   arm: TimerInsert[]
@@ -40,9 +40,10 @@ export async function writeComplaint(trx: Trx, write: ComplaintWrite): Promise<{
     creator = creator.with(name, build as never) as unknown as Creator
   }
   if (write.events.length > 0) add('appended', (db) => db.insertInto('complaintEvents').values(write.events))
-  if (write.cancel.kinds.length > 0) {
+  // The timers the transition read under the complaint's lock, by id, as a batch cancels them (writeComplaints).
+  if (write.cancel.ids.length > 0) {
     add('cancelled', (db) => db.updateTable('timers').set({ cancelledAt: write.cancel.at })
-      .where('complaintId', '=', id).where('kind', 'in', write.cancel.kinds).where(pending))
+      .where('id', 'in', write.cancel.ids).where(sql<boolean>`${sql.raw(PENDING_BY_ID_SQL('timers'))}`))
   }
   if (write.arm.length > 0) add('armed', (db) => db.insertInto('timers').values(write.arm))
   if (write.outbox.events.length > 0) add('announced', (db) => db.insertInto('webhookEvents').values(write.outbox.events))
@@ -84,7 +85,7 @@ with appended as (
 ), cancelled as (
   update timers t set cancelled_at = x.at
   from jsonb_to_recordset($3::jsonb) as x(id text, at timestamptz)
-  where t.id = x.id and coalesce(t.fired_at, t.cancelled_at) is null
+  where t.id = x.id and ${PENDING_BY_ID_SQL('t')}
 ), armed as (
   insert into timers (id, complaint_id, kind, due_at, armed_state, armed_seq, queued, cancelled_at)
   select a.id, a.complaint_id, a.kind, a.due_at, a.armed_state, a.armed_seq, a.queued, a.cancelled_at
@@ -118,8 +119,8 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
   if (writes.length === 0) return
   const patches = new Map<string, Record<string, unknown>>()
   const events: unknown[] = []
-  // By id, each a probe of the primary key, and "pending" written so that no partial index matches: by complaint and
-  // kind, on a table never analysed, the planner hashed every pending timer (25 ms a batch at 19,000 pending timers).
+  // By id, each a probe of the primary key: by complaint and kind, on a table never analysed, the planner hashed every
+  // pending timer (25 ms a batch at 19,000 pending timers).
   const cancels = new Map<string, { id: string; at: Date }>()
   const armed: (TimerInsert & { cancelledAt?: Date | string | null })[] = []
   const announced: unknown[] = []

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js'
 import { readWorkloads } from '../escalations/router.js'
 import { cachesOf } from '../cache/caches.js'
 import { complaintOfTimer } from '../complaints/timer-rows.js'
+import { PENDING_BY_ID_SQL } from './timers.repository.js'
 import { planFirings, routingNeeds, type ClaimedTimer, type FireResult } from './fire-batch.js'
 
 export { SYSTEM_ACTOR, type FireOutcome, type FireResult } from './fire-batch.js'
@@ -37,10 +38,7 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date(), h
       .updateTable('timers')
       .set({ firedAt: now })
       .where('id', 'in', timerIds)
-      // "Pending", written so that no partial index of pending timers matches it: on a table never analysed the
-      // planner believes them tiny and walked one (every pending timer, 70 ms a batch at 30,000) instead of probing
-      // the primary key for the batch's ids.
-      .where(sql<boolean>`coalesce(timers.fired_at, timers.cancelled_at) is null`)
+      .where(sql<boolean>`${sql.raw(PENDING_BY_ID_SQL('timers'))}`)
       .returningAll()
       .returning(sql<boolean>`timers.kind = 'route_escalation' and exists (select 1 from timers newer
         where newer.complaint_id = timers.complaint_id and newer.kind = 'route_escalation' and newer.armed_seq > timers.armed_seq)`

@@ -10,6 +10,13 @@ export function pending(eb: ExpressionBuilder<Database, 'timers'>) {
 /** The same condition in raw SQL, for a table aliased `alias`. */
 export const PENDING_SQL = (alias: string) => `${alias}.fired_at is null and ${alias}.cancelled_at is null`
 
+/**
+ * "Pending" for timers named by id, written so that no partial index of pending timers matches it: on a table never
+ * analysed the planner believes those indexes tiny and walked or hashed every pending timer (70 ms a batch at 30,000)
+ * instead of probing the primary key for the ids.
+ */
+export const PENDING_BY_ID_SQL = (alias: string) => `coalesce(${alias}.fired_at, ${alias}.cancelled_at) is null`
+
 /** What a complaint's answer shows of its pending timers. */
 export interface PendingTimer {
   id: string
