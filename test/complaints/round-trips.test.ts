@@ -1,47 +1,19 @@
-import { Pipeline, Redis } from 'ioredis'
-import pg from 'pg'
 import t from 'tap'
 import { aComplaint, setupApp } from '../helpers/app.js'
+import { recordRoundTrips } from '../helpers/round-trips.js'
 
 // Issue 11: on two cores a statement is a round trip, and round trips are what a request costs. An intake and a
 // transition each run in one transaction of at most MAX_IN_TRANSACTION statements between BEGIN and COMMIT,
 // counting the locking read and the Idempotency-Key claim. Counted on the real app against the real Postgres.
 const MAX_IN_TRANSACTION = 5
 
-const statements: string[] = []
-const query = pg.Client.prototype.query
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  const first = args[0] as string | { text?: string }
-  statements.push((typeof first === 'string' ? first : first?.text ?? '?').replace(/\s+/g, ' ').trim())
-  return (query as (...a: unknown[]) => unknown).apply(this, args)
-} as typeof pg.Client.prototype.query
-// Redis: a pipeline (or MULTI) travels as one write and is one round trip; a command sent on its own is one too.
-const redisTrips: string[] = []
-const piped = new WeakSet<object>()
-const sendCommand = Redis.prototype.sendCommand
-Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
-  if (!piped.has(args[0])) redisTrips.push(String(args[0].name))
-  return sendCommand.apply(this, args)
-}
-const exec = Pipeline.prototype.exec
-Pipeline.prototype.exec = function (this: Pipeline, ...args: Parameters<Pipeline['exec']>) {
-  const queued = (this as unknown as { _queue: { name: string }[] })._queue
-  for (const command of queued) piped.add(command)
-  redisTrips.push(`pipeline (${queued.map((c) => c.name).join(' ')})`)
-  return exec.apply(this, args)
-}
-t.teardown(() => {
-  pg.Client.prototype.query = query
-  Redis.prototype.sendCommand = sendCommand
-  Pipeline.prototype.exec = exec
-})
+const recorded = recordRoundTrips(t)
 
 async function counted<T>(work: () => Promise<T>): Promise<{ answer: T; sql: string[]; transactions: string[][]; redis: string[] }> {
-  statements.length = 0
-  redisTrips.length = 0
+  recorded.clear()
   const answer = await work()
-  const sql = [...statements]
-  const redis = [...redisTrips]
+  const sql = [...recorded.sql]
+  const redis = [...recorded.redis]
   const transactions: string[][] = []
   let open: string[] | undefined
   for (const statement of sql) {

@@ -1,27 +1,18 @@
-import pg from 'pg'
 import t, { type Test } from 'tap'
 import { fireTimers } from '../../src/timers/fire-timer.js'
 import { aComplaint, setupApp } from '../helpers/app.js'
+import { recordRoundTrips } from '../helpers/round-trips.js'
 import { fastPolicy } from '../helpers/worker.js'
 
 // Issue 12: a batch of firings costs a few statements whatever its size. Routing is the costliest firing (it reads
 // the workloads under the routing lock), so the batches here route. Counted on the real Postgres.
 const MAX_IN_TRANSACTION = 6
 
-const statements: string[] = []
-const query = pg.Client.prototype.query
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  const first = args[0] as string | { text?: string }
-  statements.push((typeof first === 'string' ? first : first?.text ?? '?').replace(/\s+/g, ' ').trim())
-  return (query as (...a: unknown[]) => unknown).apply(this, args)
-} as typeof pg.Client.prototype.query
-t.teardown(() => {
-  pg.Client.prototype.query = query
-})
+const { sql: statements, clear } = recordRoundTrips(t)
 
 /** The statements between BEGIN and COMMIT of the one transaction `work` runs. */
 async function inTransaction(t: Test, work: () => Promise<unknown>): Promise<string[]> {
-  statements.length = 0
+  clear()
   await work()
   const begin = statements.findIndex((s) => /^begin/i.test(s))
   const end = statements.findIndex((s) => /^commit/i.test(s))
