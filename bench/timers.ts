@@ -52,7 +52,8 @@ async function main() {
   await redis.flushdb()
 
   const routed = ROUTED_RATE * ROUTED_SECONDS
-  log(`seeding ${DUE + routed} complaints and 9 supervisors`)
+  const WARM = 1_000
+  log(`seeding ${WARM + DUE + routed} complaints and 9 supervisors`)
   const input = { maxLevel: 3, followUpMaxAttempts: 3 }
   const actor = { id: null, role: 'agent' as const, level: null, compensationLimit: 0 }
   const logged = decide(start(input).persisted, { type: 'LOG', actor })
@@ -63,16 +64,17 @@ async function main() {
     tokenHash: `bench-${i}`, updatedAt: new Date(),
   }))).execute()
   const ids: string[] = []
-  for (let batch = 0; batch < DUE + routed; batch += 1_000) {
-    const rows = await db.insertInto('complaints').values(Array.from({ length: Math.min(1_000, DUE + routed - batch) }, (_, i) => ({
+  for (let batch = 0; batch < WARM + DUE + routed; batch += 1_000) {
+    const rows = await db.insertInto('complaints').values(Array.from({ length: Math.min(1_000, WARM + DUE + routed - batch) }, (_, i) => ({
       reference: `C-BENCH-${String(batch + i).padStart(7, '0')}`, state: 'logged', channel: 'phone', customerId: customer.id,
       category: 'delivery', severity: 'normal', summary: 'bench', machineVersion: MACHINE_VERSION, team: 'team-0',
       machineSnapshot: JSON.stringify(logged.persisted), escalation: 'null', resolution: 'null', followUp: 'null',
     }))).returning('id').execute()
     ids.push(...rows.map((r) => r.id))
   }
-  const warned = ids.slice(0, DUE)
-  const promised = ids.slice(DUE)
+  const warm = ids.slice(0, WARM)
+  const warned = ids.slice(WARM, WARM + DUE)
+  const promised = ids.slice(WARM + DUE)
 
   // The worker runs as it does in production: its own process, default settings but for a horizon short enough
   // that the routed promises cross it during the run (and no reconcile round in the middle of the measurement).
@@ -92,12 +94,15 @@ async function main() {
     }
   }
   const unfired = sql<{ n: string }>`select (count(*) = 0)::int as n from timers where fired_at is null and cancelled_at is null and due_at < now() + interval '1 minute'`
-  // A long-running worker is warm: 1,000 deadlines due at once first, not measured.
-  const warmUp = warned.slice(0, 1_000).map((complaintId) => ({
-    id: `${complaintId}.response_warning.warmup`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 1, dueAt: new Date(),
-  }))
+  // A long-running worker is warm: first, not measured, 1,000 complaints whose warning and then deadline fall due at
+  // once, each escalating and routed (every path the measurement takes, compiled and its statements prepared).
+  const warmUp = warm.flatMap((complaintId) => [
+    { id: `${complaintId}.response_warning.1`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 1, dueAt: new Date() },
+    { id: `${complaintId}.response.1`, complaintId, kind: 'response', armedState: 'logged', armedSeq: 1, dueAt: new Date(Date.now() + 500) },
+  ])
   await db.insertInto('timers').values(warmUp).execute()
   await scheduler.schedule(warmUp)
+  await waitFor('warm-up', sql<{ n: string }>`select count(*) as n from complaints where id = any(${warm}::uuid[]) and escalation ->> 'assigneeId' is not null`, WARM)
   await waitFor('warm-up', unfired, 1)
   log('worker warm')
 
@@ -137,10 +142,11 @@ async function main() {
   await sql`update timers set due_at = due_at - ${`${dayAway - t1} milliseconds`}::interval where armed_seq = 3`.execute(db)
   if (Date.now() > t1 - 20_000) throw new Error(`moving the promises took ${Date.now() - t1 + 30_000} ms: they would be loaded late`)
   log(`${routed} promises due from ${new Date(t1).toISOString()} over ${ROUTED_SECONDS} s; waiting for them to be routed`)
-  // Polled once a second through the index of escalated complaints by assignee: a count of the history's events every
+  // The warm-up's complaints are escalated and assigned too. Polled once a second through the index of escalated
+  // complaints by assignee: a count of the history's events every
   // 250 ms read the whole growing table and took a share of the CPU the worker was being measured on.
   await waitFor('routing', sql<{ n: string }>`select count(*) as n from complaints where state = 'escalated' and escalation ->> 'assigneeId' is not null`,
-    routed, ROUTED_SECONDS * 1_000 + 180_000, 1_000)
+    WARM + routed, ROUTED_SECONDS * 1_000 + 180_000, 1_000)
   worker.kill('SIGTERM')
   await new Promise((resolve) => worker.once('exit', resolve))
   const promisedFilter = sql`t.id like '%.response.3'`

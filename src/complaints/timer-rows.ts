@@ -13,3 +13,9 @@ export function complaintOfTimer(id: string): string | undefined {
   const complaintId = id.slice(0, id.indexOf('.'))
   return isUuid(complaintId) ? complaintId : undefined
 }
+
+/** The kind a timer id names (see timerId), or undefined when the id is not one timerId makes. */
+export function kindOfTimer(id: string): string | undefined {
+  const parts = id.split('.')
+  return parts.length === 3 && isUuid(parts[0]!) ? parts[1] : undefined
+}

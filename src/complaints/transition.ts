@@ -47,8 +47,11 @@ export interface LockedComplaint {
   pending: PendingTimer[]
 }
 
-/** A timer a transition arms; `queued` when it is due within the horizon and so enqueued after commit. */
-export type ArmedTimer = { id: string; kind: JobKind; dueAt: Date; queued: boolean }
+/**
+ * A timer a transition arms; `queued` when it is due within the horizon and so enqueued after commit, in the job
+ * `jobId` names when it shares one (src/timers/job-groups.ts).
+ */
+export type ArmedTimer = { id: string; kind: JobKind; dueAt: Date; queued: boolean; jobId?: string | null }
 
 export interface TransitionResult {
   row: ComplaintRow

@@ -119,6 +119,8 @@ export interface TimersTable {
   armedSeq: number
   /** Whether its BullMQ job has been handed to the queue (false: due beyond the horizon, waiting in Postgres). */
   queued: Generated<boolean>
+  /** The BullMQ job it shares with timers due together (src/timers/job-groups.ts); null: its own job, named by its id. */
+  jobId: ColumnType<string | null, string | null | undefined, string | null>
   createdAt: CreatedAt
   firedAt: NullableTimestamp
   cancelledAt: NullableTimestamp

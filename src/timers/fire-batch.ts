@@ -5,6 +5,7 @@ import type { ComplaintWrite } from '../complaints/writer.js'
 import type { ComplaintRow, TimerRow } from '../db/tables.js'
 import type { RoutingNeeds, Workloads } from '../escalations/router.js'
 import { Problem } from '../http/problem.js'
+import { groupJobs } from './job-groups.js'
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
@@ -78,7 +79,20 @@ export async function planFirings(
       outcomes.set(timer.id, { outcome: 'refused', results: [], dueAt: timer.dueAt })
     }
   }
+  shareJobs(writes, [...outcomes.values()].flatMap((o) => o.results))
   return { outcomes, writes }
+}
+
+/**
+ * The timers the batch arms within the horizon share jobs as the loader's do (job-groups.ts): the escalations a
+ * deadline batch opens are routed by one job, not one each. Written into the rows (`job_id`) and the results that
+ * enqueue them after commit.
+ */
+function shareJobs(writes: ComplaintWrite[], results: TransitionResult[]): void {
+  const jobIds = groupJobs(results.flatMap((r) => r.armed.filter((t) => t.queued)))
+  if (jobIds.size === 0) return
+  for (const timer of results.flatMap((r) => r.armed)) timer.jobId = jobIds.get(timer.id) ?? null
+  for (const timer of writes.flatMap((w) => w.arm)) timer.jobId = jobIds.get(timer.id) ?? null
 }
 
 function commandFor(row: ComplaintRow, timer: TimerRow, workloads: Workloads): Command {

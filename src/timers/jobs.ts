@@ -14,8 +14,20 @@ export interface ScheduledTimer {
   id: string
   kind: string
   dueAt: Date
+  /** The job it shares with timers due together (job-groups.ts); absent or null: its own job, named by its id. */
+  jobId?: string | null
 }
 
-export interface TimerJobData {
-  timerId: string
+/** A timer's own job, or the job of timers due together (named `group`), fired as one batch. */
+export type TimerJobData = { timerId: string } | { timerIds: string[] }
+
+export const GROUP_JOB = 'group'
+
+/** The BullMQ job id a timer's job has. */
+export function jobIdOf(timer: ScheduledTimer): string {
+  return timer.jobId ?? timer.id
+}
+
+export function timerIdsOf(data: TimerJobData): string[] {
+  return 'timerIds' in data ? data.timerIds : [data.timerId]
 }

@@ -1,5 +1,5 @@
-import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
+import { enqueueInGroups } from './job-groups.js'
 import type { Scheduler } from './scheduler.js'
 import { pending } from './timers.repository.js'
 
@@ -12,7 +12,7 @@ const BATCH = 5_000
 
 /**
  * Moves the timers that have entered the horizon (due by `now + horizonMs`) from Postgres into BullMQ, soonest
- * first, a batch at a time. The jobs are added before the rows are marked queued: a loader that dies in between
+ * first, a batch at a time; those due together share a job (job-groups.ts), recorded in their rows' `job_id`. The jobs are added before the rows are marked queued: a loader that dies in between
  * leaves the rows unmarked and the next round adds them again, which BullMQ ignores (same job id) or, if a job has
  * fired and gone meanwhile, fires as a no-op (the row is no longer pending). Reads `timers_awaiting_queue_idx` only,
  * so a round costs what entered the horizon since the last one, however many promises are open.
@@ -36,8 +36,7 @@ export async function loadDueSoon(
       .limit(BATCH)
       .execute()
     if (rows.length === 0) break
-    await scheduler.schedule(rows)
-    await db.updateTable('timers').set({ queued: true }).where(sql<boolean>`id = any(${rows.map((r) => r.id)}::text[])`).execute()
+    await enqueueInGroups(db, scheduler, rows)
     report.loaded += rows.length
     options.onProgress?.({ ...report, ms: Date.now() - started })
     if (rows.length < BATCH) break

@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
 import { DEFAULT_TIMER_HORIZON_MS } from './horizon.js'
-import { queueOf } from './jobs.js'
+import { enqueueInGroups } from './job-groups.js'
+import { jobIdOf, queueOf } from './jobs.js'
 import type { Scheduler } from './scheduler.js'
 import { pending } from './timers.repository.js'
 
@@ -14,7 +15,8 @@ export interface ReconcileReport {
 const BATCH = 2_000
 
 /**
- * Compares the queued pending timers due within the horizon with the jobs Redis holds and re-arms what is missing:
+ * Compares the queued pending timers due within the horizon with the jobs Redis holds (a timer's own, or the group's
+ * it shares: job-groups.ts) and re-arms what is missing, in groups:
  * after Redis restarts empty, or when a process died between commit and enqueue. Overdue timers are re-armed with no
  * delay, so they fire at once. Timers beyond the horizon are not its business: those still in Postgres are the
  * loader's, and a queued one whose job was lost is re-armed by a later round, once it is within the horizon (rounds
@@ -23,7 +25,7 @@ const BATCH = 2_000
 export async function reconcile(
   db: Db,
   scheduler: Scheduler,
-  options: { horizonMs?: number; now?: Date; onProgress?: (report: ReconcileReport) => void } = {},
+  options: { horizonMs?: number; now?: Date; batch?: number; onProgress?: (report: ReconcileReport) => void } = {},
 ): Promise<ReconcileReport> {
   const started = Date.now()
   const until = new Date((options.now ?? new Date()).getTime() + (options.horizonMs ?? DEFAULT_TIMER_HORIZON_MS))
@@ -34,19 +36,24 @@ export async function reconcile(
   for (;;) {
     let query = db
       .selectFrom('timers')
-      .select(['id', 'kind', 'dueAt', sql<string>`due_at::text`.as('cursor')])
+      .select(['id', 'kind', 'dueAt', 'jobId', sql<string>`due_at::text`.as('cursor')])
       .where('queued', '=', true)
       .where(pending)
       .where('dueAt', '<=', until)
     if (after) query = query.where(sql<boolean>`(due_at, id) > (${after.cursor}::timestamptz, ${after.id})`)
-    const rows = await query.orderBy('dueAt').orderBy('id').limit(BATCH).execute()
+    const rows = await query.orderBy('dueAt').orderBy('id').limit(options.batch ?? BATCH).execute()
     if (rows.length === 0) break
     after = rows.at(-1)!
+    // A group's job is looked up once however many of its timers the batch holds.
+    const keys = [...new Set(rows.map((row) => scheduler.jobKey(queueOf(row.kind), jobIdOf(row))))]
     const pipeline = redis.pipeline()
-    for (const row of rows) pipeline.exists(scheduler.jobKey(queueOf(row.kind), row.id))
-    const exists = (await pipeline.exec()) ?? []
-    const missing = rows.filter((_, i) => exists[i]?.[1] !== 1)
-    if (missing.length > 0) await scheduler.schedule(missing)
+    for (const key of keys) pipeline.exists(key)
+    const replies = (await pipeline.exec()) ?? []
+    const present = new Set(keys.filter((_, i) => replies[i]?.[1] === 1))
+    const missing = rows.filter((row) => !present.has(scheduler.jobKey(queueOf(row.kind), jobIdOf(row))))
+    // A lost group may span two batches: its timers are re-armed in fresh groups, never under the lost group's id
+    // (the second batch would find that job again and skip the rest of its timers).
+    await enqueueInGroups(db, scheduler, missing)
     report.pending += rows.length
     report.rearmed += missing.length
     options.onProgress?.({ ...report, ms: Date.now() - started })

@@ -2,7 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { DEFAULT_TIMER_HORIZON_MS } from './horizon.js'
-import { QUEUES, queueOf, type QueueName, type ScheduledTimer, type TimerJobData } from './jobs.js'
+import { GROUP_JOB, jobIdOf, QUEUES, queueOf, type QueueName, type ScheduledTimer, type TimerJobData } from './jobs.js'
 
 const JOB_OPTIONS: JobsOptions = {
   // Fired timers are marked in Postgres; Redis keeps nothing it cannot rebuild.
@@ -31,21 +31,31 @@ export class Scheduler {
     for (const queue of Object.values(this.queues)) queue.on('error', () => {})
   }
 
-  /** Adding a job whose id exists already is a no-op in BullMQ, so scheduling twice is harmless. */
+  /**
+   * Adding a job whose id exists already is a no-op in BullMQ, so scheduling twice is harmless. Timers that share a
+   * `jobId` become one job, due when the last of them is (job-groups.ts).
+   */
   async schedule(timers: ScheduledTimer[], now = Date.now()): Promise<void> {
-    const byQueue = new Map<QueueName, ScheduledTimer[]>()
+    const byQueue = new Map<QueueName, Map<string, ScheduledTimer[]>>()
     for (const timer of timers) {
       const queue = queueOf(timer.kind)
-      byQueue.set(queue, [...(byQueue.get(queue) ?? []), timer])
+      const jobs = byQueue.get(queue) ?? new Map<string, ScheduledTimer[]>()
+      const jobId = jobIdOf(timer)
+      const list = jobs.get(jobId)
+      if (list) list.push(timer)
+      else jobs.set(jobId, [timer])
+      byQueue.set(queue, jobs)
     }
     await Promise.all(
-      [...byQueue].map(([queue, list]) =>
+      [...byQueue].map(([queue, jobs]) =>
         this.queues[queue].addBulk(
-          list.map((timer) => ({
-            name: timer.kind,
-            data: { timerId: timer.id },
-            opts: { ...JOB_OPTIONS, jobId: timer.id, delay: Math.max(0, timer.dueAt.getTime() - now) },
-          })),
+          [...jobs].map(([jobId, list]) => {
+            const dueAt = Math.max(...list.map((t) => t.dueAt.getTime()))
+            const opts = { ...JOB_OPTIONS, jobId, delay: Math.max(0, dueAt - now) }
+            return list.length === 1 && !list[0]!.jobId
+              ? { name: list[0]!.kind, data: { timerId: list[0]!.id }, opts }
+              : { name: GROUP_JOB, data: { timerIds: list.map((t) => t.id) }, opts }
+          }),
         ),
       ),
     )
@@ -64,10 +74,10 @@ export class Scheduler {
   /**
    * After a commit that cancelled timers: their jobs leave Redis rather than wait to fire as no-ops. Only timers due
    * within the horizon can have one (the rest never left Postgres); a job being fired right now is left alone (its
-   * firing finds the row cancelled). Failures are logged: a job left behind fires as a no-op.
+   * firing finds the row cancelled), and so is a group's job, whose other timers still count on it. Failures are logged: a job left behind fires as a no-op.
    */
   async unscheduleAfterCommit(timers: ScheduledTimer[], now = Date.now()): Promise<void> {
-    const queued = timers.filter((t) => t.dueAt.getTime() - now <= this.horizonMs)
+    const queued = timers.filter((t) => !t.jobId && t.dueAt.getTime() - now <= this.horizonMs)
     if (queued.length === 0) return
     try {
       await Promise.all(queued.map((t) => this.queues[queueOf(t.kind)].remove(t.id)))

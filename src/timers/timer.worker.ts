@@ -6,8 +6,12 @@ import type { Db } from '../db/database.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { Batcher } from './batcher.js'
 import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
-import { QUEUES, queueOf, type QueueName, type TimerJobData } from './jobs.js'
+import { kindOfTimer } from '../complaints/timer-rows.js'
+import { QUEUES, timerIdsOf, type QueueName, type TimerJobData } from './jobs.js'
 import { retryWhilePostgresAway } from './postgres-away.js'
+
+/** A routing batch holds up to this many times WORKER_CONCURRENCY routings: one transaction under the routing lock. */
+const ROUTING_BATCH_FACTOR = 4
 
 export interface TimerWorkerOptions {
   db: Db
@@ -23,7 +27,7 @@ export interface TimerWorkerOptions {
   metrics?: Metrics
 }
 
-/** BullMQ workers for the timer and escalation queues: every job fires its timer row. */
+/** BullMQ workers for the timer and escalation queues: every job fires its timer row, or its group's rows. */
 export function startTimerWorkers(options: TimerWorkerOptions): { close: () => Promise<void> } {
   const { db, logger } = options
   // BullMQ workers block on Redis: they need a connection that retries forever rather than failing commands.
@@ -35,29 +39,37 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
     await options.afterCommit([...outcomes.values()].flatMap((o) => o.results))
     return outcomes
   }
-  // Routing batches take turns on the routing lock: one in flight per process, and the routings that arrive
-  // meanwhile make the next batch, instead of waiting on the lock one by one.
+  // Two batches in flight per queue at most: one commits while the next gathers. A group job hands in a batch's worth
+  // of ids at once, so the bound is on batches, not jobs: without it a worker holding a hundred group jobs opened a
+  // transaction for each, and its event loop fell so far behind that BullMQ's lock renewals lapsed. Routing batches
+  // take turns on the routing lock anyway: one in flight, and the routings that arrive meanwhile make the next,
+  // larger batch.
   const batchers: Record<QueueName, Batcher<FireResult>> = {
-    timers: new Batcher(fire, options.concurrency),
-    escalations: new Batcher(fire, options.concurrency, 5, 1),
+    timers: new Batcher(fire, options.concurrency, 5, 2),
+    escalations: new Batcher(fire, options.concurrency * ROUTING_BATCH_FACTOR, 5, 1),
   }
 
-  const process = async (job: Job<TimerJobData>, token?: string): Promise<FireOutcome> => {
-    const fired = await retryWhilePostgresAway(job, token, () => batchers[queueOf(job.name)].add(job.data.timerId))
-    const result = fired.results[0]
-    // Measured from the row's due instant, so a timer the reconciler re-armed late still shows how late it fired.
-    const lateMs = fired.dueAt ? Date.now() - fired.dueAt.getTime() : 0
-    logger.debug({ timerId: job.data.timerId, outcome: fired.outcome, lateMs }, 'timer handled')
-    options.metrics?.timerHandled(job.name, fired.outcome, lateMs)
-    if (job.name === 'route_escalation' && fired.outcome === 'fired' && !result?.row.escalation?.assigneeId) {
-      logger.error({ complaintId: result?.row.id, level: result?.row.escalation?.level },
-        'ALERT: no active supervisor can take this escalation; it waits in the unassigned pool')
-    }
-    return fired.outcome
+  const processOn = (queue: QueueName) => async (job: Job<TimerJobData>, token?: string): Promise<FireOutcome[]> => {
+    const ids = timerIdsOf(job.data)
+    const fired = await retryWhilePostgresAway(job, token, () => Promise.all(ids.map((id) => batchers[queue].add(id))))
+    const now = Date.now()
+    fired.forEach((outcome, i) => {
+      const kind = kindOfTimer(ids[i]!) ?? job.name
+      // Measured from the row's due instant, so a timer the reconciler re-armed late still shows how late it fired.
+      const lateMs = outcome.dueAt ? now - outcome.dueAt.getTime() : 0
+      logger.debug({ timerId: ids[i], outcome: outcome.outcome, lateMs }, 'timer handled')
+      options.metrics?.timerHandled(kind, outcome.outcome, lateMs)
+      const result = outcome.results[0]
+      if (kind === 'route_escalation' && outcome.outcome === 'fired' && !result?.row.escalation?.assigneeId) {
+        logger.error({ complaintId: result?.row.id, level: result?.row.escalation?.level },
+          'ALERT: no active supervisor can take this escalation; it waits in the unassigned pool')
+      }
+    })
+    return fired.map((f) => f.outcome)
   }
 
   const workers = [QUEUES.timers, QUEUES.escalations].map((queue) => {
-    const worker = new Worker<TimerJobData, FireOutcome>(queue, process, {
+    const worker = new Worker<TimerJobData, FireOutcome[]>(queue, processOn(queue), {
       connection,
       prefix: options.prefix,
       // Twice a batch: one batch is written while the next gathers (with one batch's worth, the queue hands out nothing
@@ -67,8 +79,11 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
       // A job whose worker died is handed to another once its lock has expired and a stalled check has seen it:
       // at most lockDuration + stalledInterval after the death (3 s with the default 2 s lock; docs/deadlines.md).
       stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
+      // Firing is idempotent (a claim in Postgres), so a job that stalled (its lock lapsed on a busy machine) is run
+      // again rather than failed after its first stall and left to the next reconcile round.
+      maxStalledCount: 5,
     })
-    worker.on('failed', (job, error) => logger.warn({ err: error, timerId: job?.data.timerId, attempts: job?.attemptsMade }, 'timer job failed'))
+    worker.on('failed', (job, error) => logger.warn({ err: error, jobId: job?.id, timers: job && timerIdsOf(job.data).length, attempts: job?.attemptsMade }, 'timer job failed'))
     worker.on('error', (error) => logger.warn({ err: error }, 'timer worker error'))
     return worker
   })

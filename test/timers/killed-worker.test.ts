@@ -4,6 +4,7 @@ import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { aComplaint, deleteKeys, REDIS_URL, setupApp } from '../helpers/app.js'
 import { spawnCli } from '../helpers/child-env.js'
+import { timerIdsOf } from '../../src/timers/jobs.js'
 import { Scheduler } from '../../src/timers/scheduler.js'
 import { startTestWorker, waitFor } from '../helpers/worker.js'
 
@@ -38,8 +39,10 @@ t.test('deadlines held by a worker killed with SIGKILL fire on a surviving worke
   const scheduler = new Scheduler(redis, prefix)
   t.teardown(() => scheduler.close())
   const timers = scheduler.queues.timers
-  // Every job is active (taken by the doomed worker, the only one yet) and blocked.
-  await waitFor(async () => (await timers.getActiveCount()) === TIMERS, 60_000, 'the doomed worker to hold every job')
+  // Every timer's job is active (taken by the doomed worker, the only one yet) and blocked; its reconciler re-arms
+  // the deadlines due together as one group job.
+  await waitFor(async () => (await timers.getActive()).flatMap((job) => timerIdsOf(job.data)).length === TIMERS, 60_000,
+    'the doomed worker to hold every job')
   await waitFor(async () => {
     const { rows } = await blocker.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`)
     return rows[0].n > 0
