@@ -23,20 +23,22 @@ type RecordRow = ComplaintRow & {
 }
 
 /**
- * The statements that lock complaints, and that read them with their customer and pending timers, built once per
- * number of ids (one, nearly always; a timer batch up to 64): building them with Kysely on every request was the
- * largest part of a read's own CPU. The nested objects carry their keys as the API names
- * them (the database handle keeps nested keys as they are).
+ * The statements that lock complaints, and that read them with their customer and pending timers, built once: one for
+ * a single id (nearly always), one for many, whose ids travel as one array so that its text, and so its prepared
+ * statement and plan, is the same for a timer batch of any size (an `in` list per size made each connection parse and
+ * plan a statement per batch size as a flood began). Building them with Kysely on every request was the largest part
+ * of a read's own CPU. The nested objects carry their keys as the API names them (the database handle keeps nested
+ * keys as they are).
  */
 const recordsStatements = new Map<string, CompiledQuery<RecordRow>>()
 
-function recordsStatement(db: Executor, lock: boolean, count: number): CompiledQuery<RecordRow> {
-  const key = `${lock}:${count}`
+function recordsStatement(db: Executor, lock: boolean, many: boolean): CompiledQuery<RecordRow> {
+  const key = `${lock}:${many}`
   let compiled = recordsStatements.get(key)
   if (!compiled) {
-    const placeholders = Array.from({ length: count }, () => '')
+    const byId = many ? sql<boolean>`id = any(${[]}::uuid[])` : sql<boolean>`id = ${''}`
     compiled = (lock
-      ? db.selectFrom('complaints').select('id').where('id', 'in', placeholders).orderBy('id').forUpdate().compile()
+      ? db.selectFrom('complaints').select('id').where(byId).orderBy('id').forUpdate().compile()
       : db
         .selectFrom('complaints')
         .selectAll('complaints')
@@ -47,7 +49,7 @@ function recordsStatement(db: Executor, lock: boolean, count: number): CompiledQ
           sql<RecordRow['pendingTimers']>`(select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'kind', t.kind, 'dueAt', t.due_at)
             order by t.due_at), '[]'::jsonb) from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))})`.as('pendingTimers'),
         ])
-        .where('id', 'in', placeholders)
+        .where(byId)
         .orderBy('id')
         .compile()) as CompiledQuery<RecordRow>
     recordsStatements.set(key, compiled)
@@ -55,11 +57,16 @@ function recordsStatement(db: Executor, lock: boolean, count: number): CompiledQ
   return compiled
 }
 
+/** The statement for these ids, with its parameters. */
+function recordsQuery(db: Executor, lock: boolean, ids: string[]): CompiledQuery<RecordRow> {
+  const many = ids.length > 1
+  return { ...recordsStatement(db, lock, many), parameters: many ? [ids] : ids }
+}
+
 /** Complaints with, read in the same statement, each one's customer and pending timers: what an answer shows. */
 async function selectRecords(db: Executor, ids: string[]): Promise<LockedRecord[]> {
   if (ids.length === 0) return []
-  const statement = recordsStatement(db, false, ids.length)
-  const { rows } = await db.executeQuery<RecordRow>({ ...statement, parameters: ids })
+  const { rows } = await db.executeQuery<RecordRow>(recordsQuery(db, false, ids))
   return rows.map(({ ownCustomer, pendingTimers, ...row }) => ({
     row: row as ComplaintRow,
     customer: { ...ownCustomer, createdAt: new Date(ownCustomer.createdAt), updatedAt: new Date(ownCustomer.updatedAt) },
@@ -76,7 +83,7 @@ async function selectRecords(db: Executor, ids: string[]): Promise<LockedRecord[
  */
 export async function lockComplaints(trx: Trx, ids: string[]): Promise<LockedRecord[]> {
   if (ids.length === 0) return []
-  await trx.executeQuery({ ...recordsStatement(trx, true, ids.length), parameters: ids })
+  await trx.executeQuery(recordsQuery(trx, true, ids))
   return selectRecords(trx, ids)
 }
 

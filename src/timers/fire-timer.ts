@@ -37,8 +37,8 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date(), h
     const claimed: ClaimedTimer[] = await trx
       .updateTable('timers')
       .set({ firedAt: now })
-      .where('id', 'in', timerIds)
-      .where(sql<boolean>`${sql.raw(PENDING_BY_ID_SQL('timers'))}`)
+      // One array, not an `in` list: the same statement text, prepared once, whatever the batch's size.
+      .where(sql<boolean>`timers.id = any(${timerIds}::text[]) and ${sql.raw(PENDING_BY_ID_SQL('timers'))}`)
       .returningAll()
       .returning(sql<boolean>`timers.kind = 'route_escalation' and exists (select 1 from timers newer
         where newer.complaint_id = timers.complaint_id and newer.kind = 'route_escalation' and newer.armed_seq > timers.armed_seq)`
