@@ -39,13 +39,14 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
     await options.afterCommit([...outcomes.values()].flatMap((o) => o.results))
     return outcomes
   }
-  // Two batches in flight per queue at most: one commits while the next gathers. A group job hands in a batch's worth
+  // Two batches in flight per queue at most: one commits while the next gathers; a timer batch holds up to twice
+  // WORKER_CONCURRENCY timers, so a backlog drains in larger, cheaper batches. A group job hands in a batch's worth
   // of ids at once, so the bound is on batches, not jobs: without it a worker holding a hundred group jobs opened a
   // transaction for each, and its event loop fell so far behind that BullMQ's lock renewals lapsed. Routing batches
   // take turns on the routing lock anyway: one in flight, and the routings that arrive meanwhile make the next,
   // larger batch.
   const batchers: Record<QueueName, Batcher<FireResult>> = {
-    timers: new Batcher(fire, options.concurrency, 5, 2),
+    timers: new Batcher(fire, options.concurrency * 2, 5, 2),
     escalations: new Batcher(fire, options.concurrency * ROUTING_BATCH_FACTOR, 5, 1),
   }
 
