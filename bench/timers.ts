@@ -6,6 +6,8 @@
 // 3. Redis bytes per pending deadline days away, at 100,000 and 1,000,000 (they stay in Postgres).
 // 4. The time to re-arm 100,000 queued timers within the horizon after Redis loses them.
 // It uses its own database (hotline_bench, recreated) and Redis database 15 (flushed): nothing else is touched.
+// Sizes: BENCH_TIMERS, BENCH_ROUTED_RATE, BENCH_ROUTED_SECONDS, BENCH_FAR (comma-separated), BENCH_REARM. The worker is
+// its own process: BENCH_PROFILE=1 writes its CPU profile to /tmp/wprof, BENCH_WORKER_FLAGS passes it Node flags.
 import os from 'node:os'
 import { sql } from 'kysely'
 import { Redis } from 'ioredis'
@@ -25,6 +27,7 @@ const ROUTED_RATE = Number(process.env.BENCH_ROUTED_RATE ?? 1_000)
 const ROUTED_SECONDS = Number(process.env.BENCH_ROUTED_SECONDS ?? 60)
 const FAR = (process.env.BENCH_FAR ?? '100000,1000000').split(',').map(Number)
 const HORIZON = 'PT20S'
+const HORIZON_MS = 20_000
 const PREFIX = 'hotline-bench'
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`)
 
@@ -78,7 +81,7 @@ async function main() {
 
   // The worker runs as it does in production: its own process, default settings but for a horizon short enough
   // that the routed promises cross it during the run (and no reconcile round in the middle of the measurement).
-  const worker = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wprof'] : []), '--import', 'tsx', 'src/cli.ts', 'worker'], {
+  const worker = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wprof'] : []), ...(process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/cli.ts', 'worker'], {
     cwd: new URL('..', import.meta.url).pathname,
     env: { ...process.env, DATABASE_URL: url.toString(), REDIS_URL, QUEUE_PREFIX: PREFIX, LOG_LEVEL: 'warn', RECONCILE_EVERY: 'PT1H', TIMER_HORIZON: HORIZON, TIMER_LOAD_EVERY: 'PT2S' },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -126,21 +129,19 @@ async function main() {
     where t.id like '%.response_warning.2'`)
 
   // 2. With routing: each promise's deadline and its warning a second before, in Postgres beyond the horizon
-  // (queued = false, as a promise made days ago is). Written a day away, then moved in one statement to fall due from
-  // 30 s after that statement at ROUTED_RATE a second: writing 120,000 rows takes long enough on this machine that
-  // promises timed before the writing began were overdue when it ended (a constant lateness of seconds, measured).
-  const dayAway = Date.now() + 86_400_000
+  // (queued = false, as a promise made days ago is), written once as the API writes them, falling due from 30 s after
+  // the writing began at ROUTED_RATE a second. (They used to be written a day away and then moved by one UPDATE: that
+  // left a dead version of each row and its index entries for the firing to step over, which no promise has.)
+  const t1 = Date.now() + 30_000
   const rows = promised.flatMap((complaintId, i) => {
-    const due = dayAway + Math.floor((i * 1_000) / ROUTED_RATE)
+    const due = t1 + Math.floor((i * 1_000) / ROUTED_RATE)
     return [
       { id: `${complaintId}.response_warning.3`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 3, dueAt: new Date(due - 1_000), queued: false },
       { id: `${complaintId}.response.3`, complaintId, kind: 'response', armedState: 'logged', armedSeq: 3, dueAt: new Date(due), queued: false },
     ]
   })
   for (let i = 0; i < rows.length; i += 5_000) await db.insertInto('timers').values(rows.slice(i, i + 5_000)).execute()
-  const t1 = Date.now() + 30_000
-  await sql`update timers set due_at = due_at - ${`${dayAway - t1} milliseconds`}::interval where armed_seq = 3`.execute(db)
-  if (Date.now() > t1 - 20_000) throw new Error(`moving the promises took ${Date.now() - t1 + 30_000} ms: they would be loaded late`)
+  if (Date.now() > t1 - 1_000 - HORIZON_MS) throw new Error(`writing the promises took ${Date.now() - t1 + 30_000} ms: the first would be loaded late`)
   log(`${routed} promises due from ${new Date(t1).toISOString()} over ${ROUTED_SECONDS} s; waiting for them to be routed`)
   // The warm-up's complaints are escalated and assigned too. Polled once a second through the index of escalated
   // complaints by assignee: a count of the history's events every
