@@ -87,10 +87,10 @@ with appended as (
   from jsonb_to_recordset($3::jsonb) as x(id text, at timestamptz)
   where t.id = x.id and ${PENDING_BY_ID_SQL('t')}
 ), armed as (
-  insert into timers (id, complaint_id, kind, due_at, armed_state, armed_seq, queued, job_id, cancelled_at)
-  select a.id, a.complaint_id, a.kind, a.due_at, a.armed_state, a.armed_seq, a.queued, a.job_id, a.cancelled_at
+  insert into timers (id, complaint_id, kind, due_at, armed_state, armed_seq, queued, job_id, fired_at, cancelled_at)
+  select a.id, a.complaint_id, a.kind, a.due_at, a.armed_state, a.armed_seq, a.queued, a.job_id, a.fired_at, a.cancelled_at
   from jsonb_to_recordset($4::jsonb) as a(id text, complaint_id uuid, kind text, due_at timestamptz, armed_state text,
-    armed_seq integer, queued boolean, job_id text, cancelled_at timestamptz)
+    armed_seq integer, queued boolean, job_id text, fired_at timestamptz, cancelled_at timestamptz)
 ), announced as (
   insert into webhook_events (id, complaint_id, seq, seq_index, type, payload, created_at)
   select w.id, w.complaint_id, w.seq, w.seq_index, w.type, w.payload, coalesce(w.created_at, now())
@@ -137,7 +137,7 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
     for (const timerId of write.cancel.ids) if (!cancels.has(timerId)) cancels.set(timerId, { id: timerId, at: write.cancel.at })
     for (const kind of write.cancel.kinds) {
       for (const timer of armed) {
-        if (timer.complaintId === id && timer.kind === kind && !timer.cancelledAt) timer.cancelledAt = write.cancel.at
+        if (timer.complaintId === id && timer.kind === kind && !timer.cancelledAt && !timer.firedAt) timer.cancelledAt = write.cancel.at
       }
     }
     armed.push(...write.arm.map((timer) => ({ ...timer })))
@@ -153,7 +153,7 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
   }
   const timers = armed.map((t) => ({
     id: t.id, complaint_id: t.complaintId, kind: t.kind, due_at: t.dueAt, armed_state: t.armedState, armed_seq: t.armedSeq,
-    queued: t.queued ?? true, job_id: t.jobId ?? null, cancelled_at: t.cancelledAt ?? null,
+    queued: t.queued ?? true, job_id: t.jobId ?? null, fired_at: t.firedAt ?? null, cancelled_at: t.cancelledAt ?? null,
   }))
   const { rows } = await trx.executeQuery(CompiledQuery.raw(WRITE_COMPLAINTS, [
     JSON.stringify([...patches].map(([id, patch]) => ({ id, patch }))),

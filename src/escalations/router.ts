@@ -34,7 +34,13 @@ export class Workloads {
   private readonly escalations = new Map<string, number>()
   private readonly calls = new Map<string, number>()
 
-  constructor(private readonly supervisors: Person[], private readonly agents: Person[], loads: Map<string, number>) {
+  constructor(
+    private readonly supervisors: Person[],
+    private readonly agents: Person[],
+    loads: Map<string, number>,
+    /** Whether the batch holds the escalations' routing lock, and so may route the escalations it opens. */
+    readonly routesEscalations = false,
+  ) {
     for (const s of supervisors) this.escalations.set(s.id, loads.get(s.id) ?? 0)
     for (const a of agents) this.calls.set(a.id, loads.get(a.id) ?? 0)
   }
@@ -114,7 +120,7 @@ export async function readWorkloads(trx: Trx, needs: RoutingNeeds): Promise<Work
     where u.active and ((u.role = 'supervisor' and ${needs.escalations}::boolean) or (u.role = 'agent' and ${needs.followUps}::boolean))`
     .execute(trx)
   const loads = new Map(rows.map((r) => [r.id, r.load]))
-  return new Workloads(rows.filter((r) => r.role === 'supervisor'), rows.filter((r) => r.role === 'agent'), loads)
+  return new Workloads(rows.filter((r) => r.role === 'supervisor'), rows.filter((r) => r.role === 'agent'), loads, needs.escalations)
 }
 
 /** One escalation routed on its own (the batch's rule for a batch of one). */

@@ -31,10 +31,16 @@ const EVENT_OF: Record<TimerKind, ComplaintEvent['type']> = {
 /** A claimed timer, and whether a newer routing job of its complaint existed when it was claimed. */
 export type ClaimedTimer = TimerRow & { superseded: boolean }
 
-/** What the claimed timers of a batch hand out, so the batch reads the workloads only when it routes. */
+/** The deadlines whose firing opens an escalation or takes it a level higher: a routing follows at once. */
+const ESCALATING: ReadonlySet<string> = new Set<TimerKind>(['triage', 'response', 'escalation_ack', 'escalation_response'])
+
+/**
+ * What the claimed timers of a batch hand out, so the batch reads the workloads only when it routes: a routing job,
+ * or a deadline whose escalation the batch routes itself (planFirings).
+ */
 export function routingNeeds(claimed: ClaimedTimer[]): RoutingNeeds {
   return {
-    escalations: claimed.some((t) => t.kind === 'route_escalation' && !t.superseded),
+    escalations: claimed.some((t) => (t.kind === 'route_escalation' && !t.superseded) || ESCALATING.has(t.kind)),
     followUps: claimed.some((t) => EVENT_OF[t.kind as TimerKind] === 'FOLLOW_UP_DUE'),
   }
 }
@@ -55,16 +61,13 @@ export async function planFirings(
   const complaints = new Map(locked.map(({ row, pending }) => [row.id, { row, pending }]))
   // A routing job armed by a transition of this batch overtakes the complaint's routing jobs claimed with it.
   const routedAgain = new Set<string>()
-  for (const timer of [...claimed].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
+  const fire = async (timer: ClaimedTimer, inline: boolean): Promise<FireResult> => {
     const current = complaints.get(timer.complaintId)!
     // The claimed timer is no longer pending for the transitions that follow.
     current.pending = current.pending.filter((t) => t.id !== timer.id)
     const { row } = current
-    const superseded = timer.kind === 'route_escalation' && (timer.superseded || routedAgain.has(row.id))
-    if (row.state !== timer.armedState || superseded) {
-      outcomes.set(timer.id, { outcome: 'stale', results: [], dueAt: timer.dueAt })
-      continue
-    }
+    const superseded = !inline && timer.kind === 'route_escalation' && (timer.superseded || routedAgain.has(row.id))
+    if (row.state !== timer.armedState || superseded) return { outcome: 'stale', results: [], dueAt: timer.dueAt }
     try {
       const planned = await planCommand(current, commandFor(row, timer, workloads), context)
       const { result } = planned
@@ -72,21 +75,36 @@ export async function planFirings(
       if (result.armed.some((t) => t.kind === 'route_escalation')) routedAgain.add(row.id)
       complaints.set(row.id, { row: result.row, pending: result.pending })
       writes.push(planned.write)
-      outcomes.set(timer.id, { outcome: 'fired', results: [result], dueAt: timer.dueAt })
+      const results = [result]
+      // The escalation it opens is routed here, under the routing lock the batch holds, rather than by a routing job
+      // after commit: the routing timer is written fired, and its transition follows in the same statement.
+      for (const armed of result.armed) {
+        if (!workloads.routesEscalations || armed.kind !== 'route_escalation' || armed.dueAt > context.now) continue
+        armed.queued = false
+        const insert = planned.write.arm.find((t) => t.id === armed.id)!
+        Object.assign(insert, { queued: false, firedAt: context.now })
+        const routed = await fire({ ...insert, complaintId: row.id, dueAt: armed.dueAt, queued: false, jobId: null,
+          createdAt: context.now, firedAt: context.now, cancelledAt: null, superseded: false } as ClaimedTimer, true)
+        results.push(...routed.results)
+      }
+      return { outcome: 'fired', results, dueAt: timer.dueAt }
     } catch (error) {
       // The machine refuses (say, an acknowledgement timer for an escalation taken meanwhile): the claim stands.
       if (!(error instanceof Problem && error.code === 'invalid_transition')) throw error
-      outcomes.set(timer.id, { outcome: 'refused', results: [], dueAt: timer.dueAt })
+      return { outcome: 'refused', results: [], dueAt: timer.dueAt }
     }
+  }
+  for (const timer of [...claimed].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.armedSeq - b.armedSeq)) {
+    outcomes.set(timer.id, await fire(timer, false))
   }
   shareJobs(writes, [...outcomes.values()].flatMap((o) => o.results))
   return { outcomes, writes }
 }
 
 /**
- * The timers the batch arms within the horizon share jobs as the loader's do (job-groups.ts): the escalations a
- * deadline batch opens are routed by one job, not one each. Written into the rows (`job_id`) and the results that
- * enqueue them after commit.
+ * The timers the batch arms within the horizon share jobs as the loader's do (job-groups.ts): say, the acknowledgement
+ * deadlines of the escalations a deadline batch opens, when due within the horizon. Written into the rows (`job_id`)
+ * and the results that enqueue them after commit.
  */
 function shareJobs(writes: ComplaintWrite[], results: TransitionResult[]): void {
   const jobIds = groupJobs(results.flatMap((r) => r.armed.filter((t) => t.queued)))

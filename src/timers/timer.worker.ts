@@ -60,10 +60,12 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
       const lateMs = outcome.dueAt ? now - outcome.dueAt.getTime() : 0
       logger.debug({ timerId: ids[i], outcome: outcome.outcome, lateMs }, 'timer handled')
       options.metrics?.timerHandled(kind, outcome.outcome, lateMs)
-      const result = outcome.results[0]
-      if (kind === 'route_escalation' && outcome.outcome === 'fired' && !result?.row.escalation?.assigneeId) {
-        logger.error({ complaintId: result?.row.id, level: result?.row.escalation?.level },
-          'ALERT: no active supervisor can take this escalation; it waits in the unassigned pool')
+      // A routing, by its own job or in the batch of the deadline that escalated.
+      for (const result of outcome.results) {
+        if (result.historyType === 'escalation.assigned' && !result.row.escalation?.assigneeId) {
+          logger.error({ complaintId: result.row.id, level: result.row.escalation?.level },
+            'ALERT: no active supervisor can take this escalation; it waits in the unassigned pool')
+        }
       }
     })
     return fired.map((f) => f.outcome)

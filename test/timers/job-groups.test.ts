@@ -5,7 +5,7 @@ import { queueOf, timerIdsOf } from '../../src/timers/jobs.js'
 import { loadDueSoon } from '../../src/timers/loader.js'
 import { reconcile } from '../../src/timers/reconciler.js'
 import { aComplaint, deleteKeys, setupApp, type TestApp } from '../helpers/app.js'
-import { startTestWorker, waitFor } from '../helpers/worker.js'
+import { fastPolicy, startTestWorker, waitFor } from '../helpers/worker.js'
 
 const at = (ms: number) => new Date(Date.UTC(2026, 10, 27, 9) + ms)
 const timer = (n: number, kind: string, ms: number) => ({ id: `t${n}`, kind, dueAt: at(ms) })
@@ -91,23 +91,31 @@ t.test('a lost group is re-armed whole, even across the reconciler\'s batches, a
   await firedOnce(t, testApp, ids)
 })
 
-t.test('the escalations a timer batch opens are routed by one job', async (t) => {
+t.test('the escalations a deadline batch opens are routed in that batch; the acknowledgement deadlines it arms share a job', async (t) => {
   const testApp = await setupApp(t)
-  const { db, user } = testApp
+  const { db, user, call, admin } = testApp
+  // Acknowledgement within two minutes: inside the horizon, so each escalation's is queued as the batch commits.
+  t.equal((await call('PUT', '/v1/sla-policies', admin, fastPolicy({ escalationAck: 'PT2M' }))).statusCode, 200)
   for (const level of [1, 2, 3]) await user('supervisor', { level })
   const { ids } = await dueTogether(testApp, 8, 2_000)
   const { scheduler } = startTestWorker(t, testApp)
   await loadDueSoon(db, scheduler, { horizonMs: 60_000 })
   await firedOnce(t, testApp, ids)
-  const routings = await waitFor(async () => {
-    const rows = await db.selectFrom('timers').select(['id', 'jobId', 'firedAt']).where('complaintId', 'in', ids)
-      .where('kind', '=', 'route_escalation').execute()
-    return rows.length === ids.length && rows.every((r) => r.firedAt) && rows
-  }, 15_000, 'every escalation to be routed')
-  const jobs = new Set(routings.map((r) => r.jobId))
-  t.ok(routings.every((r) => r.jobId?.startsWith('group.')), 'each routing rides in a group job')
-  t.ok(jobs.size < routings.length, `${routings.length} routings in ${jobs.size} job(s)`)
-  const assigned = await db.selectFrom('complaints').select(sql<string>`escalation ->> 'assigneeId'`.as('assignee'))
-    .where('id', 'in', ids).execute()
-  t.ok(assigned.every((a) => a.assignee), 'every escalation has a supervisor')
+  const routings = await db.selectFrom('timers').select(['id', 'queued', 'jobId', 'firedAt']).where('complaintId', 'in', ids)
+    .where('kind', '=', 'route_escalation').execute()
+  t.equal(routings.length, ids.length)
+  t.ok(routings.every((r) => r.firedAt && !r.queued && r.jobId === null), 'each routing timer written fired, never queued')
+  const { rows } = await sql<{ missed: Date; assigned: Date; assignee: string | null }>`
+    select max(e.at) filter (where e.type = 'deadline.response_missed') as missed,
+      max(e.at) filter (where e.type = 'escalation.assigned') as assigned, max(c.escalation ->> 'assigneeId') as assignee
+    from complaint_events e join complaints c on c.id = e.complaint_id
+    where e.complaint_id = any(${ids}::uuid[]) group by e.complaint_id`.execute(db)
+  t.ok(rows.every((r) => r.assignee), 'every escalation has a supervisor')
+  t.ok(rows.every((r) => r.assigned.getTime() === r.missed.getTime()), 'assigned in the transaction that escalated')
+  t.equal(await scheduler.queues.escalations.count(), 0, 'no routing job')
+  const acks = await db.selectFrom('timers').select(['jobId', 'queued']).where('complaintId', 'in', ids).where('kind', '=', 'escalation_ack').execute()
+  t.equal(acks.length, ids.length)
+  t.ok(acks.every((a) => a.queued), 'each acknowledgement deadline queued')
+  // Those armed by one batch share its job; the deadlines may have fired in more than one batch.
+  t.ok(new Set(acks.map((a) => a.jobId ?? a)).size < acks.length, 'fewer jobs than acknowledgement deadlines')
 })
