@@ -2,9 +2,9 @@ import type { Queue } from 'bullmq'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { COMPLAINT_STATES, HISTORY_TYPE } from '../../workflows/complaint.machine.js'
 import type { Db } from '../db/database.js'
+import { MISS_KINDS } from '../timers/jobs.js'
 
 /** The timer kinds whose firing means a promise was broken (warnings and follow-ups are not misses). */
-export const MISS_KINDS = ['triage', 'response', 'escalation_ack', 'escalation_response'] as const
 
 /** What a delivery job can end in: deliver.ts's outcomes, plus `error` when the job itself threw (Postgres away). */
 export const DELIVERY_OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 'error'] as const

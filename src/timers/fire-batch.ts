@@ -6,6 +6,7 @@ import type { ComplaintRow, TimerRow } from '../db/tables.js'
 import type { RoutingNeeds, Workloads } from '../escalations/router.js'
 import { Problem } from '../http/problem.js'
 import { groupJobs } from './job-groups.js'
+import { MISS_KINDS } from './jobs.js'
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
@@ -31,8 +32,7 @@ const EVENT_OF: Record<TimerKind, ComplaintEvent['type']> = {
 /** A claimed timer, and whether a newer routing job of its complaint existed when it was claimed. */
 export type ClaimedTimer = TimerRow & { superseded: boolean }
 
-/** The deadlines whose firing opens an escalation or takes it a level higher: a routing follows at once. */
-const ESCALATING: ReadonlySet<string> = new Set<TimerKind>(['triage', 'response', 'escalation_ack', 'escalation_response'])
+const ESCALATING: ReadonlySet<string> = new Set(MISS_KINDS)
 
 /**
  * What the claimed timers of a batch hand out, so the batch reads the workloads only when it routes: a routing job,

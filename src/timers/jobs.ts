@@ -3,6 +3,12 @@ import type { TimerKind } from '../../workflows/complaint.machine.js'
 /** Timer rows also carry internal jobs that must survive a crash, such as routing an escalation. */
 export type JobKind = TimerKind | 'route_escalation'
 
+/**
+ * The deadlines whose firing is a missed promise: each opens an escalation or takes it a level higher (counted by
+ * `hotline_deadlines_missed_total`; a timer batch that fires one routes the escalation itself).
+ */
+export const MISS_KINDS = ['triage', 'response', 'escalation_ack', 'escalation_response'] as const satisfies readonly TimerKind[]
+
 export const QUEUES = { timers: 'timers', escalations: 'escalations' } as const
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]
 

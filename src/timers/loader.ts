@@ -12,9 +12,10 @@ const BATCH = 5_000
 
 /**
  * Moves the timers that have entered the horizon (due by `now + horizonMs`) from Postgres into BullMQ, soonest
- * first, a batch at a time; those due together share a job (job-groups.ts), recorded in their rows' `job_id`. The jobs are added before the rows are marked queued: a loader that dies in between
- * leaves the rows unmarked and the next round adds them again, which BullMQ ignores (same job id) or, if a job has
- * fired and gone meanwhile, fires as a no-op (the row is no longer pending). Reads `timers_awaiting_queue_idx` only,
+ * first, a batch at a time; those due together share a job (job-groups.ts), recorded in their rows' `job_id`. The
+ * jobs are added before the rows are marked queued (enqueueInGroups): a loader that dies in between leaves the rows
+ * unmarked and the next round adds them again in fresh groups, whose firing finds them no longer pending if the first
+ * job has fired meanwhile. Reads `timers_awaiting_queue_idx` only,
  * so a round costs what entered the horizon since the last one, however many promises are open.
  */
 export async function loadDueSoon(

@@ -74,7 +74,8 @@ export class Scheduler {
   /**
    * After a commit that cancelled timers: their jobs leave Redis rather than wait to fire as no-ops. Only timers due
    * within the horizon can have one (the rest never left Postgres); a job being fired right now is left alone (its
-   * firing finds the row cancelled), and so is a group's job, whose other timers still count on it. Failures are logged: a job left behind fires as a no-op.
+   * firing finds the row cancelled), and so is a group's job, whose other timers still count on it. Failures are
+   * logged: a job left behind fires as a no-op.
    */
   async unscheduleAfterCommit(timers: ScheduledTimer[], now = Date.now()): Promise<void> {
     const queued = timers.filter((t) => !t.jobId && t.dueAt.getTime() - now <= this.horizonMs)

@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { Batcher } from './batcher.js'
 import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
+import { HISTORY_TYPE } from '../../workflows/complaint.machine.js'
 import { kindOfTimer } from '../complaints/timer-rows.js'
 import { QUEUES, timerIdsOf, type QueueName, type TimerJobData } from './jobs.js'
 import { retryWhilePostgresAway } from './postgres-away.js'
@@ -62,7 +63,7 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
       options.metrics?.timerHandled(kind, outcome.outcome, lateMs)
       // A routing, by its own job or in the batch of the deadline that escalated.
       for (const result of outcome.results) {
-        if (result.historyType === 'escalation.assigned' && !result.row.escalation?.assigneeId) {
+        if (result.historyType === HISTORY_TYPE.ESCALATION_ROUTED && !result.row.escalation?.assigneeId) {
           logger.error({ complaintId: result.row.id, level: result.row.escalation?.level },
             'ALERT: no active supervisor can take this escalation; it waits in the unassigned pool')
         }
