@@ -1,4 +1,4 @@
-import { and, assign, initialTransition, setup, transition, type SnapshotFrom } from 'xstate'
+import { and, assign, createActor, setup, type ActorScope, type ExecutableActionObject, type SnapshotFrom } from 'xstate'
 import type {
   ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, EventType, FollowUpOutcome,
   MachineInput, PersistedMachine, Role, TimerKind,
@@ -74,7 +74,7 @@ export const complaintMachine = setup({
     attemptsLeft: ({ context }) => context.followUpAttempts + 1 < context.followUpMaxAttempts,
   },
   actions: {
-    // Effects are returned as data by transition(); these bodies never run.
+    // Effects are returned as data (collected through the inert scope below); these bodies never run.
     armTimer: (_, _params: { kind: TimerKind }) => {},
     cancelTimer: (_, _params: { kind: TimerKind }) => {},
     notify: (_, _params: { event: string }) => {},
@@ -218,8 +218,28 @@ function persist(snapshot: Snapshot): PersistedMachine {
   return { value: snapshot.value, context: { ...snapshot.context } }
 }
 
+// xstate's transition() and initialTransition() build a throwaway actor on every call, and that actor computes the
+// machine's initial snapshot (its context factory called without input, which threw and was caught) only to discard
+// it: nine tenths of a decision's time (bench/RESULTS.md). One inert scope, built once, collects the actions instead.
+// The machine spawns and invokes nothing, so its system never holds anything; calls are synchronous, one at a time.
+const collected: ExecutableActionObject[] = []
+const scope = inertScope()
+function inertScope(): ActorScope<Snapshot, ComplaintEvent> {
+  const self = createActor(complaintMachine, { input: { maxLevel: 1, followUpMaxAttempts: 1 } })
+  return {
+    self, id: '', sessionId: '', system: self.system,
+    logger: () => {}, defer: () => {}, emit: () => {}, stopChild: () => {},
+    actionExecutor: (action) => { collected.push(action) },
+  }
+}
+function collecting(step: () => Snapshot): [Snapshot, ExecutableActionObject[]] {
+  collected.length = 0
+  const snapshot = step()
+  return [snapshot, collected.splice(0)]
+}
+
 // xstate types an executable action's `type` and `params` as separate unions, hence the casts.
-function toEffects(actions: ReturnType<typeof transition<typeof complaintMachine>>[1]): Effect[] {
+function toEffects(actions: ExecutableActionObject[]): Effect[] {
   return actions.flatMap((action): Effect[] => {
     switch (action.type) {
       case 'armTimer':
@@ -238,7 +258,7 @@ function toEffects(actions: ReturnType<typeof transition<typeof complaintMachine
 }
 
 export function start(input: MachineInput): { persisted: PersistedMachine; effects: Effect[] } {
-  const [snapshot, actions] = initialTransition(complaintMachine, input)
+  const [snapshot, actions] = collecting(() => complaintMachine.getInitialSnapshot(scope, input))
   return { persisted: persist(snapshot), effects: toEffects(actions) }
 }
 
@@ -263,7 +283,7 @@ export function decide(current: PersistedMachine, event: ComplaintEvent): Decisi
   const snapshot = revive(current)
   const code = refusal(snapshot, event)
   if (code !== null) return { ok: false, code, allowed: allowedActions(current, event.actor) }
-  const [next, actions] = transition(complaintMachine, snapshot, event)
+  const [next, actions] = collecting(() => complaintMachine.transition(snapshot, event, scope))
   return { ok: true, persisted: persist(next), effects: toEffects(actions) }
 }
 

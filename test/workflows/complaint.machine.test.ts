@@ -1,5 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
+import { initialTransition, transition } from 'xstate'
 import { getShortestPaths, getSimplePaths } from 'xstate/graph'
 import {
   ACTION_NAMES, COMPLAINT_STATES, HISTORY_TYPE, MACHINE_VERSION, TIMER_KINDS, allowedActions, complaintMachine, decide,
@@ -239,6 +240,39 @@ t.test('every path of the machine reaches a consistent state, and decide() agree
   const simple = getSimplePaths(complaintMachine, { input, events: permitted, stopWhen, serializeState })
   t.ok(simple.length > shortest.length, `${simple.length} simple paths, ${shortest.length} shortest paths`)
   check(simple, serializeState)
+})
+
+// decide() and start() run the machine through one inert scope built once (complaint.machine.ts), not through
+// xstate's transition(), which builds a throwaway actor per call: they must answer what transition() answers, every
+// call on its own (nothing collected by one call may reach the next).
+t.test('decide() and start() answer what xstate\'s own transition() and initialTransition() answer', async (t) => {
+  const reference = (current: PersistedMachine, event: ComplaintEvent) => {
+    const [next, actions] = transition(complaintMachine, complaintMachine.resolveState(current), event)
+    return { value: next.value, context: next.context, actions: actions.map((a) => [a.type, a.params]) }
+  }
+  const [initial, initialActions] = initialTransition(complaintMachine, INPUT)
+  const started = start(INPUT)
+  t.same(started.persisted, { value: initial.value, context: initial.context }, 'start: the initial state')
+  t.same(started.effects.length, initialActions.length, 'start: one effect per action')
+  let compared = 0
+  for (const current of Object.values(FIXTURES)) {
+    for (const type of ALL_EVENT_TYPES) {
+      for (const actor of Object.values(ACTORS)) {
+        const event = eventOf(type, actor)
+        const decision = decide(current, event)
+        if (!decision.ok) continue
+        const want = reference(current, event)
+        t.same(decision.persisted, { value: want.value, context: want.context }, `${current.value} ${type}: next state`)
+        const effects = want.actions.flatMap(([type, params]): Effect[] =>
+          type === 'armTimer' || type === 'cancelTimer' ? [{ type, kind: (params as { kind: TimerKind }).kind }]
+            : type === 'notify' ? [{ type: 'notify', event: (params as { event: string }).event }]
+              : ['routeEscalation', 'pauseClock', 'resumeClock'].includes(type as string) ? [{ type } as Effect] : [])
+        t.same(decision.effects, effects, `${current.value} ${type}: effects`)
+        compared++
+      }
+    }
+  }
+  t.ok(compared > 100, `${compared} decisions compared`)
 })
 
 t.test('effects', async (t) => {
