@@ -68,6 +68,24 @@ t.test('the loader hands deadlines due together to the queue as one job, recorde
   await firedOnce(t, testApp, ids)
 })
 
+t.test('the loader does not wait for a timer row a firing holds: it leaves that row to its next round', async (t) => {
+  const testApp = await setupApp(t)
+  const { db } = testApp
+  const { ids } = await dueTogether(testApp, 3, 60_000)
+  const { scheduler } = startTestWorker(t, testApp)
+  const [held, ...others] = (await responses(testApp, ids)).map((r) => r.id).sort()
+  await db.transaction().execute(async (trx) => {
+    // As a firing batch does between its claim and its commit.
+    await sql`select id from timers where id = ${held} for update`.execute(trx)
+    t.equal((await loadDueSoon(db, scheduler, { horizonMs: 120_000 })).loaded, 3, 'the round ends while the row is held')
+  })
+  const rows = new Map((await responses(testApp, ids)).map((r) => [r.id, r]))
+  t.notOk(rows.get(held!)!.queued, 'the held row is not marked')
+  t.ok(others.every((id) => rows.get(id)!.queued && rows.get(id)!.jobId), 'the others are, in their group')
+  t.equal((await loadDueSoon(db, scheduler, { horizonMs: 120_000 })).loaded, 1, 'the next round adds the held row again')
+  t.ok((await responses(testApp, ids)).every((r) => r.queued))
+})
+
 t.test('a lost group is re-armed whole, even across the reconciler\'s batches, and each of its timers fires once', async (t) => {
   const testApp = await setupApp(t)
   const { db, redis, prefix } = testApp
@@ -94,13 +112,19 @@ t.test('a lost group is re-armed whole, even across the reconciler\'s batches, a
 t.test('the escalations a deadline batch opens are routed in that batch; the acknowledgement deadlines it arms share a job', async (t) => {
   const testApp = await setupApp(t)
   const { db, user, call, admin } = testApp
-  // Acknowledgement within two minutes: inside the horizon, so each escalation's is queued as the batch commits.
-  t.equal((await call('PUT', '/v1/sla-policies', admin, fastPolicy({ escalationAck: 'PT2M' }))).statusCode, 200)
+  // Acknowledgement within two minutes: inside the horizon, so each escalation's is queued as the batch commits. The
+  // promises (and their warnings) are hours away, so they wait in Postgres for the loader as dueTogether says: with
+  // fastPolicy's two seconds each was queued at intake as a job of its own, and fired at its own time, alone or not,
+  // as the machine's speed had it.
+  const hours = { urgent: 'PT4H', high: 'PT4H', normal: 'PT4H', low: 'PT4H' }
+  t.equal((await call('PUT', '/v1/sla-policies', admin, fastPolicy({ escalationAck: 'PT2M', response: hours }))).statusCode, 200)
   for (const level of [1, 2, 3]) await user('supervisor', { level })
   const { ids } = await dueTogether(testApp, 8, 2_000)
+  t.ok((await responses(testApp, ids)).every((r) => !r.queued), 'the promises wait in Postgres')
   const { scheduler } = startTestWorker(t, testApp)
   await loadDueSoon(db, scheduler, { horizonMs: 60_000 })
   await firedOnce(t, testApp, ids)
+  t.equal(new Set((await responses(testApp, ids)).map((r) => r.jobId)).size, 1, 'the promises fell due in one job')
   const routings = await db.selectFrom('timers').select(['id', 'queued', 'jobId', 'firedAt']).where('complaintId', 'in', ids)
     .where('kind', '=', 'route_escalation').execute()
   t.equal(routings.length, ids.length)
