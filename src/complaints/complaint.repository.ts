@@ -63,15 +63,28 @@ function recordsQuery(db: Executor, lock: boolean, ids: string[]): CompiledQuery
   return { ...recordsStatement(db, lock, many), parameters: many ? [ids] : ids }
 }
 
+/**
+ * The complaint's own columns of a record: a copy key by key, as object rest over thirty keys takes V8's slow path
+ * (about 15 µs a row; a timer batch reads a hundred rows).
+ */
+function complaintOf(record: RecordRow): ComplaintRow {
+  const row: Record<string, unknown> = {}
+  for (const key in record) if (key !== 'ownCustomer' && key !== 'pendingTimers') row[key] = record[key as keyof RecordRow]
+  return row as unknown as ComplaintRow
+}
+
 /** Complaints with, read in the same statement, each one's customer and pending timers: what an answer shows. */
 async function selectRecords(db: Executor, ids: string[]): Promise<LockedRecord[]> {
   if (ids.length === 0) return []
   const { rows } = await db.executeQuery<RecordRow>(recordsQuery(db, false, ids))
-  return rows.map(({ ownCustomer, pendingTimers, ...row }) => ({
-    row: row as ComplaintRow,
-    customer: { ...ownCustomer, createdAt: new Date(ownCustomer.createdAt), updatedAt: new Date(ownCustomer.updatedAt) },
-    pending: pendingTimers.map((t) => ({ id: t.id, kind: t.kind, dueAt: new Date(t.dueAt) })),
-  }))
+  return rows.map((record) => {
+    const { ownCustomer, pendingTimers } = record
+    return {
+      row: complaintOf(record),
+      customer: { ...ownCustomer, createdAt: new Date(ownCustomer.createdAt), updatedAt: new Date(ownCustomer.updatedAt) },
+      pending: pendingTimers.map((t) => ({ id: t.id, kind: t.kind, dueAt: new Date(t.dueAt) })),
+    }
+  })
 }
 
 /**

@@ -122,7 +122,11 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
   // By id, each a probe of the primary key: by complaint and kind, on a table never analysed, the planner hashed every
   // pending timer (25 ms a batch at 19,000 pending timers).
   const cancels = new Map<string, { id: string; at: Date }>()
-  const armed: (TimerInsert & { cancelledAt?: Date | string | null })[] = []
+  type Armed = TimerInsert & { cancelledAt?: Date | string | null }
+  const armed: Armed[] = []
+  // The timers armed so far, by complaint: a later transition's cancels look at its own complaint's only (scanning
+  // every armed timer of the batch made a batch's planning grow with the square of its size).
+  const armedOf = new Map<string, Armed[]>()
   const announced: unknown[] = []
   const addressed: unknown[] = []
   for (const write of writes) {
@@ -135,12 +139,14 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
     }
     patches.set(id, patch)
     for (const timerId of write.cancel.ids) if (!cancels.has(timerId)) cancels.set(timerId, { id: timerId, at: write.cancel.at })
-    for (const kind of write.cancel.kinds) {
-      for (const timer of armed) {
-        if (timer.complaintId === id && timer.kind === kind && !timer.cancelledAt && !timer.firedAt) timer.cancelledAt = write.cancel.at
-      }
+    for (const timer of armedOf.get(id) ?? []) {
+      if (write.cancel.kinds.includes(timer.kind) && !timer.cancelledAt && !timer.firedAt) timer.cancelledAt = write.cancel.at
     }
-    armed.push(...write.arm.map((timer) => ({ ...timer })))
+    for (const timer of write.arm) {
+      const copy = { ...timer }
+      armed.push(copy)
+      armedOf.set(copy.complaintId, [...(armedOf.get(copy.complaintId) ?? []), copy])
+    }
     for (const e of write.events) {
       events.push({ complaint_id: e.complaintId, seq: e.seq, type: e.type, actor_id: e.actorId ?? null, actor_role: e.actorRole, at: e.at, data: asText(e.data) })
     }
