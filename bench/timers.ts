@@ -3,11 +3,14 @@
 // 2. Lateness with routing: ROUTED_RATE promises a second falling due for ROUTED_SECONDS, each with a warning a
 //    second before; each deadline escalates and is routed to a supervisor (three at each of three levels). They
 //    start in Postgres beyond the horizon and reach the queue through the worker's loader, as promises days old do.
+//    Also printed for that minute: p99 by five seconds of due time, the machine's busy and stolen CPU, and the
+//    write-ahead log written per promise with the checkpoints begun (both slow a run whatever the code does).
 // 3. Redis bytes per pending deadline days away, at 100,000 and 1,000,000 (they stay in Postgres).
 // 4. The time to re-arm 100,000 queued timers within the horizon after Redis loses them.
 // It uses its own database (hotline_bench, recreated) and Redis database 15 (flushed): nothing else is touched.
 // Sizes: BENCH_TIMERS, BENCH_ROUTED_RATE, BENCH_ROUTED_SECONDS, BENCH_FAR (comma-separated), BENCH_REARM. The worker is
 // its own process: BENCH_PROFILE=1 writes its CPU profile to /tmp/wprof, BENCH_WORKER_FLAGS passes it Node flags.
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { sql } from 'kysely'
 import { Redis } from 'ioredis'
@@ -30,6 +33,29 @@ const HORIZON = 'PT20S'
 const HORIZON_MS = 20_000
 const PREFIX = 'hotline-bench'
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`)
+
+// The machine's CPU time so far, from /proc/stat (Linux; zeros elsewhere): busy, idle and stolen, in ticks. Steal is
+// time the hypervisor gave this virtual machine's cores to a neighbour: it comes and goes, and a run with much of it
+// is slower whatever the code does.
+function cpuTicks(): { busy: number; idle: number; steal: number } {
+  const line = (() => { try { return readFileSync('/proc/stat', 'utf8').split('\n')[0]! } catch { return '' } })()
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.split(/\s+/).slice(1).map(Number)
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal }
+}
+const cpuShare = (from: ReturnType<typeof cpuTicks>, to: ReturnType<typeof cpuTicks>) => {
+  const [busy, idle, steal] = [to.busy - from.busy, to.idle - from.idle, to.steal - from.steal]
+  const total = busy + idle + steal || 1
+  return { busyPct: Math.round((busy / total) * 100), stealPct: Math.round((steal / total) * 100) }
+}
+
+// Write-ahead log written and checkpoints begun so far, server-wide: a checkpoint makes the next change to every page
+// write the whole page to the log, so the log's volume, and the checkpoints it forces, show in lateness.
+async function walState(db: Db): Promise<{ bytes: number; fpi: number; checkpoints: number }> {
+  const { rows: [row] } = await sql<{ bytes: string; fpi: string; checkpoints: string }>`
+    select w.wal_bytes as bytes, w.wal_fpi as fpi, b.checkpoints_timed + b.checkpoints_req as checkpoints
+    from pg_stat_wal w, pg_stat_bgwriter b`.execute(db)
+  return { bytes: Number(row!.bytes), fpi: Number(row!.fpi), checkpoints: Number(row!.checkpoints) }
+}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
@@ -143,11 +169,21 @@ async function main() {
   for (let i = 0; i < rows.length; i += 5_000) await db.insertInto('timers').values(rows.slice(i, i + 5_000)).execute()
   if (Date.now() > t1 - 1_000 - HORIZON_MS) throw new Error(`writing the promises took ${Date.now() - t1 + 30_000} ms: the first would be loaded late`)
   log(`${routed} promises due from ${new Date(t1).toISOString()} over ${ROUTED_SECONDS} s; waiting for them to be routed`)
+  await new Promise((resolve) => setTimeout(resolve, t1 - Date.now()))
+  const cpuBefore = cpuTicks()
+  const walBefore = await walState(db)
   // The warm-up's complaints are escalated and assigned too. Polled once a second through the index of escalated
   // complaints by assignee: a count of the history's events every
   // 250 ms read the whole growing table and took a share of the CPU the worker was being measured on.
   await waitFor('routing', sql<{ n: string }>`select count(*) as n from complaints where state = 'escalated' and escalation ->> 'assigneeId' is not null`,
     WARM + routed, ROUTED_SECONDS * 1_000 + 180_000, 1_000)
+  const cpu = cpuShare(cpuBefore, cpuTicks())
+  const walAfter = await walState(db)
+  const wal = {
+    bytesPerPromise: Math.round((walAfter.bytes - walBefore.bytes) / routed),
+    fullPagesPerPromise: Math.round(((walAfter.fpi - walBefore.fpi) / routed) * 100) / 100,
+    checkpointsBegun: walAfter.checkpoints - walBefore.checkpoints,
+  }
   worker.kill('SIGTERM')
   await new Promise((resolve) => worker.once('exit', resolve))
   const promisedFilter = sql`t.id like '%.response.3'`
@@ -155,6 +191,12 @@ async function main() {
     select extract(epoch from (e.at - t.due_at)) * 1000 as ms from timers t
     join complaint_events e on e.complaint_id = t.complaint_id and e.type = 'deadline.response_missed'
     where ${promisedFilter}`)
+  // p99 lateness of the deadlines by the five seconds they fell due in: a bump (steal, a checkpoint) shows where it was.
+  const { rows: steps } = await sql<{ step: number; p99: number }>`
+    select floor(extract(epoch from (t.due_at - ${new Date(t1)}::timestamptz)) / 5) as step, round(percentile_cont(0.99) within group (order by extract(epoch from (e.at - t.due_at)) * 1000))::int as p99
+    from timers t join complaint_events e on e.complaint_id = t.complaint_id and e.type = 'deadline.response_missed'
+    where ${promisedFilter}
+    group by 1 order by 1`.execute(db)
   const routings = await latenessOf(db, sql<{ ms: number }>`
     select extract(epoch from (e.at - t.due_at)) * 1000 as ms from timers t
     join complaint_events e on e.complaint_id = t.complaint_id and e.type = 'escalation.assigned'
@@ -218,7 +260,8 @@ async function main() {
     withRouting: {
       promises: routed, perSecond: ROUTED_RATE, seconds: ROUTED_SECONDS, horizon: HORIZON,
       warningLatenessMs: summary(routedWarnings), deadlineLatenessMs: summary(deadlines), routedLatenessMs: summary(routings),
-      exactlyOnce: once, supervisorsLoad: load,
+      deadlineP99ByFiveSeconds: steps.map((r) => r.p99),
+      exactlyOnce: once, supervisorsLoad: load, cpuWhileDue: cpu, walWhileDue: wal,
     },
     redisBytesPerPendingDeadlineDaysAway: farBytes,
     rearm: { checked: report.pending, timers: report.rearmed, ms: rearmMs, redisBytesPerQueuedTimer: Math.round(bytesQueued) },
