@@ -145,7 +145,9 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
     for (const timer of write.arm) {
       const copy = { ...timer }
       armed.push(copy)
-      armedOf.set(copy.complaintId, [...(armedOf.get(copy.complaintId) ?? []), copy])
+      const own = armedOf.get(copy.complaintId)
+      if (own) own.push(copy)
+      else armedOf.set(copy.complaintId, [copy])
     }
     for (const e of write.events) {
       events.push({ complaint_id: e.complaintId, seq: e.seq, type: e.type, actor_id: e.actorId ?? null, actor_role: e.actorRole, at: e.at, data: asText(e.data) })

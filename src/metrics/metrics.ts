@@ -4,8 +4,6 @@ import { COMPLAINT_STATES, HISTORY_TYPE } from '../../workflows/complaint.machin
 import type { Db } from '../db/database.js'
 import { MISS_KINDS } from '../timers/jobs.js'
 
-/** The timer kinds whose firing means a promise was broken (warnings and follow-ups are not misses). */
-
 /** What a delivery job can end in: deliver.ts's outcomes, plus `error` when the job itself threw (Postgres away). */
 export const DELIVERY_OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 'error'] as const
 

@@ -47,11 +47,12 @@ export async function enqueueInGroups(db: Db, scheduler: Scheduler, rows: Schedu
   if (rows.length === 0) return
   const jobIds = groupJobs(rows)
   const timers = rows.map((row) => ({ ...row, jobId: jobIds.get(row.id) ?? null }))
+  const ids = timers.map((t) => t.id)
   await scheduler.schedule(timers)
   // A row a firing batch holds is skipped, not waited for: a job due at once can fire while its rows are marked, and
   // the two statements, locking the same rows in different orders, could deadlock. A skipped row that the batch fires
   // needs no mark; one it leaves (rolled back) is added again by the next round, as after a death in between.
   await sql`update timers t set queued = true, job_id = x.job_id
-    from unnest(${timers.map((t) => t.id)}::text[], ${timers.map((t) => t.jobId)}::text[]) as x(id, job_id)
-    where t.id = x.id and t.id in (select id from timers where id = any(${timers.map((t) => t.id)}::text[]) for update skip locked)`.execute(db)
+    from unnest(${ids}::text[], ${timers.map((t) => t.jobId)}::text[]) as x(id, job_id)
+    where t.id = x.id and t.id in (select id from timers where id = any(${ids}::text[]) for update skip locked)`.execute(db)
 }
