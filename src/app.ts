@@ -23,6 +23,7 @@ import { documentFrameworkProblems, json, ProblemSchema, publicProblemResponses 
 import redisPlugin from './redis.plugin.js'
 import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
+import extensionRequestsRoutes from './complaints/extension-requests.routes.js'
 import { LiveHub } from './live/live-hub.js'
 import reportsRoutes from './reports/reports.routes.js'
 import policyRoutes from './sla/policy.routes.js'
@@ -150,6 +151,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(policyRoutes)
   await app.register(escalationRoutes, { hub: new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger) })
   await app.register(followUpRoutes)
+  await app.register(extensionRequestsRoutes)
   await app.register(reportsRoutes)
   await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })

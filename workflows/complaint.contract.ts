@@ -6,13 +6,14 @@ export type ComplaintState = 'received' | 'logged' | 'escalated' | 'follow_up' |
 export type Role = 'agent' | 'supervisor' | 'admin' | 'integration' | 'system'
 export interface Actor { id: string | null; role: Role; level: number | null; compensationLimit: number | null }
 export type TimerKind = 'triage' | 'response' | 'response_warning' | 'escalation_ack' | 'escalation_response'
-  | 'follow_up' | 'follow_up_retry'
+  | 'follow_up' | 'follow_up_retry' | 'awaiting_reminder' | 'awaiting_close'
 export const TIMER_KINDS: readonly TimerKind[] = [
   'triage', 'response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up', 'follow_up_retry',
+  'awaiting_reminder', 'awaiting_close',
 ]
 export type FollowUpOutcome = 'satisfied' | 'unsatisfied' | 'unreachable'
 export type ActionName = 'log' | 'resolve' | 'escalate' | 'acknowledge' | 'follow-up' | 'withdraw' | 'assign' | 'notes'
-  | 'await-customer' | 'resume' | 'merge'
+  | 'await-customer' | 'resume' | 'merge' | 'request-extension' | 'decide-extension'
 
 export type ComplaintEvent =
   | { type: 'LOG'; actor: Actor }
@@ -33,6 +34,12 @@ export type ComplaintEvent =
   | { type: 'RESUME'; actor: Actor }
   | { type: 'MERGE'; actor: Actor }              // this complaint duplicates another: it closes into it
   | { type: 'ABSORB'; actor: Actor }             // the other side of a merge: the duplicate's history comes in
+  | { type: 'REQUEST_EXTENSION'; actor: Actor }  // more time asked for the promise to the customer
+  | { type: 'APPROVE_EXTENSION'; actor: Actor }  // decide-extension with approve: true
+  | { type: 'REFUSE_EXTENSION'; actor: Actor }   // decide-extension with approve: false
+  | { type: 'EXTENSION_LAPSED'; actor: Actor }   // a request still pending when the complaint left logged
+  | { type: 'AWAITING_REMINDER'; actor: Actor }  // the customer has not answered for awaitingReminderAfter
+  | { type: 'AWAITING_EXPIRED'; actor: Actor }   // nor for awaitingCloseAfter: the complaint closes as no_response
 export type EventType = ComplaintEvent['type']
 
 export interface ComplaintContext {
@@ -47,6 +54,8 @@ export interface ComplaintContext {
   reopened: number
   /** The response clock is stopped while the complaint waits for the customer (absent in older snapshots: false). */
   awaitingCustomer?: boolean
+  /** Who asked for the pending extension of the promise; null (or absent in older snapshots) when none is pending. */
+  extensionRequestedBy?: string | null
 }
 export interface MachineInput { maxLevel: number; followUpMaxAttempts: number }
 export interface PersistedMachine { value: ComplaintState; context: ComplaintContext }
@@ -76,6 +85,9 @@ export const ACTION_PROBE: Record<ActionName, (actor: Actor) => ComplaintEvent> 
   'await-customer': (actor) => ({ type: 'AWAIT_CUSTOMER', actor }),
   resume: (actor) => ({ type: 'RESUME', actor }),
   merge: (actor) => ({ type: 'MERGE', actor }),
+  'request-extension': (actor) => ({ type: 'REQUEST_EXTENSION', actor }),
+  // Listed whenever a decision is possible: refusing is (approving also needs the clock running).
+  'decide-extension': (actor) => ({ type: 'REFUSE_EXTENSION', actor }),
 }
 export const ACTION_NAMES = Object.keys(ACTION_PROBE) as readonly ActionName[]
 
@@ -98,6 +110,12 @@ export const HISTORY_TYPE: Record<EventType, string> = {
   RESUME: 'complaint.resumed',
   MERGE: 'complaint.merged',
   ABSORB: 'complaint.duplicate_absorbed',
+  REQUEST_EXTENSION: 'promise.extension_requested',
+  APPROVE_EXTENSION: 'promise.extended',
+  REFUSE_EXTENSION: 'promise.extension_refused',
+  EXTENSION_LAPSED: 'promise.extension_lapsed',
+  AWAITING_REMINDER: 'complaint.awaiting_reminder',
+  AWAITING_EXPIRED: 'complaint.closed_no_response',
 }
 const EVENT_TYPE_BY_HISTORY = new Map(Object.entries(HISTORY_TYPE).map(([type, history]) => [history, type as EventType]))
 

@@ -26,6 +26,12 @@ const ROLE_MAY: Record<EventType, readonly Role[]> = {
   RESUME: [...STAFF, 'integration', 'system'],
   MERGE: STAFF,
   ABSORB: STAFF,
+  REQUEST_EXTENSION: STAFF,
+  APPROVE_EXTENSION: ['supervisor'],
+  REFUSE_EXTENSION: ['supervisor'],
+  EXTENSION_LAPSED: SYSTEM,
+  AWAITING_REMINDER: SYSTEM,
+  AWAITING_EXPIRED: SYSTEM,
 }
 
 const arm = (kind: TimerKind) => ({ type: 'armTimer', params: { kind } }) as const
@@ -36,9 +42,11 @@ const escalateFor = (reason: string) => ({ type: 'raiseLevel', params: { reason 
 const closeAs = (reason: string) => ({ type: 'setCloseReason', params: { reason } }) as const
 // reenter: a self-transition escalated -> escalated must run the entry effects again (re-alert).
 const escalation = (reason: string) => ({ target: 'escalated', reenter: true, actions: escalateFor(reason) }) as const
+// The customer's silence is timed only while the hotline waits for them.
+const WAITING: readonly TimerKind[] = ['awaiting_reminder', 'awaiting_close']
 const resolution = (mode: NonNullable<ComplaintContext['resolutionMode']>) => [
   { type: 'markResolved', params: { mode } },
-  ...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response'),
+  ...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response', ...WAITING),
   arm('follow_up'),
   notify('complaint.resolved'),
 ] as const
@@ -52,8 +60,33 @@ const absorbing = { ABSORB: { guard: 'roleMay', actions: notify('complaint.dupli
 const assignable = { ASSIGN: { guard: 'roleMay', actions: notify('complaint.assigned') } } as const
 const notable = { NOTE: { guard: 'roleMay' } } as const
 const waitable = {
-  AWAIT_CUSTOMER: { guard: and(['roleMay', 'notAwaiting']), actions: ['markAwaiting', 'pauseClock', notify('complaint.awaiting_customer')] },
-  RESUME: { guard: and(['roleMay', 'awaiting']), actions: ['markResumed', 'resumeClock', notify('complaint.resumed')] },
+  AWAIT_CUSTOMER: {
+    guard: and(['roleMay', 'notAwaiting']),
+    actions: ['markAwaiting', 'pauseClock', ...WAITING.map(arm), notify('complaint.awaiting_customer')],
+  },
+  RESUME: { guard: and(['roleMay', 'awaiting']), actions: ['markResumed', 'resumeClock', ...cancel(...WAITING), notify('complaint.resumed')] },
+  AWAITING_REMINDER: { guard: and(['roleMay', 'awaiting']), actions: notify('complaint.awaiting_reminder') },
+  AWAITING_EXPIRED: { guard: and(['roleMay', 'awaiting']), target: 'closed', actions: closeAs('no_response') },
+} as const
+// A supervisor other than the one who asked decides; approval moves the promise, so the response deadline and its
+// warning are armed again for it (the new time is the command's; the machine only says which timers move).
+const deciding = and(['roleMay', 'extensionPending', 'notRequester'])
+const extendable = {
+  REQUEST_EXTENSION: {
+    guard: and(['roleMay', 'notAwaiting', 'noExtensionPending']),
+    actions: ['markExtensionRequested', notify('promise.extension_requested')],
+  },
+  APPROVE_EXTENSION: {
+    // Not while the clock is stopped: the deadlines are set aside then, and resuming moves them.
+    guard: and([deciding, 'notAwaiting']),
+    actions: ['clearExtension', ...cancel('response', 'response_warning'), arm('response'), arm('response_warning'),
+      notify('promise.extended')],
+  },
+  REFUSE_EXTENSION: { guard: deciding, actions: ['clearExtension', notify('promise.extension_refused')] },
+} as const
+// A request still pending when the complaint leaves logged lapses, as the transition's consequence (transition.ts).
+const lapsable = {
+  EXTENSION_LAPSED: { guard: and(['roleMay', 'extensionPending']), actions: ['clearExtension', notify('promise.extension_lapsed')] },
 } as const
 
 export const complaintMachine = setup({
@@ -68,6 +101,9 @@ export const complaintMachine = setup({
     notAcknowledged: ({ context }) => !context.acknowledged,
     awaiting: ({ context }) => context.awaitingCustomer === true,
     notAwaiting: ({ context }) => context.awaitingCustomer !== true,
+    extensionPending: ({ context }) => (context.extensionRequestedBy ?? null) !== null,
+    noExtensionPending: ({ context }) => (context.extensionRequestedBy ?? null) === null,
+    notRequester: ({ context, event }) => event.actor.id !== context.extensionRequestedBy,
     outcomeIs: ({ event }, params: { outcome: FollowUpOutcome }) =>
       event.type === 'FOLLOW_UP' && event.outcome === params.outcome,
     // Evaluated before countFollowUp, so "+ 1" is the attempt being recorded now.
@@ -83,6 +119,8 @@ export const complaintMachine = setup({
     resumeClock: () => {},
     markAwaiting: assign({ awaitingCustomer: true }),
     markResumed: assign({ awaitingCustomer: false }),
+    markExtensionRequested: assign(({ event }) => ({ extensionRequestedBy: event.actor.id ?? 'unknown' })),
+    clearExtension: assign({ extensionRequestedBy: null }),
     // At least 1 whatever maxLevel holds: a snapshot started under a broken policy (maxLevel null) must not
     // escalate to level 0, which no supervisor's level matches and no view can show.
     raiseLevel: assign(({ context }, params: { reason: string }) => ({
@@ -112,6 +150,7 @@ export const complaintMachine = setup({
     closeReason: null,
     reopened: 0,
     awaitingCustomer: false,
+    extensionRequestedBy: null,
   }),
   initial: 'received',
   states: {
@@ -134,12 +173,12 @@ export const complaintMachine = setup({
         },
         DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
-        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...extendable,
       },
     },
     escalated: {
       entry: [
-        ...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up', 'follow_up_retry'),
+        ...cancel('response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up', 'follow_up_retry', ...WAITING),
         arm('escalation_ack'),
         'routeEscalation',
         notify('complaint.escalated'),
@@ -161,7 +200,7 @@ export const complaintMachine = setup({
         ACK_MISSED: { guard: and(['roleMay', 'notAcknowledged']), ...escalation('not_acknowledged') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
         ESCALATION_ROUTED: { guard: 'roleMay', actions: notify('escalation.assigned') },
-        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...lapsable,
       },
     },
     follow_up: {
@@ -185,13 +224,13 @@ export const complaintMachine = setup({
           },
         ],
         FOLLOW_UP_DUE: { guard: 'roleMay', actions: notify('follow_up.due') },
-        ...assignable, ...notable, ...absorbing,
+        ...assignable, ...notable, ...absorbing, ...lapsable,
       },
     },
     closed: {
       type: 'final',
       entry: [...cancel(...TIMER_KINDS), notify('complaint.closed')],
-      on: { ...notable },
+      on: { ...notable, ...lapsable },
     },
   },
 })

@@ -1,13 +1,17 @@
 import type { Static } from 'typebox'
 import type { Actor } from '../../workflows/complaint.machine.js'
-import type { EscalationRecord, FollowUpRecord } from '../db/tables.js'
+import type { ComplaintRow, EscalationRecord, ExtensionRecord, FollowUpRecord } from '../db/tables.js'
+import { Problem, problems } from '../http/problem.js'
 import { clockFor, responseWindow } from '../sla/deadline-clock.js'
+import { addDuration } from '../sla/policy.js'
 import type {
   AssignBody,
+  DecideExtensionBody,
   EscalateBody,
   FollowUpBody,
   LogBody,
   NoteBody,
+  RequestExtensionBody,
   ResolveBody,
   WaitBody,
   WithdrawBody,
@@ -29,6 +33,18 @@ export function escalationOpened({ next, due, effects }: ProjectionInput): { esc
   return { escalation: JSON.stringify(escalation), resolution: JSON.stringify(null) }
 }
 
+/** An explicit promise is a time ahead, and not further ahead than policy.maxPromise. */
+function promiseWithin(promisedBy: Date, now: Date, maxPromise: string): Date {
+  if (promisedBy <= now) {
+    throw problems.validation([{ field: 'body.promisedBy', message: `is not in the future (now is ${now.toISOString()})` }])
+  }
+  const latest = addDuration(now, maxPromise)
+  if (promisedBy > latest) {
+    throw problems.validation([{ field: 'body.promisedBy', message: `is more than ${maxPromise} (policy maxPromise) ahead: ${latest.toISOString()} at the latest` }])
+  }
+  return promisedBy
+}
+
 export function logCommand(actor: Actor, body: Static<typeof LogBody>): Command {
   return {
     event: { type: 'LOG', actor },
@@ -36,7 +52,8 @@ export function logCommand(actor: Actor, body: Static<typeof LogBody>): Command 
     prepare: (row, now, policy) => {
       const severity = body.severity ?? row.severity
       const subject = { severity, customerTier: row.customerTier, team: row.team }
-      const promisedBy = body.promisedBy ? new Date(body.promisedBy) : clockFor(policy, subject).add(now, responseWindow(policy, subject))
+      const promisedBy = body.promisedBy ? promiseWithin(new Date(body.promisedBy), now, policy.maxPromise)
+        : clockFor(policy, subject).add(now, responseWindow(policy, subject))
       return { category: body.category ?? row.category, severity, promisedBy }
     },
   }
@@ -119,4 +136,67 @@ export function awaitCustomerCommand(actor: Actor, body: Static<typeof WaitBody>
 
 export function resumeCommand(actor: Actor, body: Static<typeof WaitBody>): Command {
   return { event: { type: 'RESUME', actor }, data: { ...body } }
+}
+
+const pendingExtension = (row: { extension: ExtensionRecord | null }) => (row.extension?.status === 'pending' ? row.extension : null)
+
+/**
+ * More time for the promise to the customer, asked for before it breaks: later than the promise in force and at most
+ * policy.maxExtension after it. One pending request at a time; the deadline keeps running meanwhile.
+ */
+export function requestExtensionCommand(actor: Actor, body: Static<typeof RequestExtensionBody>): Command {
+  const until = new Date(body.until)
+  return {
+    event: { type: 'REQUEST_EXTENSION', actor },
+    data: { ...body, until: until.toISOString() },
+    check: ({ row, pending }) => {
+      if (pendingExtension(row)) {
+        throw new Problem('extension_pending', `an extension to ${row.extension!.until} is already waiting for a supervisor's decision`)
+      }
+      if (row.state === 'logged' && row.clockPaused === null && !pending.some((t) => t.kind === 'response')) {
+        throw new Problem('invalid_transition', 'the response deadline is not pending: there is no promise to extend', { state: row.state })
+      }
+    },
+    prepare: (row, _now, policy) => {
+      const promisedBy = row.promisedBy!
+      if (until <= promisedBy) {
+        throw problems.validation([{ field: 'body.until', message: `must be later than the promise in force (${promisedBy.toISOString()})` }])
+      }
+      const latest = addDuration(promisedBy, policy.maxExtension)
+      if (until > latest) {
+        throw problems.validation([{ field: 'body.until', message: `must be at most ${policy.maxExtension} (policy maxExtension) after the promise in force: ${latest.toISOString()} at the latest` }])
+      }
+      return {}
+    },
+    project: ({ now }) => {
+      const extension: ExtensionRecord = {
+        status: 'pending', until: until.toISOString(), reason: body.reason, requestedBy: actor.id, requestedAt: now.toISOString(),
+        decidedBy: null, decidedAt: null, note: null,
+      }
+      return { extension: JSON.stringify(extension) }
+    },
+  }
+}
+
+/** A supervisor other than the requester approves (the promise moves, its deadline and warning with it) or refuses. */
+export function decideExtensionCommand(actor: Actor, body: Static<typeof DecideExtensionBody>): Command {
+  return {
+    event: { type: body.approve ? 'APPROVE_EXTENSION' : 'REFUSE_EXTENSION', actor },
+    data: { ...body },
+    check: ({ row }) => {
+      const request = pendingExtension(row)
+      if (!request) throw new Problem('no_pending_extension', 'no extension request is waiting for a decision on this complaint')
+      if (request.requestedBy !== null && request.requestedBy === actor.id) {
+        throw new Problem('forbidden', 'you asked for this extension: another supervisor decides it')
+      }
+    },
+    ...(body.approve ? { prepare: (row: ComplaintRow) => ({ promisedBy: new Date(row.extension!.until) }) } : {}),
+    project: ({ row, now }) => {
+      const decided: ExtensionRecord = {
+        ...row.extension!, status: body.approve ? 'approved' : 'refused', decidedBy: actor.id, decidedAt: now.toISOString(),
+        note: body.note ?? null,
+      }
+      return { extension: JSON.stringify(decided) }
+    },
+  }
 }

@@ -8,10 +8,12 @@ import {
   acknowledgeCommand,
   assignCommand,
   awaitCustomerCommand,
+  decideExtensionCommand,
   escalateCommand,
   followUpCommand,
   logCommand,
   noteCommand,
+  requestExtensionCommand,
   resolveCommand,
   resumeCommand,
   withdrawCommand,
@@ -24,6 +26,7 @@ import {
   ComplaintEvent,
   CreateComplaintBody,
   CreateHeaders,
+  DecideExtensionBody,
   EmptyBody,
   EscalateBody,
   FollowUpBody,
@@ -31,6 +34,7 @@ import {
   LogBody,
   MergeBody,
   NoteBody,
+  RequestExtensionBody,
   ResolveBody,
   WaitBody,
   WithdrawBody,
@@ -63,6 +67,8 @@ const ACTIONS: ActionRoute[] = [
   { path: 'notes', operationId: 'addNote', summary: 'Add a note; no state change', roles: STAFF, body: NoteBody, build: noteCommand },
   { path: 'await-customer', operationId: 'awaitCustomer', summary: 'Stop the response clock while waiting for the customer', roles: STAFF, body: WaitBody, build: awaitCustomerCommand },
   { path: 'resume', operationId: 'resumeClock', summary: 'Restart the response clock; its deadlines move by the time spent waiting', roles: STAFF, body: WaitBody, build: resumeCommand },
+  { path: 'request-extension', operationId: 'requestExtension', summary: 'Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits)', roles: STAFF, body: RequestExtensionBody, build: requestExtensionCommand },
+  { path: 'decide-extension', operationId: 'decideExtension', summary: 'Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension)', roles: ['supervisor'], body: DecideExtensionBody, build: decideExtensionCommand },
 ]
 
 export interface ComplaintRoutesOptions {

@@ -76,6 +76,31 @@ export const MergeBody = Type.Object(
   { additionalProperties: false, description: 'the open complaint this one duplicates' },
 )
 export const NoteBody = Type.Object({ text: Text(10_000) }, { additionalProperties: false })
+export const RequestExtensionBody = Type.Object(
+  {
+    until: Type.String({ format: 'date-time', description: 'the new promised time: later than promisedBy, at most policy.maxExtension after it' }),
+    reason: Text(500),
+  },
+  { additionalProperties: false },
+)
+export const DecideExtensionBody = Type.Object(
+  { approve: Type.Boolean(), note: Type.Optional(Type.String({ maxLength: 5000 })) },
+  { additionalProperties: false },
+)
+export const ExtensionStatus = literals(['pending', 'approved', 'refused', 'lapsed'])
+export const Extension = Type.Object(
+  {
+    status: ExtensionStatus,
+    until: DateTime,
+    reason: Type.String(),
+    requestedBy: Nullable(Uuid),
+    requestedAt: DateTime,
+    decidedBy: Nullable(Uuid),
+    decidedAt: Nullable(DateTime),
+    note: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+)
 
 export const ActionHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'the complaint version you saw, as its ETag: "<version>"' })),
@@ -112,6 +137,8 @@ export const Complaint = Type.Object(
     team: Nullable(Type.String()),
     assigneeId: Nullable(Uuid),
     promisedBy: Nullable(DateTime),
+    originalPromisedBy: Nullable(DateTime, 'the first promise made; equal to promisedBy until an extension is approved'),
+    extension: Nullable(Extension, 'the latest request to extend the promise'),
     escalation: Nullable(
       Type.Object({
         level: Type.Integer({ minimum: 1 }),

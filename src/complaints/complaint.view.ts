@@ -48,6 +48,8 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     team: c.team,
     assigneeId: c.assigneeId,
     promisedBy: iso(c.promisedBy),
+    originalPromisedBy: iso(c.originalPromisedBy ?? c.promisedBy),
+    extension: c.extension,
     escalation: presentEscalation(c.escalation),
     resolution: c.resolution,
     followUp: presentFollowUp(c.followUp),

@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely'
 import { MACHINE_VERSION, start, type Actor } from '../../workflows/complaint.machine.js'
 import type { ComplaintRow, ComplaintsTable } from '../db/tables.js'
-import { NO_OUTBOX, notifiedTypes, planOutbox, type OutboxRows } from '../outbox/outbox.js'
+import { joinOutbox, NO_OUTBOX, notifiedTypes, planOutbox } from '../outbox/outbox.js'
 import type { SlaPolicy } from '../sla/policy.js'
 import { byDueAt } from '../timers/timers.repository.js'
 import { eventRow, patched, planCommand, planTimers, timerInsert, type Command, type TransitionContext, type TransitionResult } from './transition.js'
@@ -11,7 +11,7 @@ import type { ComplaintWrite } from './writer.js'
 export type NewComplaint = Omit<
   ComplaintRow,
   'state' | 'machineVersion' | 'machineSnapshot' | 'version' | 'escalation' | 'resolution' | 'followUp' | 'closeReason' |
-  'clockPaused' | 'promisedBy' | 'updatedAt' | 'closedAt'
+  'clockPaused' | 'promisedBy' | 'originalPromisedBy' | 'extension' | 'updatedAt' | 'closedAt'
 >
 
 /**
@@ -40,7 +40,7 @@ export async function planCreation(
     version: 1,
     updatedAt: now,
   }
-  const received = patched({ ...fields, closeReason: null, clockPaused: null, promisedBy: null, closedAt: null } as ComplaintRow, insert)
+  const received = patched({ ...fields, closeReason: null, clockPaused: null, promisedBy: null, originalPromisedBy: null, extension: null, closedAt: null } as ComplaintRow, insert)
   const subject = { severity: fields.severity, customerTier: fields.customerTier, team: fields.team }
   const timers = planTimers(fields.id, started.effects, { seq: 1, now, policy, promisedBy: null, subject, horizonMs: context.horizonMs })
   const outbox = notifiedTypes(started.effects).length === 0
@@ -70,10 +70,4 @@ export async function planCreation(
     },
     results: [{ ...first, armed: survivors }, logged.result],
   }
-}
-
-function joinOutbox(a: OutboxRows, b: OutboxRows): OutboxRows {
-  if (a.events.length === 0) return b
-  if (b.events.length === 0) return a
-  return { events: [...a.events, ...b.events], deliveries: [...a.deliveries, ...b.deliveries], pending: [...a.pending, ...b.pending] }
 }

@@ -11,7 +11,7 @@ import {
 import type { Trx } from '../db/database.js'
 import type { ClockPause, ComplaintRow, ComplaintUpdate, IdempotencyKeysTable } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
-import { NO_OUTBOX, notifiedTypes, planOutbox, type ActiveEndpoint, type PendingDelivery } from '../outbox/outbox.js'
+import { joinOutbox, NO_OUTBOX, notifiedTypes, planOutbox, type ActiveEndpoint, type PendingDelivery } from '../outbox/outbox.js'
 import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clock.js'
 import type { SlaPolicy } from '../sla/policy.js'
 import type { JobKind } from '../timers/jobs.js'
@@ -36,6 +36,8 @@ export interface ProjectionInput {
 export interface Command {
   event: ComplaintEvent
   data?: Record<string, unknown>
+  /** Refusals the machine cannot word (say, 409 extension_pending), checked before it decides. */
+  check?: (locked: LockedComplaint, context: TransitionContext) => void
   /** Fields fixed before deadlines are computed (logging sets the severity and the promise). */
   prepare?: (row: ComplaintRow, now: Date, policy: SlaPolicy) => Partial<ComplaintUpdate>
   project?: (input: ProjectionInput) => Partial<ComplaintUpdate>
@@ -93,7 +95,9 @@ const REFUSALS = {
 const RESPONSE_CLOCK: readonly string[] = ['response', 'response_warning', 'escalation_response']
 
 /** jsonb columns: written as JSON text, read back as values. */
-const JSON_COLUMNS = new Set(['escalation', 'resolution', 'followUp', 'clockPaused', 'machineSnapshot'])
+const JSON_COLUMNS = new Set(['escalation', 'resolution', 'followUp', 'clockPaused', 'extension', 'machineSnapshot'])
+
+const SYSTEM: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
 export function actionLabel(event: ComplaintEvent['type']): string {
   return event.toLowerCase().replaceAll('_', '-')
@@ -127,8 +131,50 @@ export async function applyCommand(
   return { ...planned.result, row }
 }
 
-/** Composes one command's transition in memory (no statement but the policy's and endpoints' reads, if needed). */
+/**
+ * Composes one command's transition in memory (no statement but the policy's and endpoints' reads, if needed), with
+ * its consequence: an extension request still pending when the complaint leaves logged lapses, a transition of its
+ * own written with it (its own history row and version).
+ */
 export async function planCommand(locked: LockedComplaint, command: Command, context: TransitionContext): Promise<PlannedTransition> {
+  command.check?.(locked, context)
+  const planned = await planOne(locked, command, context)
+  const { result } = planned
+  if ((result.row.machineSnapshot as PersistedMachine).context.extensionRequestedBy && result.row.state !== 'logged') {
+    const lapsed = await planOne({ row: result.row, pending: result.pending }, {
+      event: { type: 'EXTENSION_LAPSED', actor: SYSTEM },
+      data: { until: result.row.extension?.until ?? null },
+      project: ({ row }) => ({ extension: JSON.stringify({ ...row.extension!, status: 'lapsed' }) }),
+    }, context)
+    return joinPlanned(planned, lapsed)
+  }
+  return planned
+}
+
+/** Two transitions of one complaint planned one after the other, written as one (the answer shows the last). */
+function joinPlanned(first: PlannedTransition, then: PlannedTransition): PlannedTransition {
+  const [a, b] = [first.write, then.write]
+  return {
+    result: {
+      ...then.result,
+      effects: [...first.result.effects, ...then.result.effects],
+      armed: [...first.result.armed, ...then.result.armed],
+      cancelled: [...first.result.cancelled, ...then.result.cancelled],
+      historyType: first.result.historyType,
+      deliveries: [...first.result.deliveries, ...then.result.deliveries],
+    },
+    write: {
+      complaintId: a.complaintId,
+      update: { ...a.update, ...b.update },
+      events: [...a.events, ...b.events],
+      cancel: { kinds: [...a.cancel.kinds, ...b.cancel.kinds], at: a.cancel.at, ids: [...a.cancel.ids, ...b.cancel.ids] },
+      arm: [...a.arm, ...b.arm],
+      outbox: joinOutbox(a.outbox, b.outbox),
+    },
+  }
+}
+
+async function planOne(locked: LockedComplaint, command: Command, context: TransitionContext): Promise<PlannedTransition> {
   const { row } = locked
   const { now } = context
   const current = row.machineSnapshot as PersistedMachine
@@ -160,6 +206,7 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
     ...prepared,
     ...projected,
     ...clock.patch,
+    ...originalPromise(row, command.event.type, (prepared.promisedBy ?? clock.patch.promisedBy) as Date | undefined),
     ...(closing ? { closeReason: decision.persisted.context.closeReason, closedAt: now } : {}),
     state,
     machineSnapshot: JSON.stringify(decision.persisted),
@@ -184,6 +231,17 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
       outbox,
     },
   }
+}
+
+/**
+ * The first promise follows the promise in force (made when logged, moved by waiting for the customer) until an
+ * extension is approved; from then on it stays. Null on older rows: the promise in force was never extended.
+ */
+function originalPromise(row: ComplaintRow, event: ComplaintEvent['type'], promisedBy: Date | undefined): Partial<ComplaintUpdate> {
+  if (promisedBy === undefined) return {}
+  if (event === 'APPROVE_EXTENSION') return { originalPromisedBy: row.originalPromisedBy ?? row.promisedBy }
+  const extended = row.originalPromisedBy !== null && row.originalPromisedBy.getTime() !== row.promisedBy?.getTime()
+  return extended ? {} : { originalPromisedBy: promisedBy }
 }
 
 export function timerInsert(complaintId: string, timer: ArmedTimer, armedState: string, armedSeq: number): TimerInsert {
@@ -287,5 +345,9 @@ export function dueAt(kind: TimerKind, input: { now: Date; policy: SlaPolicy; pr
       return clock.add(now, policy.followUpAfter)
     case 'follow_up_retry':
       return clock.add(now, policy.followUpRetry)
+    case 'awaiting_reminder':
+      return clock.add(now, policy.awaitingReminderAfter)
+    case 'awaiting_close':
+      return clock.add(now, policy.awaitingCloseAfter)
   }
 }

@@ -62,6 +62,18 @@ export interface FollowUpRecord {
   comment: string | null
 }
 
+/** A request to move the promise to the customer (CONTRACT.md, "Promise extensions"). */
+export interface ExtensionRecord {
+  status: 'pending' | 'approved' | 'refused' | 'lapsed'
+  until: string
+  reason: string
+  requestedBy: string | null
+  requestedAt: string
+  decidedBy: string | null
+  decidedAt: string | null
+  note: string | null
+}
+
 export interface ClockPause {
   pausedAt: string
   deadlines: { kind: string; dueAt: string }[]
@@ -82,6 +94,9 @@ export interface ComplaintsTable {
   team: string | null
   assigneeId: string | null
   promisedBy: NullableTimestamp
+  /** The promise as first made (and moved by waiting for the customer), before any extension; null: promisedBy. */
+  originalPromisedBy: NullableTimestamp
+  extension: ColumnType<ExtensionRecord | null, string | undefined, string>
   escalation: Json<EscalationRecord | null>
   resolution: Json<ResolutionRecord | null>
   followUp: Json<FollowUpRecord | null>

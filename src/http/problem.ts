@@ -24,6 +24,8 @@ export type ProblemCode =
   | 'headers_too_large'
   | 'bad_request'
   | 'merge_customer_mismatch'
+  | 'extension_pending'
+  | 'no_pending_extension'
 
 const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   unauthorized: [401, 'Unauthorized'],
@@ -52,6 +54,8 @@ const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   headers_too_large: [431, 'Request header fields too large'],
   bad_request: [400, 'Malformed HTTP request'],
   merge_customer_mismatch: [409, 'Complaints of different customers'],
+  extension_pending: [409, 'An extension request is already pending'],
+  no_pending_extension: [409, 'No extension request is pending'],
 }
 
 export interface FieldError {

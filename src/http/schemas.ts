@@ -66,7 +66,8 @@ export function json<T extends TSchema>(schema: T, description: string) {
 }
 
 export const Uuid = Type.String({ format: 'uuid' })
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+export const Nullable = <T extends TSchema>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description === undefined ? {} : { description })
 export const DateTime = Type.String({ format: 'date-time' })
 export const IdParams = Type.Object({ id: Uuid })
 

@@ -36,6 +36,13 @@ export interface OutboxRows {
 
 export const NO_OUTBOX: OutboxRows = { events: [], deliveries: [], pending: [] }
 
+/** The outbox rows of two transitions written together. */
+export function joinOutbox(a: OutboxRows, b: OutboxRows): OutboxRows {
+  if (a.events.length === 0) return b
+  if (b.events.length === 0) return a
+  return { events: [...a.events, ...b.events], deliveries: [...a.deliveries, ...b.deliveries], pending: [...a.pending, ...b.pending] }
+}
+
 /** The `notify` effects of a transition: what the outbox may have to write. */
 export function notifiedTypes(effects: Effect[]): string[] {
   return effects.flatMap((effect) => (effect.type === 'notify' ? [effect.event] : []))

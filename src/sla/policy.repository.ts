@@ -1,4 +1,6 @@
+import { sql } from 'kysely'
 import type { Executor } from '../complaints/complaint.repository.js'
+import type { Db } from '../db/database.js'
 import { DEFAULT_POLICY, type SlaPolicy } from './policy.js'
 import { readablePolicy } from './policy.validation.js'
 
@@ -24,11 +26,21 @@ export async function currentPolicy(db: Executor, known?: StoredPolicy): Promise
   return { policy: readablePolicy(row.policy), version: row.id, updatedAt: row.createdAt }
 }
 
-export async function savePolicy(db: Executor, policy: SlaPolicy, userId: string): Promise<StoredPolicy> {
-  const row = await db
-    .insertInto('slaPolicies')
-    .values({ policy: JSON.stringify(policy), createdBy: userId })
-    .returningAll()
-    .executeTakeFirstOrThrow()
-  return { policy, version: row.id, updatedAt: row.createdAt }
+/**
+ * Saves a new version; with `expected`, only if the version in force is that one (undefined when it is not). Saves
+ * take turns on an advisory lock so that two saves of the same expected version cannot both pass the check.
+ */
+export async function savePolicy(db: Db, policy: SlaPolicy, userId: string, expected?: number): Promise<StoredPolicy | undefined> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${POLICY_LOCK})`.execute(trx)
+    const { rows: [row] } = await sql<{ id: number; createdAt: Date }>`
+      insert into sla_policies (policy, created_by)
+      select ${JSON.stringify(policy)}::jsonb, ${userId}::uuid
+      where ${expected ?? null}::int is null or ${expected ?? null}::int = coalesce((select max(id) from sla_policies), 0)
+      returning id, created_at as "createdAt"`.execute(trx)
+    return row && { policy, version: row.id, updatedAt: row.createdAt }
+  })
 }
+
+// "SLAP": the one key of the advisory lock that orders policy saves.
+const POLICY_LOCK = 0x534c4150

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problems } from '../http/problem.js'
+import { Problem, problems } from '../http/problem.js'
 import { json, problemResponses } from '../http/schemas.js'
 import type { SlaPolicy } from './policy.js'
 import { cachesOf } from '../cache/caches.js'
 import { savePolicy, type StoredPolicy } from './policy.repository.js'
-import { SlaPolicyResponse, SlaPolicySchema } from './policy.schemas.js'
-import { policyErrors } from './policy.validation.js'
+import { SlaPolicyPut, SlaPolicyResponse } from './policy.schemas.js'
+import { policyErrors, readablePolicy } from './policy.validation.js'
 
 const present = ({ policy, version, updatedAt }: StoredPolicy) => ({ ...policy, version, updatedAt: updatedAt?.toISOString() ?? null })
 
@@ -26,15 +26,25 @@ const policyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'putSlaPolicy',
       tags: ['sla'],
       summary: 'Replace the SLA policy; pending deadlines keep what was promised',
-      body: SlaPolicySchema,
-      response: { 200: json(SlaPolicyResponse, 'The new policy, with its version'), ...problemResponses(413, 415) },
+      description: 'Accepts what GET answered: `version`, when given, must be the version in force (else 412 ' +
+        '`version_conflict`); `updatedAt` is ignored. Fields left out that have a default (`maxExtension`, ...) take it.',
+      body: SlaPolicyPut,
+      response: { 200: json(SlaPolicyResponse, 'The new policy, with its version'), ...problemResponses('version_conflict', 413, 415) },
     },
   }, async (request) => {
+    const { version, updatedAt: _readOnly, ...given } = request.body
     // The schema has checked every field and its type; the policy is checked whole before anything is saved.
-    const policy = request.body as SlaPolicy // the schema holds every interval to exactly two items
-    const errors = policyErrors(policy)
+    const errors = policyErrors(given as SlaPolicy)
     if (errors.length > 0) throw problems.validation(errors)
-    const saved = await savePolicy(app.db, policy, request.user.id)
+    // Valid as given, so only the fields left out take their defaults.
+    const policy = readablePolicy(given)
+    const saved = await savePolicy(app.db, policy, request.user.id, version)
+    if (!saved) {
+      const current = await cachesOf(app.db).policy()
+      throw new Problem('version_conflict', `the policy in force is version ${current.version}, not ${version}; read it again and retry`, {
+        currentVersion: current.version,
+      })
+    }
     // Committed: this process's next command applies it; the others within CACHE_TTL (docs/operations.md).
     cachesOf(app.db).policyChanged()
     return present(saved)

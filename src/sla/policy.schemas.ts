@@ -2,8 +2,9 @@ import Type from 'typebox'
 import { DateTime } from '../http/schemas.js'
 
 // Weeks, days, hours, minutes, seconds: calendar months and years have no fixed length and are refused.
+const ISO_DURATION = '^P(?!$)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$'
 const IsoDuration = Type.String({
-  pattern: '^P(?!$)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$',
+  pattern: ISO_DURATION,
   description: 'ISO 8601 duration in weeks, days, hours, minutes and seconds, e.g. PT2H, P3D, PT3S; longer than zero, at most P366D',
   examples: ['PT2H'],
 })
@@ -33,6 +34,14 @@ const SomeSeverities = <T extends Parameters<typeof Type.Object>[0][string]>(sch
     { additionalProperties: false },
   )
 
+const durationOf = (description: string) => Type.String({ pattern: ISO_DURATION, description: `ISO 8601 duration; ${description}` })
+
+// Fields added after the first policies were saved: optional in a PUT, the built-in default when absent.
+const maxExtension = durationOf('how far past the promise in force an extension may move it (default P30D)')
+const maxPromise = durationOf('how far ahead of now an explicit promisedBy may be (default P90D)')
+const awaitingReminderAfter = durationOf('waiting for the customer: when they are reminded (default P2D)')
+const awaitingCloseAfter = durationOf('waiting for the customer: when the complaint closes as no_response (default P7D)')
+
 export const SlaPolicySchema = Type.Object(
   {
     calendar: CalendarSchema,
@@ -55,6 +64,10 @@ export const SlaPolicySchema = Type.Object(
     followUpAttempts: Type.Integer({ minimum: 1, maximum: 10 }),
     followUpRetry: IsoDuration,
     maxLevel: Type.Integer({ minimum: 1, maximum: 3 }),
+    maxExtension: Type.Optional(maxExtension),
+    maxPromise: Type.Optional(maxPromise),
+    awaitingReminderAfter: Type.Optional(awaitingReminderAfter),
+    awaitingCloseAfter: Type.Optional(awaitingCloseAfter),
   },
   { $id: 'SlaPolicy', additionalProperties: false },
 )
@@ -62,8 +75,20 @@ export const SlaPolicySchema = Type.Object(
 export const SlaPolicyResponse = Type.Object(
   {
     ...SlaPolicySchema.properties,
+    // Always answered: the built-in defaults fill what a stored policy lacks.
+    maxExtension, maxPromise, awaitingReminderAfter, awaitingCloseAfter,
     version: Type.Integer({ minimum: 0, description: '0 while the built-in default is in force' }),
     updatedAt: Type.Union([DateTime, Type.Null()]),
+  },
+  { additionalProperties: false },
+)
+
+/** What PUT accepts: the policy, or what GET answered (`version` checked like If-Match; `updatedAt` ignored). */
+export const SlaPolicyPut = Type.Object(
+  {
+    ...SlaPolicySchema.properties,
+    version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read: a newer one in force answers 412 version_conflict' })),
+    updatedAt: Type.Optional(Type.Union([DateTime, Type.Null()], { description: 'read-only: ignored' })),
   },
   { additionalProperties: false },
 )

@@ -33,6 +33,13 @@ export interface SlaPolicy {
   followUpAttempts: number
   followUpRetry: string
   maxLevel: number
+  /** How far past the promise in force an extension may move it. */
+  maxExtension: string
+  /** How far ahead of now an explicit promise may be made. */
+  maxPromise: string
+  /** While the hotline waits for the customer: when they are reminded, and when the complaint closes as no_response. */
+  awaitingReminderAfter: string
+  awaitingCloseAfter: string
 }
 
 const WORKDAY: [string, string][] = [['09:00', '18:30']]
@@ -57,6 +64,10 @@ export const DEFAULT_POLICY: SlaPolicy = {
   followUpAttempts: 3,
   followUpRetry: 'PT2H',
   maxLevel: 3,
+  maxExtension: 'P30D',
+  maxPromise: 'P90D',
+  awaitingReminderAfter: 'P2D',
+  awaitingCloseAfter: 'P7D',
 }
 
 export function durationMs(iso: string): number {

@@ -27,6 +27,8 @@ const EVENT_OF: Record<TimerKind, ComplaintEvent['type']> = {
   escalation_response: 'DEADLINE_MISSED',
   follow_up: 'FOLLOW_UP_DUE',
   follow_up_retry: 'FOLLOW_UP_DUE',
+  awaiting_reminder: 'AWAITING_REMINDER',
+  awaiting_close: 'AWAITING_EXPIRED',
 }
 
 /** A claimed timer, and whether a newer routing job of its complaint existed when it was claimed. */
