@@ -41,6 +41,8 @@ const figureProperties = {
   resolvedOnTheSpot: Count('first resolution came before any escalation (from logged)'),
   onTheSpotRate: Rate('resolvedOnTheSpot / resolved'),
   withinDeadlineRate: Rate('first resolution at or before the promise in force then / resolved'),
+  withinOriginalPromiseRate: Rate('first resolution at or before the first promise made (before any extension) / resolved'),
+  extendedRate: Rate('complaints whose promise was extended (an approved extension) / received'),
   escalated: Count('escalated at least once (by hand or by a missed deadline)'),
   escalationRate: Rate('escalated / received'),
   maxLevel: Type.Integer({ minimum: 0, description: 'highest escalation level reached (0: none)' }),

@@ -23,6 +23,8 @@ interface GroupRow {
   rated: number
   satisfactionSum: number
   satisfied: number
+  extended: number
+  withinOriginal: number
   seconds: Buffer | null
   kinds: string[] | null
   counts: number[] | null
@@ -41,7 +43,7 @@ type Counts = Omit<GroupRow, 'key' | 'seconds' | 'kinds' | 'counts' | 'amounts' 
 
 const COUNT_FIELDS = [
   'received', 'closed', 'resolved', 'onTheSpot', 'withinDeadline', 'escalated', 'reopened', 'followedUp', 'rated',
-  'satisfactionSum', 'satisfied',
+  'satisfactionSum', 'satisfied', 'extended', 'withinOriginal',
 ] as const
 
 const rate = (numerator: number, denominator: number) => (denominator === 0 ? null : numerator / denominator)
@@ -130,6 +132,8 @@ function figures(counts: Counts, seconds: Int32Array, compensation: Figures['com
     resolvedOnTheSpot: counts.onTheSpot,
     onTheSpotRate: rate(counts.onTheSpot, counts.resolved),
     withinDeadlineRate: rate(counts.withinDeadline, counts.resolved),
+    withinOriginalPromiseRate: rate(counts.withinOriginal, counts.resolved),
+    extendedRate: rate(counts.extended, counts.received),
     escalated: counts.escalated,
     escalationRate: rate(counts.escalated, counts.received),
     maxLevel: counts.maxLevel,
@@ -216,13 +220,17 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
         where c.source = 'hours'
       ), parts as (
         select ${rolled} as key, r.received, r.closed, r.resolved, r.on_the_spot, r.within_deadline, r.escalated,
-          r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds
+          r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds,
+          -- Null in rows built before migration 0019, when no promise could be extended.
+          coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original
         from plan p
         join report_daily r on r.dim = ${dim} and r.day = p.day
         where p.source = 'day'
         union all
         select ${rolled}, r.received, r.closed, r.resolved, r.on_the_spot, r.within_deadline, r.escalated,
-          r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds
+          r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds,
+          -- Null in rows built before migration 0019, when no promise could be extended.
+          coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original
         from plan p
         join report_daily r on r.dim = 'hour' and r.day = p.day and r.hour = p.hour
         where p.source = 'hour'
@@ -230,7 +238,8 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
         select ${raw}, 1, f.closed::integer, (f.resolved_at is not null)::integer, f.on_the_spot::integer,
           f.within_deadline::integer, f.escalated::integer, f.level, f.reopened::integer,
           (f.followed_up and f.resolved_at is not null)::integer, (f.satisfaction is not null)::integer,
-          coalesce(f.satisfaction, 0), coalesce(f.satisfaction >= 4, false)::integer, int4send(f.resolution_seconds)
+          coalesce(f.satisfaction, 0), coalesce(f.satisfaction >= 4, false)::integer, int4send(f.resolution_seconds),
+          coalesce(f.extended, false)::integer, coalesce(f.within_original, f.within_deadline)::integer
         from plan p
         join report_facts f on f.received_at >= p.lo and f.received_at < p.hi
         where p.source = 'raw'
@@ -239,7 +248,7 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
           sum(on_the_spot) as on_the_spot, sum(within_deadline) as within_deadline, sum(escalated) as escalated,
           max(max_level)::integer as max_level, sum(reopened) as reopened, sum(followed_up) as followed_up,
           sum(rated) as rated, sum(satisfaction_sum) as satisfaction_sum, sum(satisfied) as satisfied,
-          string_agg(seconds, ''::bytea) as seconds
+          string_agg(seconds, ''::bytea) as seconds, sum(extended) as extended, sum(within_original) as within_original
         from parts
         group by key
       ), granted as (
@@ -335,6 +344,7 @@ async function agentNames(db: Db, keys: (string | null)[]): Promise<Map<string, 
 const FIGURE_COLUMNS = [
   'received', 'closed', 'resolved', 'resolvedOnTheSpot', 'onTheSpotRate', 'withinDeadlineRate', 'escalated',
   'escalationRate', 'maxLevel', 'reopened', 'reopenRate', 'followUpCoverage', 'satisfactionAvg', 'satisfiedShare',
+  'withinOriginalPromiseRate', 'extendedRate',
 ] as const
 
 /**

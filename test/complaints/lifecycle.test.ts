@@ -13,7 +13,7 @@ t.test('a complaint from call to closed, on the spot', async (t) => {
   t.equal(complaint.customer.phone, '+8613800138000', 'phone normalised to E.164')
   t.equal(created.headers.etag, '"2"')
   t.equal(created.headers.location, `/v1/complaints/${complaint.id}`)
-  t.same(complaint.actions, ['resolve', 'escalate', 'withdraw', 'notes', 'await-customer', 'merge'])
+  t.same(complaint.actions, ['resolve', 'escalate', 'withdraw', 'notes', 'await-customer', 'merge', 'request-extension'])
   t.same(complaint.deadlines.map((d: { kind: string }) => d.kind).sort(), ['response', 'response_warning'])
   t.equal(complaint.promisedBy, complaint.deadlines.find((d: { kind: string }) => d.kind === 'response').dueAt)
 

@@ -16,9 +16,12 @@ function f(
   reopened: number, reopenRate: number | null, followUpCoverage: number | null, satisfactionAvg: number | null,
   satisfiedShare: number | null, p50: number | null, p90: number | null, compensation: Comp = {},
 ) {
+  // No promise in this data set was ever extended (test/reports/promises.test.ts covers extensions): the first promise
+  // is the promise in force, and no complaint counts as extended.
   return {
     received, closed, resolved, resolvedOnTheSpot, onTheSpotRate, withinDeadlineRate, escalated, escalationRate,
-    maxLevel, reopened, reopenRate, followUpCoverage, satisfactionAvg, satisfiedShare, resolutionMinutes: { p50, p90 },
+    maxLevel, reopened, reopenRate, followUpCoverage, satisfactionAvg, satisfiedShare,
+    withinOriginalPromiseRate: withinDeadlineRate, extendedRate: received === 0 ? null : 0, resolutionMinutes: { p50, p90 },
     compensation,
   }
 }
@@ -306,7 +309,8 @@ t.test('the CSV parses back to the JSON, for every grouping', async (t) => {
   const header = (await test.call('GET', `/v1/reports/summary?${OCTOBER}&groupBy=category`, test.admin, undefined, { accept: 'text/csv' }))
     .body.split('\r\n')[0]
   t.equal(header, 'row,key,received,closed,resolved,resolvedOnTheSpot,onTheSpotRate,withinDeadlineRate,escalated,' +
-    'escalationRate,maxLevel,reopened,reopenRate,followUpCoverage,satisfactionAvg,satisfiedShare,resolutionMinutes.p50,' +
+    'escalationRate,maxLevel,reopened,reopenRate,followUpCoverage,satisfactionAvg,satisfiedShare,withinOriginalPromiseRate,' +
+    'extendedRate,resolutionMinutes.p50,' +
     'resolutionMinutes.p90,compensation.refund.count,compensation.refund.amount,compensation.voucher.count,compensation.voucher.amount')
 
   // Values a spreadsheet would run as formulas are guarded, and still come back exactly.

@@ -65,7 +65,9 @@ t.test('waiting for the customer stops the clock; the deadline moves by the busi
   clock.set('2026-11-23T03:00:00Z') // Monday 11:00
   const paused = (await call('POST', `/v1/complaints/${id}/await-customer`, agent, { note: 'asked for the receipt' })).json()
   t.equal(paused.clockPausedAt, '2026-11-23T03:00:00.000Z', 'the complaint shows the clock is paused')
-  t.same(paused.deadlines, [], 'no response deadline runs while waiting')
+  // Only the customer's silence is timed, in business days: reminded Wednesday 11:00, closed a week of workdays on.
+  t.same(paused.deadlines, [{ kind: 'awaiting_reminder', dueAt: '2026-11-25T03:00:00.000Z' },
+    { kind: 'awaiting_close', dueAt: '2026-12-02T03:00:00.000Z' }], 'no response deadline runs while waiting')
   t.same(paused.actions.filter((a: string) => a === 'resume' || a === 'await-customer'), ['resume'])
 
   clock.set('2026-11-24T02:00:00Z') // Tuesday 10:00: 7.5 business hours later
