@@ -1,8 +1,9 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { aComplaint } from '../helpers/app.js'
 import { waitFor } from '../helpers/worker.js'
-import { notificationsOf, setupNotifyApp, SMS_SECRET, startGateway, startNotifyWorker, startSmtp } from './fixtures.js'
+import { notificationsOf, setupNotifyApp, SMS_SECRET, startGateway, startNotifyWorker, startSmtp } from './fixtures/notify.js'
 import { DEFAULT_POLICY } from '../../src/sla/policy.js'
+import { anIntegration, signed } from '../webhooks/fixtures/webhooks.js'
 
 const EMAIL = 'li.wei@example.com'
 const PHONE = '+86 138 0013 8000'
@@ -18,7 +19,7 @@ function promise() {
   return { iso: at.toISOString(), en: `${d} ${months[m]} ${y}, 18:30`, zh: `${y}年${m + 1}月${d}日 18:30` }
 }
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const smtp = await startSmtp(t, { auth: { user: 'hotline', pass: 's3cret' } })
   const gateway = await startGateway(t)
   const config = { SMTP_URL: smtp.url, NOTIFY_FROM: 'Hotline Care <care@hotline.example>', SMS_WEBHOOK_URL: gateway.url, SMS_WEBHOOK_SECRET: SMS_SECRET }
@@ -126,4 +127,27 @@ t.test('the list: paging, refusals', async (t) => {
   t.equal((await call('/v1/complaints/00000000-0000-4000-8000-000000000000/notifications')).json().code, 'not_found')
   t.equal((await call(`/v1/complaints/${created.id}/notifications`, testApp.admin)).statusCode, 403)
   t.equal((await testApp.call('GET', `/v1/complaints/${created.id}/notifications`, null)).statusCode, 401)
+})
+
+t.test('the signed intake takes the preferences; the message goes out when an agent logs the complaint', async (t) => {
+  const { smtp, testApp, agent } = await setup(t)
+  const shop = await anIntegration(testApp)
+  const body = JSON.stringify({ customer: { externalId: 'cust-9', email: 'zhao@example.com', language: 'en' }, category: 'delivery', summary: 'Late parcel' })
+  const intake = await testApp.app.inject({ method: 'POST', url: `/v1/webhooks/${shop.id}/complaints`, headers: signed(shop.secret, body), payload: body })
+  t.equal(intake.statusCode, 202, intake.body)
+  const received = intake.json()
+  t.match(received.customer, { language: 'en', notify: true })
+  t.same(await notificationsOf(testApp, received.id), [], 'received, not logged: nothing to tell yet')
+
+  const logged = await testApp.call('POST', `/v1/complaints/${received.id}/log`, agent, {})
+  t.equal(logged.statusCode, 200, logged.body)
+  const mail = await waitFor(async () => smtp.received.find((m) => m.to.includes('zhao@example.com')), 20_000, 'the email')
+  t.equal(mail.subject, `We have logged your complaint (${received.reference})`)
+  t.match(mail.text, /^Dear customer, /, 'no name: a word for one')
+
+  const quiet = JSON.stringify({ customer: { externalId: 'cust-9', notify: false }, category: 'delivery', summary: 'Another' })
+  const second = await testApp.app.inject({ method: 'POST', url: `/v1/webhooks/${shop.id}/complaints`, headers: signed(shop.secret, quiet), payload: quiet })
+  t.equal(second.json().customer.notify, false, "the signed intake changes an existing customer's preference")
+  await testApp.call('POST', `/v1/complaints/${second.json().id}/log`, agent, {})
+  t.same(await notificationsOf(testApp, second.json().id), [])
 })

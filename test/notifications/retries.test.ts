@@ -1,7 +1,7 @@
 import t from 'tap'
 import { aComplaint } from '../helpers/app.js'
 import { fastPolicy, waitFor } from '../helpers/worker.js'
-import { FAST, notificationsOf, setupNotifyApp, SMS_SECRET, startGateway, startNotifyWorker, startSmtp } from './fixtures.js'
+import { FAST, notificationsOf, setupNotifyApp, SMS_SECRET, startGateway, startNotifyWorker, startSmtp } from './fixtures/notify.js'
 
 const EMAIL = 'li.wei@example.com'
 

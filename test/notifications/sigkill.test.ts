@@ -3,7 +3,7 @@ import t from 'tap'
 import { aComplaint, deleteKeys, REDIS_URL } from '../helpers/app.js'
 import { spawnCli } from '../helpers/child-env.js'
 import { waitFor } from '../helpers/worker.js'
-import { notificationsOf, setupNotifyApp, SMS_SECRET, startGateway, startSmtp } from './fixtures.js'
+import { notificationsOf, setupNotifyApp, SMS_SECRET, startGateway, startSmtp } from './fixtures/notify.js'
 
 t.test('a worker killed between commit and send, and again mid-send: each message arrives, under one id', async (t) => {
   // Each message's first attempt is never answered: the worker is killed while it waits.

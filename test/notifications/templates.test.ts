@@ -1,6 +1,6 @@
 import t from 'tap'
 import { aComplaint, setupApp } from '../helpers/app.js'
-import { notificationsOf } from './fixtures.js'
+import { notificationsOf } from './fixtures/notify.js'
 
 t.test('templates: listed, replaced, checked, and used by the next message', async (t) => {
   // A configured channel, never reached: these tests read the written rows only.
