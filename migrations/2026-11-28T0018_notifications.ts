@@ -33,6 +33,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute()
   await sql`create index notifications_due_idx on notifications (next_attempt_at) where status = 'pending'`.execute(db)
+  // Housekeeping forgets settled messages after WEBHOOK_DELIVERY_RETENTION, oldest first.
+  await sql`create index notifications_settled_idx on notifications (updated_at) where status <> 'pending'`.execute(db)
   await db.schema.createIndex('notifications_list_idx').on('notifications').columns(['complaint_id', 'created_at desc', 'id desc']).execute()
 
   await db.schema

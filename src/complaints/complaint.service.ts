@@ -20,7 +20,8 @@ import { checkVersion } from './if-match.js'
 import { referencesFor } from './references.js'
 import { applyCommand, type Command, type TransitionResult } from './transition.js'
 import { writeComplaint } from './writer.js'
-import type { NotifyContext, NotifySettings } from '../notifications/settings.js'
+import { notifyContext } from '../notifications/context.js'
+import type { NotifySettings } from '../notifications/settings.js'
 
 export { RolledBackForIdempotency } from './idempotency.js'
 
@@ -80,11 +81,8 @@ export class ComplaintService {
    */
   private async rarelyChanging() {
     const caches = cachesOf(this.db)
-    const notify = this.options.notify
-    const [{ policy }, endpoints, templates] = await Promise.all([
-      caches.policy(), caches.endpoints(), notify?.channels.length ? caches.templates() : undefined,
-    ])
-    return { policy, endpoints, horizonMs: this.options.timerHorizonMs, notify: templates && ({ ...notify!, templates } satisfies NotifyContext) }
+    const [{ policy }, endpoints, notify] = await Promise.all([caches.policy(), caches.endpoints(), notifyContext(this.db, this.options.notify)])
+    return { policy, endpoints, horizonMs: this.options.timerHorizonMs, notify }
   }
 
   /**

@@ -176,10 +176,12 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
   const cancelled = locked.pending.filter((t) => timers.cancelled.has(t.kind) || clock.paused.has(t.kind))
   const historyType = HISTORY_TYPE[command.event.type]
   const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
-  const outbox = withNotifications(notifiedTypes(decision.effects).length === 0
-    ? NO_OUTBOX
-    : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now }),
-  planNotifications(context.notify, { complaint: next, customer: locked.customer, seq, historyType, data: command.data, at: now, policy: context.policy }))
+  const outbox = withNotifications(
+    notifiedTypes(decision.effects).length === 0
+      ? NO_OUTBOX
+      : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now }),
+    planNotifications(context.notify, { complaint: next, customer: locked.customer, seq, historyType, data: command.data, at: now, policy: context.policy }),
+  )
   return {
     result: { row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending, cancelled },
     write: {

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js'
 import { readWorkloads } from '../escalations/router.js'
 import { cachesOf } from '../cache/caches.js'
 import { complaintOfTimer } from '../complaints/timer-rows.js'
+import { notifyContext } from '../notifications/context.js'
 import type { NotifySettings } from '../notifications/settings.js'
 import { PENDING_BY_ID_SQL } from './timers.repository.js'
 import { planFirings, routingNeeds, type ClaimedTimer, type FireResult } from './fire-batch.js'
@@ -30,9 +31,7 @@ export async function fireTimers(
   if (timerIds.length === 0) return outcomes
   // From memory, before the transaction takes its connection (a read inside it would need a second one).
   const caches = cachesOf(db)
-  const [{ policy }, endpoints, templates] = await Promise.all([
-    caches.policy(), caches.endpoints(), notify?.channels.length ? caches.templates() : undefined,
-  ])
+  const [{ policy }, endpoints, notifying] = await Promise.all([caches.policy(), caches.endpoints(), notifyContext(db, notify)])
   return db.transaction().execute(async (trx) => {
     // A timer's id names its complaint: the batch locks the complaints before it reads a timer row.
     const ids = [...new Set(timerIds.map(complaintOfTimer).filter((id): id is string => id !== undefined))]
@@ -51,9 +50,7 @@ export async function fireTimers(
       .execute()
     if (claimed.length === 0) return outcomes
     const workloads = await readWorkloads(trx, routingNeeds(claimed))
-    const batch = await planFirings(claimed, locked, workloads, {
-      now, policy, endpoints, horizonMs, notify: templates && { ...notify!, templates },
-    })
+    const batch = await planFirings(claimed, locked, workloads, { now, policy, endpoints, horizonMs, notify: notifying })
     await writeComplaints(trx, batch.writes)
     for (const [id, result] of batch.outcomes) outcomes.set(id, result)
     return outcomes
