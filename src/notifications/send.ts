@@ -39,7 +39,7 @@ export class NotificationSender {
   constructor(config: NotifyConfig, private readonly db: Db, private readonly settings: WebhookSettings) {
     const timeout = settings.WEBHOOK_TIMEOUT_MS
     this.#mail = config.SMTP_URL
-      ? nodemailer.createTransport({ url: config.SMTP_URL, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as never)
+      ? nodemailer.createTransport({ url: config.SMTP_URL, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout })
       : undefined
     this.#from = config.NOTIFY_FROM ?? DEFAULT_FROM
     this.#domain = senderDomain(this.#from)
