@@ -54,12 +54,17 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
   // A message to a customer: claimed, then sent in the background like a webhook request, retried on its schedule.
   const notify = async (sender: NotificationSender, job: Job<DeliveryJobData>, token?: string): Promise<'skipped' | 'sending'> => {
     const claimed = await retryWhilePostgresAway(job, token, () => sender.claim(job.data.deliveryId))
-    if (!claimed) return 'skipped'
+    if (!claimed) {
+      options.metrics?.notificationHandled('skipped')
+      return 'skipped'
+    }
     track(sender.sendClaimed(claimed).then(async ({ outcome, wakes }) => {
+      options.metrics?.notificationHandled(outcome)
       // Never the address: the id is enough to find the message.
       logger[outcome === 'failed' ? 'warn' : 'debug']({ notificationId: claimed.id, channel: claimed.channel, outcome }, 'customer message attempted')
       await queue.enqueueAfterCommit(wakes)
     }, (error: unknown) => {
+      options.metrics?.notificationHandled('error')
       logger.warn({ err: error, notificationId: claimed.id }, 'customer message attempt could not be recorded; the sweep will retry it')
     }))
     return 'sending'
@@ -102,7 +107,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
     stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
   })
   worker.on('failed', (job, error) => {
-    options.metrics?.deliveryHandled('error')
+    if (job?.name === NOTIFY_JOB) options.metrics?.notificationHandled('error')
+    else options.metrics?.deliveryHandled('error')
     logger.warn({ err: error, deliveryId: job?.data.deliveryId }, 'webhook job failed')
   })
   worker.on('error', (error) => logger.warn({ err: error }, 'webhook worker error'))

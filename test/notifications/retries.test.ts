@@ -1,6 +1,7 @@
 import t from 'tap'
 import { aComplaint } from '../helpers/app.js'
 import { fastPolicy, waitFor } from '../helpers/worker.js'
+import { parseScrape } from '../metrics/fixtures/prometheus.js'
 import { FAST, notificationsOf, setupNotifyApp, SMS_SECRET, startGateway, startNotifyWorker, startSmtp } from './fixtures/notify.js'
 
 const EMAIL = 'li.wei@example.com'
@@ -11,7 +12,7 @@ t.test('failed attempts are retried on the webhook schedule, under the same ids'
   const smtp = await startSmtp(t, { answer: (_id, attempt) => (attempt === 1 ? { code: 451, message: `try later, ${EMAIL}` } : 'ok') })
   const config = { SMTP_URL: smtp.url, SMS_WEBHOOK_URL: gateway.url, SMS_WEBHOOK_SECRET: SMS_SECRET }
   const testApp = await setupNotifyApp(t, config)
-  startNotifyWorker(t, testApp, config)
+  const { metrics } = startNotifyWorker(t, testApp, config)
   const agent = await testApp.user('agent')
   const created = (await testApp.call('POST', '/v1/complaints', agent, aComplaint({ customer: { phone: '+86 138 0013 8000', email: EMAIL } }))).json()
 
@@ -27,6 +28,10 @@ t.test('failed attempts are retried on the webhook schedule, under the same ids'
   t.same(gateway.received.map((r) => r.webhookId), [sms.id, sms.id, sms.id], 'every SMS attempt carried the same webhook-id')
   t.equal(gateway.accepted().length, 1)
   t.equal(smtp.received.length, 1)
+  const counted = async (outcome: string) => parseScrape(await metrics.text()).value('hotline_notifications_total', { outcome })
+  await waitFor(async () => (await counted('sent')) === 2, 5_000, 'the count')
+  t.equal(await counted('retrying'), 3, 'the refused attempts, counted in hotline_notifications_total')
+  t.equal(await counted('failed'), 0)
 })
 
 t.test('failed after WEBHOOK_RETRY_FOR; an SMTP server\'s permanent refusal fails at once; errors masked', async (t) => {
