@@ -32,10 +32,12 @@ import webhooksPlugin from './webhooks/webhooks.plugin.js'
 import queueConsole, { documentQueueConsole } from './admin/queues.plugin.js'
 import { Metrics } from './metrics/metrics.js'
 import metricsPlugin from './metrics/metrics.plugin.js'
+import notificationRoutes from './notifications/notifications.routes.js'
+import { notifySettings, type NotifyConfig } from './notifications/settings.js'
 
 export interface AppDependencies {
   config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'> & Partial<WebhookSettings> &
-    Partial<Pick<Config, 'TIMER_HORIZON_MS'>>
+    Partial<Pick<Config, 'TIMER_HORIZON_MS'>> & NotifyConfig
   db: Db
   redis: Redis
   logger: Logger
@@ -112,6 +114,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'follow-ups', description: 'Calls back to customers after resolution' },
         { name: 'reports', description: 'Figures to learn from: by category, team, product, region, agent, month' },
         { name: 'webhooks', description: 'Signed intake from integrations; outbound event webhooks' },
+        { name: 'notifications', description: 'Messages to customers (email, SMS) and their templates' },
         { name: 'operations', description: 'Health and documentation' },
       ],
     },
@@ -145,6 +148,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock: deps.clock,
     logger: deps.logger,
     timerHorizonMs: deps.config.TIMER_HORIZON_MS,
+    notify: notifySettings(deps.config),
   })
   await app.register(healthRoutes)
   await app.register(usersRoutes)
@@ -155,6 +159,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(reportsRoutes)
   await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
+  await app.register(notificationRoutes)
 
   app.get('/openapi.json', {
     config: { public: true },

@@ -39,6 +39,11 @@ export const ConfigSchema = Type.Object({
   CACHE_TTL: Type.String({ default: 'PT1S' }),
   TIMER_HORIZON: Type.String({ default: 'PT5M' }),
   TIMER_LOAD_EVERY: Type.String({ default: 'PT5S' }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  NOTIFY_FROM: Type.String({ minLength: 3, maxLength: 320, default: 'Hotline <no-reply@localhost>' }),
+  SMS_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SMS_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' })),
+  DEFAULT_LANGUAGE: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')], { default: 'zh-CN' }),
 })
 
 /** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
@@ -98,6 +103,11 @@ const EXPECTED: Record<Variable, string> = {
   CACHE_TTL: 'must be an ISO 8601 duration above zero and at most one minute, such as PT1S',
   TIMER_HORIZON: 'must be an ISO 8601 duration of at least 10 seconds such as PT5M',
   TIMER_LOAD_EVERY: 'must be a positive ISO 8601 duration at most a quarter of the timer horizon, such as PT5S',
+  SMTP_URL: 'must be an smtp:// or smtps:// URL (credentials may go in it), or unset for no email',
+  NOTIFY_FROM: 'must be an email sender such as Hotline <no-reply@example.com>',
+  SMS_WEBHOOK_URL: 'must be an http:// or https:// URL of the SMS gateway, or unset for no SMS',
+  SMS_WEBHOOK_SECRET: 'must be the gateway\'s Standard Webhooks secret (whsec_ and base64), set whenever SMS_WEBHOOK_URL is',
+  DEFAULT_LANGUAGE: 'must be zh-CN or en',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
@@ -106,11 +116,15 @@ const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL'
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
   'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL',
-  'TIMER_HORIZON', 'TIMER_LOAD_EVERY'])
+  'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_FROM', 'DEFAULT_LANGUAGE'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
+/** URLs that need no embedded fallback: checked for being URLs at all. */
+const PLAIN_URLS = ['SMTP_URL', 'SMS_WEBHOOK_URL'] as const
+/** What NOTIFY_FROM must hold: an address, bare or in angle brackets after a display name. */
+const SENDER = /^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/
 /** DATABASE_URL or REDIS_URL set to this: the embedded service, as when unset. */
 export const EMBEDDED = 'embedded'
 
@@ -193,6 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   // interval and the timer still enters the queue long before it is due.
   else if (millis.TIMER_LOAD_EVERY_MS * 4 > millis.TIMER_HORIZON_MS) bad.add('TIMER_LOAD_EVERY')
   if (!allowedHostList(withDefaults.WEBHOOK_ALLOWED_HOSTS).every(validAllowedHost)) bad.add('WEBHOOK_ALLOWED_HOSTS')
+  for (const key of PLAIN_URLS) if (given[key] !== undefined && !URL.canParse(given[key])) bad.add(key)
+  if (typeof withDefaults.NOTIFY_FROM === 'string' && !SENDER.test(withDefaults.NOTIFY_FROM.trim())) bad.add('NOTIFY_FROM')
+  if (given.SMS_WEBHOOK_URL !== undefined && given.SMS_WEBHOOK_SECRET === undefined) bad.add('SMS_WEBHOOK_SECRET')
 
   if (bad.size > 0) {
     const problems = known.filter((key) => bad.has(key)).map((key) => {

@@ -14,6 +14,11 @@ export const REDACT_PATHS = [
   'email',
   '*.email',
   '*.*.email',
+  // A message to a customer's address (src/notifications): logged by id, never by address.
+  'to',
+  '*.to',
+  'recipient',
+  '*.recipient',
   // Postgres errors carry the offending row in `detail` ("Key (phone)=(+86...) already exists") and Kysely/pg may
   // attach the query parameters: both can hold customers' contact details.
   'err.detail',

@@ -11,13 +11,15 @@ import { startTimerWorkers } from './timers/timer.worker.js'
 import { startDeliveryWorker } from './webhooks/delivery.worker.js'
 import { webhookSettings } from './webhooks/settings.js'
 import { startSweepLoop } from './webhooks/sweep.js'
+import { NotificationSender } from './notifications/send.js'
+import { notifySettings } from './notifications/settings.js'
 
 export interface Worker {
   close: () => Promise<void>
 }
 
 /**
- * The worker process: timer and escalation-routing jobs, outbound webhook deliveries, and the reconcilers that keep
+ * The worker process: timer and escalation-routing jobs, outbound webhook deliveries and messages to customers, and the reconcilers that keep
  * Redis true to Postgres (pending timers, and pending deliveries that nobody holds), and housekeeping (old
  * idempotency keys and settled webhook deliveries, report days to rebuild).
  */
@@ -38,7 +40,9 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     afterCommit: pipeline.afterCommit,
     horizonMs: config.TIMER_HORIZON_MS,
     metrics,
+    notify: notifySettings(config),
   })
+  const notifications = new NotificationSender(config, runtime.db, webhookSettings(config))
   const webhookWorker = startDeliveryWorker({
     db: runtime.db,
     queue: deliveries,
@@ -48,6 +52,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     settings: webhookSettings(config),
     logger,
     metrics,
+    notifications,
   })
   const loop = startReconcileLoop({
     db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, horizonMs: config.TIMER_HORIZON_MS, logger,
@@ -70,6 +75,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     close: async () => {
       await Promise.all([loop.close(), loader.close(), sweep.close(), housekeeping.close()])
       await Promise.all([workers.close(), webhookWorker.close()])
+      notifications.close()
       await Promise.all([pipeline.close(), metricsServer?.close()])
       logger.info('worker stopped')
     },

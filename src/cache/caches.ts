@@ -4,6 +4,8 @@ import type { Db } from '../db/database.js'
 import { currentPolicy, type StoredPolicy } from '../sla/policy.repository.js'
 import { findActiveEndpoints, type ActiveEndpoint } from '../webhooks/endpoints.repository.js'
 import { LoadingCache } from './loading-cache.js'
+import { readOverrides } from '../notifications/templates.repository.js'
+import type { TemplateOverrides } from '../notifications/templates.js'
 
 /** CACHE_TTL's default: what another process sees is at most this old. */
 export const DEFAULT_CACHE_TTL_MS = 1_000
@@ -20,7 +22,8 @@ export interface CacheOptions {
 
 /**
  * What rarely changes, read from memory: the SLA policy in force (its readable form, and through it the calendars
- * compiled from it, src/sla/deadline-clock.ts), the endpoints that take webhook events, and the user behind a token.
+ * compiled from it, src/sla/deadline-clock.ts), the endpoints that take webhook events, the customer message templates
+ * an admin changed, and the user behind a token.
  *
  * Every entry is used for at most `ttlMs` (CACHE_TTL, 1 s) after the read that filled it began: that alone bounds
  * how late another process sees a change. Whoever changes these tables in this process calls the matching
@@ -30,6 +33,7 @@ export class Caches {
   readonly #policy: LoadingCache<'policy', StoredPolicy>
   readonly #endpoints: LoadingCache<'endpoints', ActiveEndpoint[]>
   readonly #tokens: LoadingCache<string, AuthUser>
+  readonly #templates: LoadingCache<'templates', TemplateOverrides>
   /** The policy read last: kept as it is while its version is in force, so what was compiled from it is kept too. */
   #lastPolicy: StoredPolicy | undefined
 
@@ -38,6 +42,7 @@ export class Caches {
     const settings = { ttlMs, now: options.now }
     this.#policy = new LoadingCache(async () => (this.#lastPolicy = await currentPolicy(db, this.#lastPolicy)), { ...settings, max: 1 })
     this.#endpoints = new LoadingCache(async () => Object.freeze(await findActiveEndpoints(db)) as ActiveEndpoint[], { ...settings, max: 1 })
+    this.#templates = new LoadingCache(async () => readOverrides(db), { ...settings, max: 1 })
     // An unknown token is not kept: a new user's token works at once everywhere, and junk tokens cannot crowd out
     // real ones (they cost one indexed read each, as before).
     this.#tokens = new LoadingCache(async (tokenHash: string) => {
@@ -60,6 +65,11 @@ export class Caches {
     return this.#endpoints.get('endpoints') as Promise<ActiveEndpoint[]>
   }
 
+  /** The admin's overrides of the customer message templates, at most `ttlMs` old. Shared: do not change it. */
+  templates(): Promise<TemplateOverrides> {
+    return this.#templates.get('templates') as Promise<TemplateOverrides>
+  }
+
   /** The active user whose token hashes to `tokenHash`, at most `ttlMs` old; undefined when none is. */
   userByTokenHash(tokenHash: string): Promise<AuthUser | undefined> {
     return this.#tokens.get(tokenHash)
@@ -73,6 +83,11 @@ export class Caches {
   /** After an endpoint is created, changed, stopped, restarted or deleted (committed). */
   endpointsChanged(): void {
     this.#endpoints.clear()
+  }
+
+  /** After a template override commits. */
+  templatesChanged(): void {
+    this.#templates.clear()
   }
 
   /** After a user changes (deactivated, reactivated, new token, role, level, limit, teams), committed. */

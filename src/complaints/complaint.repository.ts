@@ -44,7 +44,8 @@ function recordsStatement(db: Executor, lock: boolean, many: boolean): CompiledQ
         .selectAll('complaints')
         .select([
           sql<RecordRow['ownCustomer']>`(select jsonb_build_object('id', cu.id, 'name', cu.name, 'phone', cu.phone, 'email', cu.email,
-            'externalId', cu.external_id, 'tier', cu.tier, 'createdAt', cu.created_at, 'updatedAt', cu.updated_at)
+            'externalId', cu.external_id, 'tier', cu.tier, 'language', cu.language, 'notify', cu.notify,
+            'createdAt', cu.created_at, 'updatedAt', cu.updated_at)
             from customers cu where cu.id = complaints.customer_id)`.as('ownCustomer'),
           sql<RecordRow['pendingTimers']>`(select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'kind', t.kind, 'dueAt', t.due_at)
             order by t.due_at), '[]'::jsonb) from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))})`.as('pendingTimers'),

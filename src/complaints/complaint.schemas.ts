@@ -2,6 +2,7 @@ import Type, { type TSchemaOptions } from 'typebox'
 import { ACTION_NAMES, COMPLAINT_STATES, TIMER_KINDS } from '../../workflows/complaint.machine.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { SEVERITIES } from '../sla/policy.js'
+import { LANGUAGES } from '../notifications/kinds.js'
 
 const literals = (values: readonly string[], options: TSchemaOptions = {}) =>
   Type.Union(values.map((v) => Type.Literal(v)), options)
@@ -23,6 +24,8 @@ export const CustomerInput = Type.Object(
     email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
     externalId: Type.Optional(Text(200)),
     tier: Type.Optional(Text(50)),
+    language: Type.Optional(Type.String({ enum: [...LANGUAGES], description: "the language of the customer's messages; replaces an existing customer's" })),
+    notify: Type.Optional(Type.Boolean({ description: "false: the customer gets no message at all; replaces an existing customer's" })),
   },
   { additionalProperties: false, description: 'at least one of phone, email, externalId' },
 )
@@ -117,6 +120,8 @@ export const Customer = Type.Object(
     email: Nullable(Type.String()),
     externalId: Nullable(Type.String()),
     tier: Nullable(Type.String()),
+    language: Type.Optional(Nullable(Type.String({ enum: [...LANGUAGES], description: "null: the service's DEFAULT_LANGUAGE" }))),
+    notify: Type.Optional(Type.Boolean({ description: 'false: the customer gets no message at all' })),
   },
   { additionalProperties: false },
 )

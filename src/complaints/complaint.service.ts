@@ -20,6 +20,8 @@ import { checkVersion } from './if-match.js'
 import { referencesFor } from './references.js'
 import { applyCommand, type Command, type TransitionResult } from './transition.js'
 import { writeComplaint } from './writer.js'
+import { notifyContext } from '../notifications/context.js'
+import type { NotifySettings } from '../notifications/settings.js'
 
 export { RolledBackForIdempotency } from './idempotency.js'
 
@@ -35,6 +37,8 @@ export interface ComplaintServiceOptions {
   logger?: Pick<Logger, 'error'>
   /** TIMER_HORIZON: deadlines due within it are enqueued after commit, later ones by the worker's loader. */
   timerHorizonMs?: number
+  /** The channels messages to customers go out on (src/notifications); none when not given. */
+  notify?: NotifySettings
 }
 
 type CreateBody = Static<typeof CreateComplaintBody>
@@ -77,8 +81,8 @@ export class ComplaintService {
    */
   private async rarelyChanging() {
     const caches = cachesOf(this.db)
-    const [{ policy }, endpoints] = await Promise.all([caches.policy(), caches.endpoints()])
-    return { policy, endpoints, horizonMs: this.options.timerHorizonMs }
+    const [{ policy }, endpoints, notify] = await Promise.all([caches.policy(), caches.endpoints(), notifyContext(this.db, this.options.notify)])
+    return { policy, endpoints, horizonMs: this.options.timerHorizonMs, notify }
   }
 
   /**
@@ -100,7 +104,7 @@ export class ComplaintService {
     const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
     const now = this.now()
     const reference = await referencesFor(this.db).reference(now)
-    const { policy, endpoints, horizonMs } = await this.rarelyChanging()
+    const { policy, endpoints, horizonMs, notify } = await this.rarelyChanging()
     const actor = actorOf(user)
     try {
       const { record, results } = await this.db.transaction().execute(async (trx) => {
@@ -129,6 +133,8 @@ export class ComplaintService {
           now,
           endpoints,
           horizonMs,
+          notify,
+          customer,
           ...(intake === 'logged' ? { log: logCommand(actor, { promisedBy: body.promisedBy }) } : {}),
         })
         const { row, claimed } = await writeComplaint(trx, {
@@ -177,13 +183,13 @@ export class ComplaintService {
     const command = build(actorOf(user))
     await this.validateCommand(command)
     const now = this.now()
-    const { policy, endpoints, horizonMs } = await this.rarelyChanging()
+    const { policy, endpoints, horizonMs, notify } = await this.rarelyChanging()
     const { result, record } = await this.db.transaction().execute(async (trx) => {
       const locked = await lockComplaint(trx, id)
       if (!locked || !this.visible(locked.row, user)) throw problems.notFound('complaint')
       checkVersion(ifMatch, locked.row.version)
       const claim = idempotency && { userId: user.id, key: idempotency.key, requestHash: idempotency.hash, complaintId: id }
-      const applied = await applyCommand(trx, locked, command, { now, policy, endpoints, horizonMs, ...(claim ? { claim } : {}) })
+      const applied = await applyCommand(trx, locked, command, { now, policy, endpoints, horizonMs, notify, ...(claim ? { claim } : {}) })
       return { result: applied, record: this.answer({ complaint: applied.row, customer: locked.customer, timers: applied.pending }, user) }
     })
     await this.afterCommit([result])
@@ -200,7 +206,7 @@ export class ComplaintService {
     if (body.into === id) throw problems.validation([{ field: 'body.into', message: 'is this complaint itself' }])
     const actor = actorOf(user)
     const now = this.now()
-    const { policy, endpoints, horizonMs } = await this.rarelyChanging()
+    const { policy, endpoints, horizonMs, notify } = await this.rarelyChanging()
     const { results, record } = await this.db.transaction().execute(async (trx) => {
       const locked = await lockComplaints(trx, [id, body.into])
       const duplicateRecord = locked.find((r) => r.row.id === id)
@@ -221,11 +227,11 @@ export class ComplaintService {
       const merged = await applyCommand(trx, duplicateRecord!, {
         event: { type: 'MERGE', actor },
         data: { into: survivor.id, intoReference: survivor.reference, note: body.note },
-      }, { now, policy, endpoints, horizonMs })
+      }, { now, policy, endpoints, horizonMs, notify })
       const absorbed = await applyCommand(trx, survivorRecord!, {
         event: { type: 'ABSORB', actor },
         data: { from: duplicate.id, fromReference: duplicate.reference },
-      }, { now, policy, endpoints, horizonMs })
+      }, { now, policy, endpoints, horizonMs, notify })
       return { results: [merged, absorbed], record: this.answer({ complaint: merged.row, customer: duplicateRecord!.customer, timers: merged.pending }, user) }
     })
     await this.afterCommit(results)

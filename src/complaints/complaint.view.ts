@@ -38,6 +38,8 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
       email: customer.email,
       externalId: customer.externalId,
       tier: customer.tier,
+      language: customer.language,
+      notify: customer.notify,
     },
     category: c.category,
     severity: c.severity,

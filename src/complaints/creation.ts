@@ -2,6 +2,7 @@ import type { Insertable } from 'kysely'
 import { MACHINE_VERSION, start, type Actor } from '../../workflows/complaint.machine.js'
 import type { ComplaintRow, ComplaintsTable } from '../db/tables.js'
 import { joinOutbox, NO_OUTBOX, notifiedTypes, planOutbox } from '../outbox/outbox.js'
+import type { NotifiedCustomer } from '../notifications/plan.js'
 import type { SlaPolicy } from '../sla/policy.js'
 import { byDueAt } from '../timers/timers.repository.js'
 import { eventRow, patched, planCommand, planTimers, timerInsert, type Command, type TransitionContext, type TransitionResult } from './transition.js'
@@ -24,7 +25,7 @@ export async function planCreation(
   fields: NewComplaint,
   actor: Actor,
   policy: SlaPolicy,
-  context: Omit<TransitionContext, 'policy'> & { log?: Command },
+  context: Omit<TransitionContext, 'policy'> & { log?: Command; customer?: NotifiedCustomer },
 ): Promise<{ write: ComplaintWrite; results: TransitionResult[] }> {
   const { now } = context
   const started = start({ maxLevel: policy.maxLevel, followUpMaxAttempts: policy.followUpAttempts })
@@ -57,7 +58,7 @@ export async function planCreation(
       results: [first],
     }
   }
-  const logged = await planCommand({ row: received, pending: first.pending }, context.log, { ...context, policy })
+  const logged = await planCommand({ row: received, pending: first.pending, customer: context.customer }, context.log, { ...context, policy })
   const survivors = timers.armed.filter((t) => !logged.write.cancel.kinds.includes(t.kind))
   return {
     write: {

@@ -11,7 +11,9 @@ import {
 import type { Trx } from '../db/database.js'
 import type { ClockPause, ComplaintRow, ComplaintUpdate, IdempotencyKeysTable } from '../db/tables.js'
 import { Problem } from '../http/problem.js'
-import { joinOutbox, NO_OUTBOX, notifiedTypes, planOutbox, type ActiveEndpoint, type PendingDelivery } from '../outbox/outbox.js'
+import { joinOutbox, NO_OUTBOX, notifiedTypes, planOutbox, withNotifications, type ActiveEndpoint, type PendingDelivery } from '../outbox/outbox.js'
+import { planNotifications, type NotifiedCustomer } from '../notifications/plan.js'
+import type { NotifyContext } from '../notifications/settings.js'
 import { clockFor, responseWindow, type ClockSubject } from '../sla/deadline-clock.js'
 import type { SlaPolicy } from '../sla/policy.js'
 import type { JobKind } from '../timers/jobs.js'
@@ -47,6 +49,8 @@ export interface Command {
 export interface LockedComplaint {
   row: ComplaintRow
   pending: PendingTimer[]
+  /** Its customer, whom the transition may send a message (src/notifications). */
+  customer?: NotifiedCustomer | undefined
 }
 
 /**
@@ -83,6 +87,8 @@ export interface TransitionContext {
   endpoints: readonly ActiveEndpoint[]
   /** Timers due within this many ms are enqueued after commit; later ones wait for the loader (src/timers/horizon.ts). */
   horizonMs?: number
+  /** The channels and templates messages to the customer are planned with; none without it. */
+  notify?: NotifyContext | undefined
 }
 
 const REFUSALS = {
@@ -217,9 +223,12 @@ async function planOne(locked: LockedComplaint, command: Command, context: Trans
   const cancelled = locked.pending.filter((t) => timers.cancelled.has(t.kind) || clock.paused.has(t.kind))
   const historyType = HISTORY_TYPE[command.event.type]
   const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
-  const outbox = notifiedTypes(decision.effects).length === 0
-    ? NO_OUTBOX
-    : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now })
+  const outbox = withNotifications(
+    notifiedTypes(decision.effects).length === 0
+      ? NO_OUTBOX
+      : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now }),
+    planNotifications(context.notify, { complaint: next, customer: locked.customer, seq, historyType, data: command.data, at: now, policy: context.policy }),
+  )
   return {
     result: { row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending, cancelled },
     write: {

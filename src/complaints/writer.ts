@@ -48,6 +48,7 @@ export async function writeComplaint(trx: Trx, write: ComplaintWrite): Promise<{
   if (write.arm.length > 0) add('armed', (db) => db.insertInto('timers').values(write.arm))
   if (write.outbox.events.length > 0) add('announced', (db) => db.insertInto('webhookEvents').values(write.outbox.events))
   if (write.outbox.deliveries.length > 0) add('addressed', (db) => db.insertInto('webhookDeliveries').values(write.outbox.deliveries))
+  if (write.outbox.notifications.length > 0) add('notified', (db) => db.insertInto('notifications').values(write.outbox.notifications))
   if (write.claim) {
     const claim = write.claim
     add('claimed', (db) => db.insertInto('idempotencyKeys').values(claim).onConflict((oc) => oc.doNothing()).returning('key'))
@@ -99,6 +100,11 @@ with appended as (
   insert into webhook_deliveries (id, event_id, endpoint_id, complaint_id, seq, seq_index)
   select d.id, d.event_id, d.endpoint_id, d.complaint_id, d.seq, d.seq_index
   from jsonb_to_recordset($6::jsonb) as d(id uuid, event_id uuid, endpoint_id uuid, complaint_id uuid, seq integer, seq_index smallint)
+), notified as (
+  insert into notifications (id, complaint_id, seq, kind, channel, recipient, language, subject, body, next_attempt_at, retry_since, created_at, updated_at)
+  select n.id, n.complaint_id, n.seq, n.kind, n.channel, n.recipient, n.language, n.subject, n.body, n.at, n.at, n.at, n.at
+  from jsonb_to_recordset($7::jsonb) as n(id uuid, complaint_id uuid, seq integer, kind text, channel text, recipient text,
+    language text, subject text, body text, at timestamptz)
 )
 update complaints c set
   ${Object.entries(COMPLAINT_COLUMNS).map(([key, type]) =>
@@ -129,6 +135,7 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
   const armedOf = new Map<string, Armed[]>()
   const announced: unknown[] = []
   const addressed: unknown[] = []
+  const notified: unknown[] = []
   for (const write of writes) {
     if (write.insert || write.claim || !write.update) throw new Error('writeComplaints writes transitions of existing complaints only')
     const id = write.complaintId
@@ -158,6 +165,10 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
     for (const d of write.outbox.deliveries) {
       addressed.push({ id: d.id, event_id: d.eventId, endpoint_id: d.endpointId, complaint_id: d.complaintId, seq: d.seq, seq_index: d.seqIndex })
     }
+    for (const n of write.outbox.notifications) {
+      notified.push({ id: n.id, complaint_id: n.complaintId, seq: n.seq, kind: n.kind, channel: n.channel, recipient: n.recipient,
+        language: n.language, subject: n.subject ?? null, body: n.body, at: n.createdAt })
+    }
   }
   const timers = armed.map((t) => ({
     id: t.id, complaint_id: t.complaintId, kind: t.kind, due_at: t.dueAt, armed_state: t.armedState, armed_seq: t.armedSeq,
@@ -170,6 +181,7 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
     JSON.stringify(timers),
     JSON.stringify(announced),
     JSON.stringify(addressed),
+    JSON.stringify(notified),
   ]))
   if (rows.length !== patches.size) throw new Error(`writeComplaints updated ${rows.length} of ${patches.size} complaints`)
 }

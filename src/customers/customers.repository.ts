@@ -65,7 +65,7 @@ export async function findOrCreateCustomer(trx: Trx, identity: CustomerIdentity)
 }
 
 async function enrich(trx: Trx, row: CustomerRow, identity: CustomerIdentity, others: CustomerRow[]): Promise<CustomerRow> {
-  const patch: Partial<Record<'name' | 'tier' | (typeof IDENTITY_KEYS)[number], string | ReturnType<typeof sql<string>>>> = {}
+  const patch: Partial<Record<'name' | 'tier' | 'language' | (typeof IDENTITY_KEYS)[number], string | ReturnType<typeof sql<string>>>> & { notify?: boolean } = {}
   // coalesce: a concurrent request may have filled the field since we read the row; never overwrite it.
   for (const key of IDENTITY_KEYS) {
     const value = identity[key]
@@ -75,6 +75,9 @@ async function enrich(trx: Trx, row: CustomerRow, identity: CustomerIdentity, ot
   }
   if (identity.name && !row.name) patch.name = sql<string>`coalesce(name, ${identity.name})`
   if (identity.tier && identity.tier !== row.tier) patch.tier = identity.tier
+  // Preferences, unlike the identities, follow what the customer says now.
+  if (identity.language !== undefined && identity.language !== row.language) patch.language = identity.language
+  if (identity.notify !== undefined && identity.notify !== row.notify) patch.notify = identity.notify
   if (Object.keys(patch).length === 0) return row
   const updated = await trx
     .updateTable('customers')

@@ -7,6 +7,8 @@ export interface CustomerInput {
   email?: string
   externalId?: string
   tier?: string
+  language?: string
+  notify?: boolean
 }
 
 export interface CustomerIdentity {
@@ -15,6 +17,9 @@ export interface CustomerIdentity {
   email: string | null
   externalId: string | null
   tier: string | null
+  /** Preferences: given, they replace the customer's (undefined: keep what the customer has). */
+  language?: string
+  notify?: boolean
 }
 
 /** Phone to E.164, email lower-cased: one person, one identity, however an agent typed it. */
@@ -43,5 +48,9 @@ export function normaliseCustomer(input: CustomerInput, defaultCountry: string |
     errors.push({ field, message: 'needs at least one of phone, email, externalId' })
   }
   if (errors.length > 0) throw problems.validation(errors)
-  return { name: input.name?.trim() || null, phone, email, externalId, tier: input.tier ?? null }
+  return {
+    name: input.name?.trim() || null, phone, email, externalId, tier: input.tier ?? null,
+    ...(input.language === undefined ? {} : { language: input.language }),
+    ...(input.notify === undefined ? {} : { notify: input.notify }),
+  }
 }

@@ -31,6 +31,10 @@ export interface CustomersTable {
   email: string | null
   externalId: string | null
   tier: string | null
+  /** `zh-CN` or `en`; null: the service's DEFAULT_LANGUAGE. */
+  language: ColumnType<string | null, string | null | undefined, string | null>
+  /** False: the customer gets no message at all. */
+  notify: Generated<boolean>
   createdAt: CreatedAt
   updatedAt: Timestamp
 }
@@ -222,6 +226,38 @@ export interface WebhookAttemptsTable {
   responseBody: string | null
 }
 
+export type NotificationStatus = 'pending' | 'sent' | 'failed'
+
+export interface NotificationsTable {
+  id: string
+  complaintId: string
+  seq: number
+  kind: string
+  channel: 'email' | 'sms'
+  recipient: string
+  language: string
+  subject: string | null
+  body: string
+  status: ColumnType<NotificationStatus, NotificationStatus | undefined, NotificationStatus>
+  attempts: Generated<number>
+  nextAttemptAt: Timestamp
+  leaseUntil: NullableTimestamp
+  retrySince: Timestamp
+  sentAt: NullableTimestamp
+  lastError: string | null
+  createdAt: CreatedAt
+  updatedAt: Timestamp
+}
+
+export interface NotificationTemplatesTable {
+  kind: string
+  language: string
+  subject: string
+  text: string
+  updatedBy: string | null
+  updatedAt: Timestamp
+}
+
 export interface Database {
   users: UsersTable
   customers: CustomersTable
@@ -235,6 +271,8 @@ export interface Database {
   webhookEvents: WebhookEventsTable
   webhookDeliveries: WebhookDeliveriesTable
   webhookAttempts: WebhookAttemptsTable
+  notifications: NotificationsTable
+  notificationTemplates: NotificationTemplatesTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -248,3 +286,4 @@ export type TimerRow = Selectable<TimersTable>
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>
+export type NotificationRow = Selectable<NotificationsTable>

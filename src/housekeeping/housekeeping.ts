@@ -8,6 +8,7 @@ import { startLockedLoop } from '../timers/locked-loop.js'
 export interface HousekeepingReport {
   idempotencyKeysDeleted: number
   webhookDeliveriesDeleted: number
+  notificationsDeleted: number
   reportDaysRebuilt: number
 }
 
@@ -68,13 +69,26 @@ export async function purgeWebhookDeliveries(db: Db, cutoff: Date, batch = DELET
   })
 }
 
-/** One round: old idempotency keys and settled deliveries go, and dirty report days are rebuilt (the fast path). */
+/** Forgets messages to customers settled (sent or failed) before `cutoff`; pending ones are never touched. */
+export async function purgeNotifications(db: Db, cutoff: Date, batch = DELETE_BATCH): Promise<number> {
+  return deleteInBatches(batch, async () => {
+    const result = await sql`
+      delete from notifications where id = any (array(
+        select id from notifications where status <> 'pending' and updated_at < ${cutoff} order by updated_at limit ${batch}
+      ))`.execute(db)
+    return Number(result.numAffectedRows ?? 0)
+  })
+}
+
+/** One round: old idempotency keys, settled deliveries and messages go, and dirty report days are rebuilt (the fast path). */
 export async function housekeep(db: Db, settings: HousekeepingSettings): Promise<HousekeepingReport> {
   const now = (settings.now ?? new Date()).getTime()
   const idempotencyKeysDeleted = await purgeIdempotencyKeys(db, new Date(now - settings.idempotencyKeyRetentionMs))
   const webhookDeliveriesDeleted = await purgeWebhookDeliveries(db, new Date(now - settings.webhookDeliveryRetentionMs))
+  // Messages to customers are kept as long as webhook deliveries: both are the outbox's record of what went out.
+  const notificationsDeleted = await purgeNotifications(db, new Date(now - settings.webhookDeliveryRetentionMs))
   const reportDaysRebuilt = await refreshReportDays(db)
-  return { idempotencyKeysDeleted, webhookDeliveriesDeleted, reportDaysRebuilt }
+  return { idempotencyKeysDeleted, webhookDeliveriesDeleted, notificationsDeleted, reportDaysRebuilt }
 }
 
 /** Housekeeps at worker start and every `everyMs`; with several workers, a Redis lock lets one of them do each round. */

@@ -6,6 +6,7 @@ import { MISS_KINDS } from '../timers/jobs.js'
 
 /** What a delivery job can end in: deliver.ts's outcomes, plus `error` when the job itself threw (Postgres away). */
 export const DELIVERY_OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 'error'] as const
+export const NOTIFICATION_OUTCOMES = ['sent', 'retrying', 'failed', 'skipped', 'error'] as const
 
 export const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const
 
@@ -46,6 +47,7 @@ export class Metrics {
   readonly deadlinesMissed: Counter<'kind'>
   readonly timerLateness: Histogram<'kind'>
   readonly webhookDeliveries: Counter<'outcome'>
+  readonly notifications: Counter<'outcome'>
   readonly complaints: Gauge<'state'>
   readonly queueJobs: Gauge<'queue' | 'state'>
   readonly sourceUp: Gauge<'source'>
@@ -95,6 +97,13 @@ export class Metrics {
       registers,
     })
     for (const outcome of DELIVERY_OUTCOMES) this.webhookDeliveries.inc({ outcome }, 0)
+    this.notifications = new Counter({
+      name: 'hotline_notifications_total',
+      help: 'Attempts at messages to customers (email, SMS) handled in this process, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    })
+    for (const outcome of NOTIFICATION_OUTCOMES) this.notifications.inc({ outcome }, 0)
     this.sourceUp = new Gauge({
       name: 'hotline_metrics_source_up',
       help: '1 if the last scrape could read this source (postgres: complaints by state; redis: queue depths), else 0',
@@ -153,6 +162,10 @@ export class Metrics {
 
   deliveryHandled(outcome: (typeof DELIVERY_OUTCOMES)[number]): void {
     this.webhookDeliveries.inc({ outcome })
+  }
+
+  notificationHandled(outcome: (typeof NOTIFICATION_OUTCOMES)[number]): void {
+    this.notifications.inc({ outcome })
   }
 
   /**

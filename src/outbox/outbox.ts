@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Insertable } from 'kysely'
 import type { Effect } from '../../workflows/complaint.machine.js'
 import type { ComplaintRow, WebhookDeliveriesTable, WebhookEventsTable } from '../db/tables.js'
+import type { NotificationInsert } from '../notifications/plan.js'
 import type { ActiveEndpoint } from '../webhooks/endpoints.repository.js'
 import { eventPayload } from '../webhooks/events.js'
 
@@ -21,26 +22,47 @@ export interface OutboxInput {
 
 export type { ActiveEndpoint } from '../webhooks/endpoints.repository.js'
 
-/** A delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane). */
+/**
+ * A delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane);
+ * `notification` when it is a message to the customer (a `notifications` row) rather than a webhook delivery.
+ */
 export interface PendingDelivery {
   id: string
   failing: boolean
+  notification?: true
 }
 
 /** The rows one transition adds to the outbox, and the deliveries to enqueue once they commit. */
 export interface OutboxRows {
   events: Insertable<WebhookEventsTable>[]
   deliveries: Insertable<WebhookDeliveriesTable>[]
+  /** The messages to the customer (src/notifications/plan.ts), sent by the same workers and sweep. */
+  notifications: NotificationInsert[]
   pending: PendingDelivery[]
 }
 
-export const NO_OUTBOX: OutboxRows = { events: [], deliveries: [], pending: [] }
+export const NO_OUTBOX: OutboxRows = { events: [], deliveries: [], notifications: [], pending: [] }
 
-/** The outbox rows of two transitions written together. */
+/** The outbox with the transition's messages to the customer added. */
+export function withNotifications(outbox: OutboxRows, notifications: NotificationInsert[]): OutboxRows {
+  if (notifications.length === 0) return outbox
+  return {
+    ...outbox,
+    notifications: [...outbox.notifications, ...notifications],
+    pending: [...outbox.pending, ...notifications.map((n) => ({ id: n.id, failing: false, notification: true as const }))],
+  }
+}
+
+/** Two transitions' outbox rows, in order (a creation that logs at once, a transition and the lapse it causes). */
 export function joinOutbox(a: OutboxRows, b: OutboxRows): OutboxRows {
-  if (a.events.length === 0) return b
-  if (b.events.length === 0) return a
-  return { events: [...a.events, ...b.events], deliveries: [...a.deliveries, ...b.deliveries], pending: [...a.pending, ...b.pending] }
+  if (a.pending.length === 0 && a.events.length === 0) return b
+  if (b.pending.length === 0 && b.events.length === 0) return a
+  return {
+    events: [...a.events, ...b.events],
+    deliveries: [...a.deliveries, ...b.deliveries],
+    notifications: [...a.notifications, ...b.notifications],
+    pending: [...a.pending, ...b.pending],
+  }
 }
 
 /** The `notify` effects of a transition: what the outbox may have to write. */
@@ -73,5 +95,5 @@ export function planOutbox(endpoints: readonly ActiveEndpoint[], input: OutboxIn
   })
   // Healthy endpoints' deliveries first: the after-commit enqueue adds them in this order.
   deliveries.sort((a, b) => Number(failing.has(a.endpointId)) - Number(failing.has(b.endpointId)))
-  return { events, deliveries, pending: deliveries.map((d) => ({ id: d.id!, failing: failing.has(d.endpointId) })) }
+  return { events, deliveries, notifications: [], pending: deliveries.map((d) => ({ id: d.id!, failing: failing.has(d.endpointId) })) }
 }

@@ -60,7 +60,7 @@ export async function planFirings(
 ): Promise<{ outcomes: Map<string, FireResult>; writes: ComplaintWrite[] }> {
   const outcomes = new Map<string, FireResult>()
   const writes: ComplaintWrite[] = []
-  const complaints = new Map(locked.map(({ row, pending }) => [row.id, { row, pending }]))
+  const complaints = new Map(locked.map(({ row, pending, customer }) => [row.id, { row, pending, customer }]))
   // A routing job armed by a transition of this batch overtakes the complaint's routing jobs claimed with it.
   const routedAgain = new Set<string>()
   const fire = async (timer: ClaimedTimer, inline: boolean): Promise<FireResult> => {
@@ -75,7 +75,7 @@ export async function planFirings(
       const { result } = planned
       workloads.moved(row, result.row)
       if (result.armed.some((t) => t.kind === 'route_escalation')) routedAgain.add(row.id)
-      complaints.set(row.id, { row: result.row, pending: result.pending })
+      complaints.set(row.id, { ...current, row: result.row, pending: result.pending })
       writes.push(planned.write)
       const results = [result]
       // The escalation it opens is routed here, under the routing lock the batch holds, rather than by a routing job

@@ -5,6 +5,8 @@ import type { Db } from '../db/database.js'
 import { readWorkloads } from '../escalations/router.js'
 import { cachesOf } from '../cache/caches.js'
 import { complaintOfTimer } from '../complaints/timer-rows.js'
+import { notifyContext } from '../notifications/context.js'
+import type { NotifySettings } from '../notifications/settings.js'
 import { PENDING_BY_ID_SQL } from './timers.repository.js'
 import { planFirings, routingNeeds, type ClaimedTimer, type FireResult } from './fire-batch.js'
 
@@ -22,12 +24,14 @@ export async function fireTimer(db: Db, timerId: string, now = new Date(), horiz
  * a duplicate, retried or cancelled job finds nothing to claim and does nothing. A batch that routes then takes the
  * routing lock and reads the workloads; every transition is planned in memory and all are written by one statement.
  */
-export async function fireTimers(db: Db, timerIds: string[], now = new Date(), horizonMs?: number): Promise<Map<string, FireResult>> {
+export async function fireTimers(
+  db: Db, timerIds: string[], now = new Date(), horizonMs?: number, notify?: NotifySettings,
+): Promise<Map<string, FireResult>> {
   const outcomes = new Map<string, FireResult>(timerIds.map((id) => [id, { outcome: 'not_pending', results: [] }]))
   if (timerIds.length === 0) return outcomes
   // From memory, before the transaction takes its connection (a read inside it would need a second one).
   const caches = cachesOf(db)
-  const [{ policy }, endpoints] = await Promise.all([caches.policy(), caches.endpoints()])
+  const [{ policy }, endpoints, notifying] = await Promise.all([caches.policy(), caches.endpoints(), notifyContext(db, notify)])
   return db.transaction().execute(async (trx) => {
     // A timer's id names its complaint: the batch locks the complaints before it reads a timer row.
     const ids = [...new Set(timerIds.map(complaintOfTimer).filter((id): id is string => id !== undefined))]
@@ -46,7 +50,7 @@ export async function fireTimers(db: Db, timerIds: string[], now = new Date(), h
       .execute()
     if (claimed.length === 0) return outcomes
     const workloads = await readWorkloads(trx, routingNeeds(claimed))
-    const batch = await planFirings(claimed, locked, workloads, { now, policy, endpoints, horizonMs })
+    const batch = await planFirings(claimed, locked, workloads, { now, policy, endpoints, horizonMs, notify: notifying })
     await writeComplaints(trx, batch.writes)
     for (const [id, result] of batch.outcomes) outcomes.set(id, result)
     return outcomes

@@ -5,6 +5,7 @@ import type { TransitionResult } from '../complaints/transition.js'
 import type { Db } from '../db/database.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { Batcher } from './batcher.js'
+import type { NotifySettings } from '../notifications/settings.js'
 import { fireTimers, type FireOutcome, type FireResult } from './fire-timer.js'
 import { HISTORY_TYPE } from '../../workflows/complaint.machine.js'
 import { kindOfTimer } from '../complaints/timer-rows.js'
@@ -26,6 +27,8 @@ export interface TimerWorkerOptions {
   horizonMs?: number
   /** Timer lateness and deadlines missed are recorded here when given. */
   metrics?: Metrics
+  /** The channels a firing's messages to the customer go out on (a missed promise's apology); none when not given. */
+  notify?: NotifySettings
 }
 
 /** BullMQ workers for the timer and escalation queues: every job fires its timer row, or its group's rows. */
@@ -36,7 +39,7 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'worker redis connection problem'))
 
   const fire = async (ids: string[]) => {
-    const outcomes = await fireTimers(db, ids, new Date(), options.horizonMs)
+    const outcomes = await fireTimers(db, ids, new Date(), options.horizonMs, options.notify)
     await options.afterCommit([...outcomes.values()].flatMap((o) => o.results))
     return outcomes
   }

@@ -19,7 +19,12 @@ export interface DeliveryWake {
    * the plain waiting list is empty, so endpoints that fail or hang never queue ahead of healthy ones.
    */
   failing?: boolean
+  /** A message to a customer (its id is a `notifications` row's): the job is named NOTIFY_JOB. */
+  notification?: boolean
 }
+
+/** The job name of a message to a customer; a webhook delivery's is `deliver`. Both share the queue and its workers. */
+export const NOTIFY_JOB = 'notify'
 
 /** The BullMQ priority of the slow lane (jobs without a priority always go first). */
 export const FAILING_PRIORITY = 1
@@ -58,7 +63,7 @@ export class DeliveryQueue {
   async enqueue(wakes: DeliveryWake[], now = Date.now()): Promise<void> {
     if (wakes.length === 0) return
     await this.queue.addBulk(wakes.map((wake) => ({
-      name: 'deliver',
+      name: wake.notification ? NOTIFY_JOB : 'deliver',
       data: { deliveryId: wake.deliveryId },
       opts: {
         ...JOB_OPTIONS,

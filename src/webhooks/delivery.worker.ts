@@ -7,7 +7,8 @@ import { AddressPolicy } from './address-policy.js'
 import { allowedHostList } from '../config.js'
 import { claimDelivery } from './deliveries.repository.js'
 import { sendClaimed } from './deliver.js'
-import { DELIVERY_QUEUE, type DeliveryJobData, type DeliveryQueue } from './delivery-queue.js'
+import { DELIVERY_QUEUE, NOTIFY_JOB, type DeliveryJobData, type DeliveryQueue } from './delivery-queue.js'
+import type { NotificationSender } from '../notifications/send.js'
 import { leaseMs, type WebhookSettings } from './settings.js'
 import { retryWhilePostgresAway } from '../timers/postgres-away.js'
 
@@ -26,6 +27,8 @@ export interface DeliveryWorkerOptions {
   metrics?: Metrics
   /** Requests in flight at once (MAX_IN_FLIGHT). */
   maxInFlight?: number
+  /** Sends the messages to customers (NOTIFY_JOB jobs); without it they wait for a worker that has one. */
+  notifications?: NotificationSender
 }
 
 /** The BullMQ worker that sends outbound webhooks: every job is one attempt at one delivery. */
@@ -43,15 +46,43 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
   const inFlight = new Set<Promise<void>>()
   const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT
 
+  const track = (sending: Promise<void>) => {
+    const tracked: Promise<void> = sending.finally(() => inFlight.delete(tracked))
+    inFlight.add(tracked)
+  }
+
+  // A message to a customer: claimed, then sent in the background like a webhook request, retried on its schedule.
+  const notify = async (sender: NotificationSender, job: Job<DeliveryJobData>, token?: string): Promise<'skipped' | 'sending'> => {
+    const claimed = await retryWhilePostgresAway(job, token, () => sender.claim(job.data.deliveryId))
+    if (!claimed) {
+      options.metrics?.notificationHandled('skipped')
+      return 'skipped'
+    }
+    track(sender.sendClaimed(claimed).then(async ({ outcome, wakes }) => {
+      options.metrics?.notificationHandled(outcome)
+      // Never the address: the id is enough to find the message.
+      logger[outcome === 'failed' ? 'warn' : 'debug']({ notificationId: claimed.id, channel: claimed.channel, outcome }, 'customer message attempted')
+      await queue.enqueueAfterCommit(wakes)
+    }, (error: unknown) => {
+      options.metrics?.notificationHandled('error')
+      logger.warn({ err: error, notificationId: claimed.id }, 'customer message attempt could not be recorded; the sweep will retry it')
+    }))
+    return 'sending'
+  }
+
   const process = async (job: Job<DeliveryJobData>, token?: string): Promise<'skipped' | 'sending'> => {
     // Back-pressure before the claim: the claim's lease must not run out while the request waits for a socket.
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight)
+    if (job.name === NOTIFY_JOB) {
+      if (!options.notifications) throw new Error('this worker cannot send messages to customers')
+      return notify(options.notifications, job, token)
+    }
     const claimed = await retryWhilePostgresAway(job, token, () => claimDelivery(db, job.data.deliveryId, leaseMs(settings)))
     if (!claimed) {
       options.metrics?.deliveryHandled('skipped')
       return 'skipped'
     }
-    const sending: Promise<void> = sendClaimed(deps, claimed).then(async ({ outcome, wakes }) => {
+    track(sendClaimed(deps, claimed).then(async ({ outcome, wakes }) => {
       options.metrics?.deliveryHandled(outcome)
       logger.debug({ deliveryId: claimed.id, outcome }, 'webhook delivery attempted')
       if (outcome === 'failed') logger.warn({ deliveryId: claimed.id }, 'webhook delivery gave up')
@@ -61,8 +92,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
       // hands the delivery out again.
       options.metrics?.deliveryHandled('error')
       logger.warn({ err: error, deliveryId: claimed.id }, 'webhook attempt could not be recorded; the sweep will retry it')
-    }).finally(() => inFlight.delete(sending))
-    inFlight.add(sending)
+    }))
     return 'sending'
   }
 
@@ -77,7 +107,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
     stalledInterval: Math.max(1_000, Math.floor(options.lockDuration / 2)),
   })
   worker.on('failed', (job, error) => {
-    options.metrics?.deliveryHandled('error')
+    if (job?.name === NOTIFY_JOB) options.metrics?.notificationHandled('error')
+    else options.metrics?.deliveryHandled('error')
     logger.warn({ err: error, deliveryId: job?.data.deliveryId }, 'webhook job failed')
   })
   worker.on('error', (error) => logger.warn({ err: error }, 'webhook worker error'))

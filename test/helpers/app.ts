@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppDependencies } from '../../src/app.js'
 import { ensureBootstrapAdmin } from '../../src/auth/users.repository.js'
 import { hashToken, newToken } from '../../src/auth/tokens.js'
 import { createDb, type Db } from '../../src/db/database.js'
@@ -43,6 +43,8 @@ export interface SetupOptions {
   db?: Db
   /** The app's clock for transitions (deadlines are computed from it). */
   clock?: () => Date
+  /** More configuration for the app (say, the notification channels). */
+  config?: Partial<AppDependencies['config']>
 }
 
 /** Builds the real app against a fresh Postgres database and the real Redis; everything is closed on teardown. */
@@ -61,7 +63,7 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
   const logger = createLogger(options.logLevel ?? 'info', sink)
   const prefix = `hotline-t-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   const app = await buildApp({
-    config: { BODY_LIMIT_BYTES: TEST_BODY_LIMIT, DEFAULT_PHONE_COUNTRY: undefined, QUEUE_PREFIX: prefix },
+    config: { BODY_LIMIT_BYTES: TEST_BODY_LIMIT, DEFAULT_PHONE_COUNTRY: undefined, QUEUE_PREFIX: prefix, ...options.config },
     db: options.db ?? db,
     redis: options.redis ?? redis,
     logger,
