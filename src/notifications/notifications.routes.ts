@@ -57,9 +57,15 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const { kind, language } = request.params as { kind: NotificationKind; language: Language }
-    const errors = templateErrors(request.body)
+    const { subject, text } = request.body
+    const errors = [
+      ...(request.body.kind !== undefined && request.body.kind !== kind ? [{ field: 'body.kind', message: `is not the kind in the path (${kind})` }] : []),
+      ...(request.body.language !== undefined && request.body.language !== language
+        ? [{ field: 'body.language', message: `is not the language in the path (${language})` }] : []),
+      ...templateErrors({ subject, text }),
+    ]
     if (errors.length > 0) throw problems.validation(errors)
-    await saveOverride(app.db, { kind, language }, request.body, request.user.id)
+    await saveOverride(app.db, { kind, language }, { subject, text }, request.user.id)
     cachesOf(app.db).templatesChanged()
     return presentTemplate(await readOverrides(app.db), kind, language)
   })

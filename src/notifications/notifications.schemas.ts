@@ -42,6 +42,11 @@ export const TemplateBody = Type.Object(
   {
     subject: Type.String({ minLength: 1, maxLength: 500, description: `the email subject; placeholders: ${placeholders}` }),
     text: Type.String({ minLength: 1, maxLength: 2_000, description: `the email body and the SMS text; must contain {{reference}}; placeholders: ${placeholders}` }),
+    // What GET answered may be sent back as it is (CONTRACT.md, "PUT of a resource accepts what its GET answered").
+    kind: Type.Optional({ ...NotificationKindSchema, description: 'read-only: must be the kind in the path' }),
+    language: Type.Optional({ ...LanguageSchema, description: 'read-only: must be the language in the path' }),
+    custom: Type.Optional(Type.Boolean({ description: 'read-only: ignored' })),
+    updatedAt: Type.Optional(Nullable(DateTime, 'read-only: ignored')),
   },
   { additionalProperties: false },
 )

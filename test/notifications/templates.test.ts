@@ -38,10 +38,21 @@ t.test('templates: listed, replaced, checked, and used by the next message', asy
   t.match(noReference.json().errors, [{ field: 'body.text', message: /must contain \{\{reference\}\}/ }])
   t.equal((await put('complaint_closed', 'en', { subject: 'x', text: '{{reference}}' })).statusCode, 400, 'an unknown kind')
   t.equal((await put('complaint_logged', 'fr', { subject: 'x', text: '{{reference}}' })).statusCode, 400, 'an unknown language')
+
   t.equal((await put('complaint_logged', 'en', { subject: 'x', text: '{{reference}}', extra: 1 })).statusCode, 400, 'an unknown field')
   t.equal((await put('complaint_logged', 'en', { subject: '', text: '{{reference}}' })).statusCode, 400, 'an empty subject')
   t.equal((await put('complaint_logged', 'en', { subject: 'x', text: '{{reference}}' }, agent)).statusCode, 403, 'admins only')
   t.equal((await call('GET', '/v1/notification-templates', agent)).statusCode, 403)
   const unchanged = (await call('GET', '/v1/notification-templates', admin)).json().items
   t.same(unchanged, after, 'refusals change nothing')
+
+  // What GET answered goes back as it is: the read-only fields are ignored, a kind or language not the path's refused.
+  const answered = (await call('GET', '/v1/notification-templates', admin)).json().items
+    .find((i: { kind: string; language: string }) => i.kind === 'promise_missed' && i.language === 'zh-CN')
+  const roundTrip = await put('promise_missed', 'zh-CN', { ...answered, subject: `${answered.subject}!` })
+  t.equal(roundTrip.statusCode, 200, roundTrip.body)
+  t.match(roundTrip.json(), { custom: true, subject: `${answered.subject}!` })
+  const elsewhere = await put('promise_missed', 'en', answered)
+  t.equal(elsewhere.statusCode, 400)
+  t.match(elsewhere.json().errors, [{ field: 'body.language', message: /not the language in the path/ }])
 })
