@@ -24,6 +24,7 @@ import redisPlugin from './redis.plugin.js'
 import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
 import extensionRequestsRoutes from './complaints/extension-requests.routes.js'
+import meRoutes from './live/me.routes.js'
 import { LiveHub } from './live/live-hub.js'
 import reportsRoutes from './reports/reports.routes.js'
 import policyRoutes from './sla/policy.routes.js'
@@ -153,7 +154,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes)
   await app.register(usersRoutes)
   await app.register(policyRoutes)
-  await app.register(escalationRoutes, { hub: new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger) })
+  // One Redis subscription for every stream of this process.
+  const hub = new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
+  await app.register(escalationRoutes, { hub })
+  await app.register(meRoutes, { hub, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(followUpRoutes)
   await app.register(extensionRequestsRoutes)
   await app.register(reportsRoutes)

@@ -1,4 +1,5 @@
-import type { LiveEvent, LivePublisher } from '../live/live-events.js'
+import { audienceOf, feedId, feedMessage } from '../live/feed.js'
+import type { LivePublisher, Published } from '../live/live-events.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { Scheduler } from '../timers/scheduler.js'
 import type { TransitionResult } from './transition.js'
@@ -8,21 +9,24 @@ export function afterCommit(scheduler: Scheduler, live: LivePublisher, metrics?:
   return async (results: TransitionResult[]): Promise<void> => {
     metrics?.committed(results)
     const at = new Date().toISOString()
-    const events: LiveEvent[] = results.flatMap(({ row, effects }) =>
-      effects.flatMap((effect) =>
-        effect.type === 'notify'
-          ? [{
-              type: effect.event,
-              complaintId: row.id,
-              reference: row.reference,
-              state: row.state,
-              level: row.escalation?.level ?? null,
-              assigneeId: row.escalation?.assigneeId ?? row.assigneeId,
-              at,
-            }]
-          : [],
-      ),
+    const events: Published[] = results.flatMap(({ row, effects, seq }) =>
+      effects.filter((effect) => effect.type === 'notify').map((effect, index) => ({
+        type: effect.event,
+        complaintId: row.id,
+        reference: row.reference,
+        state: row.state,
+        level: row.escalation?.level ?? null,
+        assigneeId: row.escalation?.assigneeId ?? row.assigneeId,
+        at,
+        id: `${feedId(row.updatedAt, row.id, seq)}.${index}`,
+      })),
     )
+    for (const { row, history } of results) {
+      for (const entry of history) {
+        const audience = audienceOf(entry)
+        if (audience) events.push({ feed: feedMessage(row, entry), audience })
+      }
+    }
     await Promise.all([
       scheduler.scheduleAfterCommit(results.flatMap((r) => r.armed.filter((t) => t.queued))),
       scheduler.unscheduleAfterCommit(results.flatMap((r) => r.cancelled)),

@@ -182,7 +182,8 @@ export function requestExtensionCommand(actor: Actor, body: Static<typeof Reques
 export function decideExtensionCommand(actor: Actor, body: Static<typeof DecideExtensionBody>): Command {
   return {
     event: { type: body.approve ? 'APPROVE_EXTENSION' : 'REFUSE_EXTENSION', actor },
-    data: { ...body },
+    // Whose request it was: the decision reaches the requester's feed (src/live/feed.ts).
+    data: (row) => ({ ...body, until: row.extension?.until ?? null, requestedBy: row.extension?.requestedBy ?? null }),
     check: ({ row }) => {
       const request = pendingExtension(row)
       if (!request) throw new Problem('no_pending_extension', 'no extension request is waiting for a decision on this complaint')

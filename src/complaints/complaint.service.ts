@@ -240,7 +240,8 @@ export class ComplaintService {
 
   private async validateCommand(command: Command): Promise<void> {
     if (command.event.type !== 'ASSIGN') return
-    const assigneeId = command.data?.assigneeId as string
+    // An assignment's data is the request's body, fixed before the complaint is read.
+    const assigneeId = (command.data as Record<string, unknown>).assigneeId as string
     const assignee = await this.db
       .selectFrom('users')
       .select(['id'])

@@ -47,11 +47,13 @@ export async function planCreation(
   const outbox = notifiedTypes(started.effects).length === 0
     ? NO_OUTBOX
     : planOutbox(context.endpoints, { complaint: received, seq: 1, historyType: 'complaint.received', effects: started.effects, at: now })
+  const createdData = { reference: fields.reference, channel: fields.channel }
   const first: TransitionResult = {
     row: received, pending: [...timers.armed].sort(byDueAt), effects: started.effects, seq: 1, armed: timers.armed,
     historyType: 'complaint.received', deliveries: outbox.pending, cancelled: [],
+    history: [{ seq: 1, type: 'complaint.received', actorId: actor.id, at: now, data: createdData }],
   }
-  const event = eventRow(fields.id, 1, 'CREATED', actor, now, { reference: fields.reference, channel: fields.channel })
+  const event = eventRow(fields.id, 1, 'CREATED', actor, now, createdData)
   if (!context.log) {
     return {
       write: { complaintId: fields.id, insert, events: [event], cancel: { kinds: [], at: now, ids: [] }, arm: timers.armed.map((t) => timerInsert(fields.id, t, state, 1)), outbox },

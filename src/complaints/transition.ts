@@ -37,7 +37,8 @@ export interface ProjectionInput {
 /** One command: the machine event, what the history records, and the row fields it changes. */
 export interface Command {
   event: ComplaintEvent
-  data?: Record<string, unknown>
+  /** What the history row records; from the complaint as locked when it depends on it (say, who asked for an extension). */
+  data?: Record<string, unknown> | ((row: ComplaintRow) => Record<string, unknown>)
   /** Refusals the machine cannot word (say, 409 extension_pending), checked before it decides. */
   check?: (locked: LockedComplaint, context: TransitionContext) => void
   /** Fields fixed before deadlines are computed (logging sets the severity and the promise). */
@@ -72,6 +73,17 @@ export interface TransitionResult {
   historyType: string
   /** The outbound webhook deliveries it wrote (pending), to enqueue after commit. */
   deliveries: PendingDelivery[]
+  /** The history rows it appended (two when a consequence was written with it): the agent's feed is made of them. */
+  history: HistoryEntry[]
+}
+
+/** A history row as written, its data parsed. */
+export interface HistoryEntry {
+  seq: number
+  type: string
+  actorId: string | null
+  at: Date
+  data: Record<string, unknown>
 }
 
 /** A transition composed in memory: what it will write, and the complaint as it will be. */
@@ -168,6 +180,7 @@ function joinPlanned(first: PlannedTransition, then: PlannedTransition): Planned
       cancelled: [...first.result.cancelled, ...then.result.cancelled],
       historyType: first.result.historyType,
       deliveries: [...first.result.deliveries, ...then.result.deliveries],
+      history: [...first.result.history, ...then.result.history],
     },
     write: {
       complaintId: a.complaintId,
@@ -222,15 +235,19 @@ async function planOne(locked: LockedComplaint, command: Command, context: Trans
   const next = patched(row, update)
   const cancelled = locked.pending.filter((t) => timers.cancelled.has(t.kind) || clock.paused.has(t.kind))
   const historyType = HISTORY_TYPE[command.event.type]
-  const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, command.data ?? {})
+  const data = typeof command.data === 'function' ? command.data(row) : command.data ?? {}
+  const event = eventRow(row.id, seq, command.event.type, command.event.actor, now, data)
   const outbox = withNotifications(
     notifiedTypes(decision.effects).length === 0
       ? NO_OUTBOX
       : planOutbox(context.endpoints, { complaint: next, seq, historyType, effects: decision.effects, at: now }),
-    planNotifications(context.notify, { complaint: next, customer: locked.customer, seq, historyType, data: command.data, at: now, policy: context.policy }),
+    planNotifications(context.notify, { complaint: next, customer: locked.customer, seq, historyType, data, at: now, policy: context.policy }),
   )
   return {
-    result: { row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending, cancelled },
+    result: {
+      row: next, pending, effects: decision.effects, seq, armed, historyType, deliveries: outbox.pending, cancelled,
+      history: [{ seq, type: historyType, actorId: command.event.actor.id, at: now, data }],
+    },
     write: {
       complaintId: row.id,
       update,

@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { ServerResponse } from 'node:http'
 import { sql } from 'kysely'
 import Type from 'typebox'
 import { loadRecords } from '../complaints/complaint.repository.js'
 import { presentComplaint } from '../complaints/complaint.view.js'
 import { json, problemResponses, Uuid } from '../http/schemas.js'
-import type { LiveEvent } from '../live/live-events.js'
+import { isFeedEvent, type LiveEvent } from '../live/live-events.js'
 import type { LiveHub } from '../live/live-hub.js'
+import { escalationIdInstant, replayEscalations } from '../live/escalation-replay.js'
+import { lastEventIdOf, liveAfterReplay, OpenStreams } from '../live/sse.js'
+import { problems } from '../http/problem.js'
 
 const InboxQuery = Type.Object(
   {
@@ -16,8 +18,6 @@ const InboxQuery = Type.Object(
   },
   { additionalProperties: false },
 )
-
-const HEARTBEAT_MS = 15_000
 
 const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app, { hub }) => {
   app.get('/v1/escalations', {
@@ -53,7 +53,12 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
       operationId: 'streamEscalations',
       tags: ['escalations'],
       summary: 'Server-Sent Events for this supervisor: escalation.assigned, deadline.warning, ...',
-      description: 'Each message is `event: <type>` with `data:` a JSON LiveEvent. The comment `: connected` comes first, once the stream is listening; `: ping` comments keep it alive.',
+      description: 'Each message is `id: <id>`, `event: <type>` and `data:` a JSON LiveEvent. The comment `: connected` ' +
+        'comes once the stream is listening; `: ping` comments keep it alive. Reconnecting with `Last-Event-ID` first ' +
+        'replays, from the history (up to 24 hours back, starting a few seconds before the id: drop ids already seen), ' +
+        'the escalations, acknowledgements, assignments, warnings and resolutions of the complaints this supervisor ' +
+        'would hear of now.',
+      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
       response: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: Type.String() } } },
         ...problemResponses(),
@@ -61,34 +66,29 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
     },
   }, async (request, reply) => {
     const user = request.user
-    reply.hijack()
-    const raw: ServerResponse = reply.raw
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-request-id': request.id,
-    })
+    const lastId = lastEventIdOf(request)
+    const after = lastId === undefined ? undefined : escalationIdInstant(lastId)
+    if (after === null) throw problems.validation([{ field: 'headers.last-event-id', message: 'is not an event id this stream gave out' }])
     const relevant = (event: LiveEvent) =>
       event.assigneeId === user.id || (event.level !== null && user.level !== null && event.level <= user.level)
-    const unsubscribe = await hub.add((event) => {
-      if (relevant(event)) raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
-    })
-    // Sent once the subscription is live: from here on the client misses nothing published.
-    raw.write(': connected\n\n')
-    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS)
-    streams.add(raw)
-    raw.on('close', () => {
-      clearInterval(heartbeat)
-      unsubscribe()
-      streams.delete(raw)
+    let unsubscribe = () => {}
+    const stream = streams.open(request, reply, () => unsubscribe())
+    await liveAfterReplay<LiveEvent>({
+      stream,
+      subscribe: async (deliver) => {
+        unsubscribe = await hub.add((event) => {
+          if (!isFeedEvent(event) && relevant(event)) deliver(event)
+        })
+      },
+      replay: after ? () => replayEscalations(app.db, user, after) : undefined,
+      send: (event) => stream.send(event.type, event, event.id),
     })
   })
 
-  const streams = new Set<ServerResponse>()
+  const streams = new OpenStreams()
   // Open streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => {
-    for (const stream of streams) stream.end()
+    streams.endAll()
     await hub.close()
   })
 }

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 
+import type { Audience, FeedMessage } from './feed.js'
+
 /** What supervisors connected to any API process hear about, as it happens. */
 export interface LiveEvent {
   type: string
@@ -10,7 +12,19 @@ export interface LiveEvent {
   level: number | null
   assigneeId: string | null
   at: string
+  /** The event's id: its history row (src/live/feed.ts) and its place among the row's announcements. */
+  id?: string
 }
+
+/** An event of the agent's feed, for the people its audience names (src/live/feed.ts). */
+export interface FeedEvent {
+  feed: FeedMessage
+  audience: Audience
+}
+
+export type Published = LiveEvent | FeedEvent
+
+export const isFeedEvent = (event: Published): event is FeedEvent => 'feed' in event
 
 export function liveChannel(prefix: string): string {
   return `${prefix}:live`
@@ -24,7 +38,7 @@ export class LivePublisher {
     private readonly logger?: Logger,
   ) {}
 
-  async publish(events: LiveEvent[]): Promise<void> {
+  async publish(events: Published[]): Promise<void> {
     if (events.length === 0) return
     try {
       const pipeline = this.redis.pipeline()

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { liveChannel, type LiveEvent } from './live-events.js'
+import { liveChannel, type Published } from './live-events.js'
 
-type Listener = (event: LiveEvent) => void
+type Listener = (event: Published) => void
 
 /** One Redis subscription per API process, fanned out to the streams connected to it. */
 export class LiveHub {
@@ -32,9 +32,9 @@ export class LiveHub {
       const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
       subscriber.on('error', (error: Error) => this.logger.warn({ err: error }, 'live subscriber problem'))
       subscriber.on('message', (_channel: string, message: string) => {
-        let event: LiveEvent
+        let event: Published
         try {
-          event = JSON.parse(message) as LiveEvent
+          event = JSON.parse(message) as Published
         } catch {
           return
         }

@@ -115,6 +115,11 @@ function shareJobs(writes: ComplaintWrite[], results: TransitionResult[]): void 
   for (const timer of writes.flatMap((w) => w.arm)) timer.jobId = jobIds.get(timer.id) ?? null
 }
 
+/** Who holds the complaint: the escalation's supervisor while escalated, else its assignee. */
+export function holderOf(row: ComplaintRow): string | null {
+  return (row.state === 'escalated' ? row.escalation?.assigneeId : row.assigneeId) ?? null
+}
+
 function commandFor(row: ComplaintRow, timer: TimerRow, workloads: Workloads): Command {
   const data = { timerId: timer.id, kind: timer.kind, dueAt: timer.dueAt.toISOString() }
   if (timer.kind === 'route_escalation') {
@@ -130,5 +135,6 @@ function commandFor(row: ComplaintRow, timer: TimerRow, workloads: Workloads): C
     const caller = workloads.followUpCallerFor({ resolvedBy: row.resolution?.resolvedBy ?? null, team: row.team })
     return { event: { type, actor: SYSTEM_ACTOR }, data: { ...data, assigneeId: caller }, project: () => (caller ? { assigneeId: caller } : {}) }
   }
-  return { event: { type, actor: SYSTEM_ACTOR } as ComplaintEvent, data, project: escalationOpened }
+  // A warning or a missed deadline concerns whoever holds the complaint when it falls due (the agent's feed).
+  return { event: { type, actor: SYSTEM_ACTOR } as ComplaintEvent, data: { ...data, assigneeId: holderOf(row) }, project: escalationOpened }
 }

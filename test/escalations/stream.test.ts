@@ -1,37 +1,14 @@
 import t from 'tap'
 import { aComplaint, setupApp } from '../helpers/app.js'
 import { fastPolicy, startTestWorker } from '../helpers/worker.js'
+import { readSse } from '../helpers/sse.js'
 
 interface Message { event: string; data: { complaintId: string; assigneeId: string | null; level: number | null } }
 
 /** Reads Server-Sent Events until `done` says stop. */
-async function readEvents(response: Response, done: (messages: Message[]) => boolean, onConnected = () => {}, timeoutMs = 15_000): Promise<Message[]> {
-  const reader = response.body!.getReader()
-  const decoder = new TextDecoder()
-  const messages: Message[] = []
-  let buffer = ''
-  const timer = setTimeout(() => void reader.cancel(), timeoutMs)
-  try {
-    while (!done(messages)) {
-      const { value, done: ended } = await reader.read()
-      if (ended) break
-      buffer += decoder.decode(value, { stream: true })
-      let split: number
-      while ((split = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, split)
-        buffer = buffer.slice(split + 2)
-        if (block === ': connected') onConnected()
-        const event = /^event: (.+)$/m.exec(block)?.[1]
-        const data = /^data: (.+)$/m.exec(block)?.[1]
-        if (event && data) messages.push({ event, data: JSON.parse(data) })
-      }
-    }
-  } finally {
-    clearTimeout(timer)
-    await reader.cancel().catch(() => {})
-  }
-  return messages
-}
+const readEvents = (response: Response, done: (messages: Message[]) => boolean, onConnected = () => {}, timeoutMs = 15_000) =>
+  readSse(response, (messages) => done(messages as unknown as Message[]), (text) => { if (text === 'connected') onConnected() }, timeoutMs) as
+    unknown as Promise<Message[]>
 
 t.test('a supervisor connected to the stream hears the escalation assigned to them', async (t) => {
   const testApp = await setupApp(t)
