@@ -43,10 +43,11 @@ t.test('deadlines held by a worker killed with SIGKILL fire on a surviving worke
   // the deadlines due together as one group job.
   await waitFor(async () => (await timers.getActive()).flatMap((job) => timerIdsOf(job.data)).length === TIMERS, 60_000,
     'the doomed worker to hold every job')
+  // As patient as the wait above: on a loaded machine the worker takes its time to get from its jobs to the rows.
   await waitFor(async () => {
     const { rows } = await blocker.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`)
     return rows[0].n > 0
-  }, 10_000, 'its transaction to wait on the rows')
+  }, 60_000, 'its transaction to wait on the rows')
 
   const second = startTestWorker(t, testApp, { lockDuration: loadConfig({}).WORKER_LOCK_MS })
   t.ok(second, 'a surviving worker is there')
