@@ -1,5 +1,6 @@
 import Type, { type TSchemaOptions } from 'typebox'
 import { ACTION_NAMES, COMPLAINT_STATES, TIMER_KINDS } from '../../workflows/complaint.machine.js'
+import { pagingQuery } from '../http/paging.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { SEVERITIES } from '../sla/policy.js'
 import { LANGUAGES } from '../notifications/kinds.js'
@@ -202,6 +203,8 @@ export const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export const EventsQuery = Type.Object({ ...pagingQuery(1_000, 200) }, { additionalProperties: false })
 
 export const ComplaintEvent = Type.Object(
   {

@@ -259,10 +259,13 @@ export class ComplaintService {
     return record
   }
 
-  async history(user: AuthUser, id: string) {
+  async history(user: AuthUser, id: string, page: { limit?: number; cursor?: string } = {}) {
     await this.get(user, id)
-    const events = await listEvents(this.db, id)
-    return events.map((e) => ({ seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data: readableData(e.type, e.data) }))
+    const { items, nextCursor } = await listEvents(this.db, id, page)
+    return {
+      items: items.map((e) => ({ seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data: readableData(e.type, e.data) })),
+      nextCursor,
+    }
   }
 
   private visible(row: ComplaintRow, user: AuthUser): boolean {

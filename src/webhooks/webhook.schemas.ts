@@ -1,5 +1,6 @@
 import Type from 'typebox'
 import { CreateComplaintBody } from '../complaints/complaint.schemas.js'
+import { pagingQuery } from '../http/paging.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { EVENT_TYPES } from './events.js'
 
@@ -88,6 +89,8 @@ export const DeliveriesQuery = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export const EndpointsQuery = Type.Object({ ...pagingQuery(200, 50) }, { additionalProperties: false })
 
 export const DeliveryParams = Type.Object({ id: Uuid, deliveryId: Uuid })
 
