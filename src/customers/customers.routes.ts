@@ -3,6 +3,7 @@ import Type from 'typebox'
 import type { CustomerRow } from '../db/tables.js'
 import { problems } from '../http/problem.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
+import { presentCustomerFields } from './customer.view.js'
 import { findCustomerDetail, updateCustomer } from './customers.repository.js'
 import { CustomerDetail, UpdateCustomerBody } from './customers.schemas.js'
 
@@ -10,14 +11,7 @@ interface ComplaintSummary { id: string; reference: string; state: string; categ
 
 function presentCustomer(customer: CustomerRow, complaints: ComplaintSummary[]) {
   return {
-    id: customer.id,
-    name: customer.name,
-    phone: customer.phone,
-    email: customer.email,
-    externalId: customer.externalId,
-    tier: customer.tier,
-    language: customer.language,
-    notify: customer.notify,
+    ...presentCustomerFields(customer),
     createdAt: customer.createdAt.toISOString(),
     updatedAt: customer.updatedAt.toISOString(),
     complaints: complaints.map((c) => ({ id: c.id, reference: c.reference, state: c.state, category: c.category, createdAt: c.createdAt.toISOString() })),

@@ -1,4 +1,5 @@
 import Type from 'typebox'
+import { Customer } from '../complaints/complaint.schemas.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { LANGUAGES } from '../notifications/kinds.js'
 
@@ -11,12 +12,7 @@ export const CustomerComplaint = Type.Object(
 
 export const CustomerDetail = Type.Object(
   {
-    id: Uuid,
-    name: Nullable(Type.String()),
-    phone: Nullable(Type.String()),
-    email: Nullable(Type.String()),
-    externalId: Nullable(Type.String()),
-    tier: Nullable(Type.String()),
+    ...Customer.properties,
     language: Nullable(Language, "null: the service's DEFAULT_LANGUAGE"),
     notify: Type.Boolean({ description: 'false: the customer gets no message at all' }),
     createdAt: DateTime,
