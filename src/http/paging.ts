@@ -24,7 +24,15 @@ export interface SortKey {
 export const cursorTime = (column: RawBuilder<unknown>) =>
   sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+
+/** A real instant Postgres takes (no 31 February, no year 0), in the form cursorTime writes. */
+function validTime(value: string): boolean {
+  if (!CURSOR_TIME.test(value) || value.startsWith('0000')) return false
+  const millis = `${value.slice(0, 23)}Z`
+  const date = new Date(millis)
+  return !Number.isNaN(date.getTime()) && date.toISOString() === millis
+}
 
 export function pagingQuery(max: number, fallback: number) {
   return {
@@ -49,7 +57,7 @@ function validValue(value: unknown, key: SortKey): boolean {
     case 'uuid':
       return typeof value === 'string' && isUuid(value)
     case 'time':
-      return typeof value === 'string' && CURSOR_TIME.test(value) && !Number.isNaN(new Date(value).getTime())
+      return typeof value === 'string' && validTime(value)
   }
 }
 

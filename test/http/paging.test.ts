@@ -150,7 +150,9 @@ t.test('follow-ups: the call due first first (none last), 1-200 (default 50)', a
   const dueNow = await checkPaging(t, call, agent, '/v1/follow-ups?status=due&assigneeId=me', 'id', { limit: 1, all: 200 })
   t.same(dueNow.map((c) => c.id), expected.filter((e) => e.dueAt !== null).map((e) => e.id), 'filters kept: due excludes none')
   await checkLimits(t, call, agent, '/v1/follow-ups', 200)
-  await checkBadCursors(t, call, agent, '/v1/follow-ups', [cursorOf([3]), cursorOf(['2026-13-45T00:00:00.000000Z', ids[0]])])
+  await checkBadCursors(t, call, agent, '/v1/follow-ups', [cursorOf([3]), cursorOf(['2026-13-45T00:00:00.000000Z', ids[0]]),
+    cursorOf(['2026-02-31T00:00:00.000000Z', ids[0]]), cursorOf(['0000-01-01T00:00:00.000000Z', ids[0]]),
+    cursorOf(['2026-11-28T00:00:00Z', ids[0]]), cursorOf(['2026-11-28T00:00:00.000000+08:00', ids[0]])])
 })
 
 t.test('webhook endpoints: oldest first, 1-200 (default 50); deliveries keep their own cursor', async (t) => {
