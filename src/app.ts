@@ -11,6 +11,7 @@ import usersRoutes from './auth/users.routes.js'
 import { User } from './auth/users.schemas.js'
 import { Complaint, State } from './complaints/complaint.schemas.js'
 import complaintRoutes from './complaints/complaint.routes.js'
+import customerRoutes from './customers/customers.routes.js'
 import { commitPipeline } from './commit-pipeline.js'
 import { ComplaintService } from './complaints/complaint.service.js'
 import type { Config } from './config.js'
@@ -116,6 +117,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'reports', description: 'Figures to learn from: by category, team, product, region, agent, month' },
         { name: 'webhooks', description: 'Signed intake from integrations; outbound event webhooks' },
         { name: 'notifications', description: 'Messages to customers (email, SMS) and their templates' },
+        { name: 'customers', description: 'The people who complain: their details, tier and preferences' },
         { name: 'operations', description: 'Health and documentation' },
       ],
     },
@@ -164,6 +166,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
   await app.register(notificationRoutes)
+  await app.register(customerRoutes)
 
   app.get('/openapi.json', {
     config: { public: true },

@@ -1,5 +1,7 @@
 import { cachesOf } from '../cache/caches.js'
+import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
+import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
 import type { NewUser, UserRole, UserRow, UserUpdate } from '../db/tables.js'
 
 export async function findActiveUserByTokenHash(db: Db, tokenHash: string): Promise<UserRow | undefined> {
@@ -26,11 +28,24 @@ export async function updateUser(db: Db, id: string, patch: UserUpdate): Promise
   return row
 }
 
-export async function listUsers(db: Db, filter: { role?: UserRole; active?: boolean }): Promise<UserRow[]> {
-  let query = db.selectFrom('users').selectAll().orderBy('createdAt').orderBy('id')
+const USER_KEYS: SortKey[] = [
+  { expr: sql`users.created_at`, dir: 'asc', kind: 'time' },
+  { expr: sql`users.id`, dir: 'asc', kind: 'uuid' },
+]
+
+/** Oldest first, keyset-paginated on (createdAt, id). */
+export async function listUsers(
+  db: Db,
+  filter: { role?: UserRole; active?: boolean; limit?: number; cursor?: string },
+): Promise<{ items: UserRow[]; nextCursor: string | null }> {
+  const limit = filter.limit ?? 50
+  let query = db.selectFrom('users').selectAll().select(cursorTime(sql`users.created_at`).as('cursorAt'))
   if (filter.role) query = query.where('role', '=', filter.role)
   if (filter.active !== undefined) query = query.where('active', '=', filter.active)
-  return query.execute()
+  if (filter.cursor) query = query.where(after(USER_KEYS, decodeCursor(filter.cursor, USER_KEYS)))
+  const rows = await query.orderBy(orderOf(USER_KEYS)).limit(limit + 1).execute()
+  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
+  return { items: page.map(({ cursorAt: _cursorAt, ...row }) => row), nextCursor }
 }
 
 /** Makes sure an admin with this token exists and is active; an existing one is kept as it is. */

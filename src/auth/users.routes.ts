@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { USER_ROLES, type UserRow } from '../db/tables.js'
 import { Problem, problems } from '../http/problem.js'
+import { pageOf } from '../http/paging.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import { toAuthUser } from './auth.plugin.js'
 import { hashToken, newToken, newWebhookSecret } from './tokens.js'
@@ -53,11 +54,15 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['users'],
       operationId: 'listUsers',
-      summary: 'List users',
+      summary: 'List users, oldest first',
+      description: 'Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
       querystring: ListUsersQuery,
-      response: { 200: json(Type.Object({ items: Type.Array(Type.Ref('User')) }), 'Users'), ...problemResponses() },
+      response: { 200: json(pageOf(Type.Ref('User')), 'A page of users'), ...problemResponses() },
     },
-  }, async (request) => ({ items: (await listUsers(app.db, request.query)).map(presentUser) }))
+  }, async (request) => {
+    const { items, nextCursor } = await listUsers(app.db, request.query)
+    return { items: items.map(presentUser), nextCursor }
+  })
 
   app.get('/v1/me', {
     config: { roles: USER_ROLES },

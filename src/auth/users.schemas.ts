@@ -1,4 +1,5 @@
 import Type from 'typebox'
+import { pagingQuery } from '../http/paging.js'
 import { DateTime, Uuid } from '../http/schemas.js'
 
 export const Role = Type.Union([Type.Literal('agent'), Type.Literal('supervisor'), Type.Literal('admin'), Type.Literal('integration')])
@@ -53,6 +54,6 @@ export const UpdateUserBody = Type.Object(
 )
 
 export const ListUsersQuery = Type.Object(
-  { role: Type.Optional(Role), active: Type.Optional(Type.Boolean()) },
+  { role: Type.Optional(Role), active: Type.Optional(Type.Boolean()), ...pagingQuery(200, 50) },
   { additionalProperties: false },
 )

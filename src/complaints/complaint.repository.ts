@@ -1,6 +1,7 @@
 import { sql, type CompiledQuery } from 'kysely'
 import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow, CustomerRow } from '../db/tables.js'
+import { after, decodeCursor, pageFrom, type SortKey } from '../http/paging.js'
 import { PENDING_SQL, pendingTimers, type PendingTimer } from '../timers/timers.repository.js'
 import type { LockedComplaint } from './transition.js'
 
@@ -126,11 +127,14 @@ export async function loadRecords(db: Executor, complaints: ComplaintRow[]): Pro
   }))
 }
 
-export async function listEvents(db: Executor, complaintId: string) {
-  return db
-    .selectFrom('complaintEvents')
-    .selectAll()
-    .where('complaintId', '=', complaintId)
-    .orderBy('seq')
-    .execute()
+const EVENT_KEYS: SortKey[] = [{ expr: sql`complaint_events.seq`, dir: 'asc', kind: 'int' }]
+
+/** A complaint's history, oldest first, keyset-paginated on seq. */
+export async function listEvents(db: Executor, complaintId: string, query: { limit?: number; cursor?: string } = {}) {
+  const limit = query.limit ?? 200
+  let q = db.selectFrom('complaintEvents').selectAll().where('complaintId', '=', complaintId)
+  if (query.cursor) q = q.where(after(EVENT_KEYS, decodeCursor(query.cursor, EVENT_KEYS)))
+  const rows = await q.orderBy('seq').limit(limit + 1).execute()
+  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.seq])
+  return { items: page, nextCursor }
 }

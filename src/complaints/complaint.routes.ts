@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify'
 import Type, { type TSchema } from 'typebox'
 import type { Actor } from '../../workflows/complaint.machine.js'
 import { USER_ROLES, type UserRole } from '../db/tables.js'
+import { pageOf } from '../http/paging.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import {
   acknowledgeCommand,
@@ -29,6 +30,7 @@ import {
   DecideExtensionBody,
   EmptyBody,
   EscalateBody,
+  EventsQuery,
   FollowUpBody,
   ListQuery,
   LogBody,
@@ -145,11 +147,13 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     schema: {
       tags: ['complaints'],
       operationId: 'listComplaintEvents',
-      summary: 'The append-only history of the complaint',
+      summary: 'The append-only history of the complaint, oldest first',
+      description: 'Keyset-paginated on seq: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
       params: IdParams,
-      response: { 200: json(Type.Object({ items: Type.Array(ComplaintEvent) }), 'The history, oldest first'), ...problemResponses('not_found') },
+      querystring: EventsQuery,
+      response: { 200: json(pageOf(ComplaintEvent), 'A page of the history, oldest first'), ...problemResponses('not_found') },
     },
-  }, async (request) => ({ items: await service.history(request.user, request.params.id) }))
+  }, async (request) => service.history(request.user, request.params.id, request.query))
 
   app.post('/v1/complaints/:id/merge', {
     config: { roles: STAFF },

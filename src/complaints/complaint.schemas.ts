@@ -1,5 +1,6 @@
 import Type, { type TSchemaOptions } from 'typebox'
 import { ACTION_NAMES, COMPLAINT_STATES, TIMER_KINDS } from '../../workflows/complaint.machine.js'
+import { pagingQuery } from '../http/paging.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { SEVERITIES } from '../sla/policy.js'
 import { LANGUAGES } from '../notifications/kinds.js'
@@ -23,7 +24,7 @@ export const CustomerInput = Type.Object(
     phone: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
     externalId: Type.Optional(Text(200)),
-    tier: Type.Optional(Text(50)),
+    tier: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: "an integration's intake sets the customer's tier; an agent's intake ignores it (docs/customers.md)" })),
     language: Type.Optional(Type.String({ enum: [...LANGUAGES], description: "the language of the customer's messages; replaces an existing customer's" })),
     notify: Type.Optional(Type.Boolean({ description: "false: the customer gets no message at all; replaces an existing customer's" })),
   },
@@ -202,6 +203,8 @@ export const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export const EventsQuery = Type.Object({ ...pagingQuery(1_000, 200) }, { additionalProperties: false })
 
 export const ComplaintEvent = Type.Object(
   {

@@ -6,7 +6,7 @@ import type { AuthUser } from '../auth/auth.plugin.js'
 import type { Db } from '../db/database.js'
 import type { ComplaintRow } from '../db/tables.js'
 import { findOrCreateCustomer } from '../customers/customers.repository.js'
-import { normaliseCustomer } from '../customers/identity.js'
+import { intakeIdentity, normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
 import { cachesOf } from '../cache/caches.js'
 import { logCommand } from './commands.js'
@@ -91,7 +91,7 @@ export class ComplaintService {
    */
   async create(
     user: AuthUser,
-    body: CreateBody & { externalRef?: string },
+    body: Omit<CreateBody, 'channel'> & { channel?: string; externalRef?: string },
     idempotencyKey?: string,
     intake: 'logged' | 'received' = 'logged',
   ): Promise<{ record: ComplaintRecord; replayed: boolean }> {
@@ -101,7 +101,7 @@ export class ComplaintService {
       const replay = await this.replayIdempotent(user, idempotencyKey, hash!)
       if (replay) return { record: replay, replayed: true }
     }
-    const identity = normaliseCustomer(body.customer, this.options.defaultPhoneCountry)
+    const identity = intakeIdentity(normaliseCustomer(body.customer, this.options.defaultPhoneCountry), user.role)
     const now = this.now()
     const reference = await referencesFor(this.db).reference(now)
     const { policy, endpoints, horizonMs, notify } = await this.rarelyChanging()
@@ -113,7 +113,7 @@ export class ComplaintService {
         const planned = await planCreation({
           id,
           reference,
-          channel: fromIntegration ? 'webhook' : body.channel ?? 'phone',
+          channel: body.channel ?? (fromIntegration ? 'webhook' : 'phone'),
           customerId: customer.id,
           category: body.category,
           severity: body.severity ?? 'normal',
@@ -260,10 +260,13 @@ export class ComplaintService {
     return record
   }
 
-  async history(user: AuthUser, id: string) {
+  async history(user: AuthUser, id: string, page: { limit?: number; cursor?: string } = {}) {
     await this.get(user, id)
-    const events = await listEvents(this.db, id)
-    return events.map((e) => ({ seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data: readableData(e.type, e.data) }))
+    const { items, nextCursor } = await listEvents(this.db, id, page)
+    return {
+      items: items.map((e) => ({ seq: e.seq, type: e.type, actor: { id: e.actorId, role: e.actorRole }, at: e.at.toISOString(), data: readableData(e.type, e.data) })),
+      nextCursor,
+    }
   }
 
   private visible(row: ComplaintRow, user: AuthUser): boolean {

@@ -2,6 +2,7 @@ import { allowedActions, TIMER_KINDS, type Actor, type PersistedMachine, type Ti
 import type { AuthUser } from '../auth/auth.plugin.js'
 import type { EscalationRecord, FollowUpRecord } from '../db/tables.js'
 import type { ComplaintRecord } from './complaint.repository.js'
+import { presentCustomerFields } from '../customers/customer.view.js'
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null)
 
@@ -31,16 +32,7 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     reference: c.reference,
     state: c.state,
     channel: c.channel,
-    customer: {
-      id: customer.id,
-      name: customer.name,
-      phone: customer.phone,
-      email: customer.email,
-      externalId: customer.externalId,
-      tier: customer.tier,
-      language: customer.language,
-      notify: customer.notify,
-    },
+    customer: presentCustomerFields(customer),
     category: c.category,
     severity: c.severity,
     summary: c.summary,

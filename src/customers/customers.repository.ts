@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Trx } from '../db/database.js'
+import type { Db, Trx } from '../db/database.js'
 import type { CustomerRow } from '../db/tables.js'
 import type { CustomerIdentity } from './identity.js'
 
@@ -86,4 +86,33 @@ async function enrich(trx: Trx, row: CustomerRow, identity: CustomerIdentity, ot
     .returningAll()
     .executeTakeFirst()
   return updated ?? row
+}
+
+export const NEWEST_COMPLAINTS = 50
+
+/**
+ * The customer with its newest complaints; an integration sees a customer only through the complaints it sent, so
+ * for one that sent none the customer does not exist (undefined).
+ */
+export async function findCustomerDetail(db: Db, id: string, integrationId: string | null) {
+  const customer = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst()
+  if (!customer) return undefined
+  let complaints = db.selectFrom('complaints').select(['id', 'reference', 'state', 'category', 'createdAt'])
+    .where('customerId', '=', id)
+  if (integrationId) complaints = complaints.where('integrationId', '=', integrationId)
+  const rows = await complaints.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(NEWEST_COMPLAINTS).execute()
+  if (integrationId && rows.length === 0) return undefined
+  return { customer, complaints: rows }
+}
+
+export interface CustomerPatch {
+  name?: string
+  tier?: string | null
+  language?: string | null
+  notify?: boolean
+}
+
+/** Changes a customer (PATCH /v1/customers/{id}); undefined when there is none. */
+export async function updateCustomer(db: Db, id: string, patch: CustomerPatch): Promise<CustomerRow | undefined> {
+  return db.updateTable('customers').set({ ...patch, updatedAt: new Date() }).where('id', '=', id).returningAll().executeTakeFirst()
 }

@@ -54,3 +54,12 @@ export function normaliseCustomer(input: CustomerInput, defaultCountry: string |
     ...(input.notify === undefined ? {} : { notify: input.notify }),
   }
 }
+
+/**
+ * The tier rule (docs/customers.md): a tier buys a faster SLA, so only an integration's intake (a system of record
+ * speaking for the customer) or a supervisor's PATCH /v1/customers/{id} sets it. An agent's or supervisor's intake
+ * never does, not even for a new customer: the tier it names is ignored.
+ */
+export function intakeIdentity(identity: CustomerIdentity, role: string): CustomerIdentity {
+  return role === 'integration' ? identity : { ...identity, tier: null }
+}

@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import Type from 'typebox'
 import { loadRecords } from '../complaints/complaint.repository.js'
 import { presentComplaint } from '../complaints/complaint.view.js'
+import { after, cursorTime, decodeCursor, orderOf, pageFrom, pageOf, pagingQuery, type SortKey } from '../http/paging.js'
 import { json, problemResponses, Uuid } from '../http/schemas.js'
 import { isFeedEvent, type LiveEvent } from '../live/live-events.js'
 import type { LiveHub } from '../live/live-hub.js'
@@ -14,10 +15,19 @@ const InboxQuery = Type.Object(
   {
     status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('all')], { default: 'open' })),
     assigneeId: Type.Optional(Type.Union([Uuid, Type.Literal('me')])),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    ...pagingQuery(200, 50),
   },
   { additionalProperties: false },
 )
+
+const ackDueAt = sql`(complaints.escalation ->> 'ackDueAt')::timestamptz`
+/** The highest level first, then the acknowledgement due soonest (none: last), then the oldest; id breaks ties. */
+const INBOX_KEYS: SortKey[] = [
+  { expr: sql`(complaints.escalation ->> 'level')::int`, dir: 'desc', kind: 'int' },
+  { expr: ackDueAt, dir: 'asc', kind: 'time', nullable: true },
+  { expr: sql`complaints.created_at`, dir: 'asc', kind: 'time' },
+  { expr: sql`complaints.id`, dir: 'asc', kind: 'uuid' },
+]
 
 const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app, { hub }) => {
   app.get('/v1/escalations', {
@@ -27,24 +37,29 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
       tags: ['escalations'],
       summary: "The supervisor's inbox: escalated complaints, the most urgent first",
       querystring: InboxQuery,
-      response: { 200: json(Type.Object({ items: Type.Array(Type.Ref('Complaint')) }), 'Escalated complaints'), ...problemResponses() },
+      description: 'Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
+      response: { 200: json(pageOf(Type.Ref('Complaint')), 'A page of escalated complaints'), ...problemResponses() },
     },
   }, async (request) => {
-    const { status = 'open', assigneeId, limit = 50 } = request.query
-    let query = app.db.selectFrom('complaints').selectAll().where('state', '=', 'escalated')
+    const { status = 'open', assigneeId, limit = 50, cursor } = request.query
+    let query = app.db.selectFrom('complaints').selectAll('complaints')
+      .select([
+        sql<number>`(complaints.escalation ->> 'level')::int`.as('cursorLevel'),
+        cursorTime(ackDueAt).as('cursorAckDue'),
+        cursorTime(sql`complaints.created_at`).as('cursorAt'),
+      ])
+      .where('state', '=', 'escalated')
     if (status === 'open') query = query.where(sql<boolean>`escalation ->> 'acknowledgedAt' is null`)
     if (status === 'acknowledged') query = query.where(sql<boolean>`escalation ->> 'acknowledgedAt' is not null`)
     if (assigneeId) {
       const who = assigneeId === 'me' ? request.user.id : assigneeId
       query = query.where(sql<boolean>`escalation ->> 'assigneeId' = ${who}`)
     }
-    const rows = await query
-      .orderBy(sql`(escalation ->> 'level')::int`, 'desc')
-      .orderBy(sql`escalation ->> 'ackDueAt'`, sql`asc nulls last`)
-      .orderBy('createdAt')
-      .limit(limit)
-      .execute()
-    return { items: (await loadRecords(app.db, rows)).map((r) => presentComplaint(r, request.user)) }
+    if (cursor) query = query.where(after(INBOX_KEYS, decodeCursor(cursor, INBOX_KEYS)))
+    const rows = await query.orderBy(orderOf(INBOX_KEYS)).limit(limit + 1).execute()
+    const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorLevel, row.cursorAckDue, row.cursorAt, row.id])
+    const records = await loadRecords(app.db, page.map(({ cursorLevel: _l, cursorAckDue: _d, cursorAt: _a, ...row }) => row))
+    return { items: records.map((r) => presentComplaint(r, request.user)), nextCursor }
   })
 
   app.get('/v1/escalations/stream', {

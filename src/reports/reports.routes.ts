@@ -97,7 +97,8 @@ const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getRepeatComplainants',
       summary: 'Customers with min or more complaints in the last days days, with their categories (JSON or CSV)',
       description: 'Every complaint received in the window counts, whatever its state. CSV: one row per customer, ' +
-        'categories joined with "; ".',
+        'categories joined with "; ". Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md); `total` ' +
+        'counts every page.',
       querystring: RepeatQuery,
       response: {
         200: okResponse(RepeatReport, 'The repeat complainants', 'a header row, then one row per customer'),
@@ -105,8 +106,8 @@ const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
   }, async (request, reply) => {
-    const { min = 2, days = 30, limit = 100 } = request.query
-    const report = await repeatComplainants(app.db, { min, days, limit, now: new Date() })
+    const { min = 2, days = 30, limit = 100, cursor } = request.query
+    const report = await repeatComplainants(app.db, { min, days, limit, now: new Date(), ...(cursor ? { cursor } : {}) })
     reply.header('vary', 'accept')
     if (!prefersCsv(request.headers.accept)) return report
     return sendCsv(reply, `repeat-complainants_${min}-in-${days}d.csv`, repeatCsv(report))

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox'
 import { Customer } from '../complaints/complaint.schemas.js'
 import { DateTime } from '../http/schemas.js'
+import { pagingQuery } from '../http/paging.js'
 
 export const GROUP_BY = ['category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month'] as const
 export type GroupBy = (typeof GROUP_BY)[number]
@@ -95,7 +96,7 @@ export const RepeatQuery = Type.Object(
   {
     min: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 2, description: 'at least this many complaints' })),
     days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_660, default: 30, description: 'received in the last this many days' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 100, description: 'at most this many customers' })),
+    ...pagingQuery(1_000, 100),
   },
   { additionalProperties: false },
 )
@@ -117,7 +118,8 @@ export const RepeatReport = Type.Object(
     min: Type.Integer(),
     days: Type.Integer(),
     since: DateTime,
-    total: Type.Integer({ minimum: 0, description: 'customers that qualify (items holds at most limit of them)' }),
+    total: Type.Integer({ minimum: 0, description: 'customers that qualify, on every page (items holds at most limit of them)' }),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for the next page; null: this is the last' }),
     items: Type.Array(RepeatComplainant, { description: 'most complaints first, then the most recent' }),
   },
   { additionalProperties: false },

@@ -1,3 +1,5 @@
+import { sql } from 'kysely'
+import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
 import { newWebhookSecret } from '../auth/tokens.js'
 import { cachesOf } from '../cache/caches.js'
 import type { Db, Trx } from '../db/database.js'
@@ -41,8 +43,23 @@ export async function findEndpoint(db: Db, id: string): Promise<WebhookEndpointR
   return db.selectFrom('webhookEndpoints').selectAll().where('id', '=', id).where('deletedAt', 'is', null).executeTakeFirst()
 }
 
-export async function listEndpoints(db: Db): Promise<WebhookEndpointRow[]> {
-  return db.selectFrom('webhookEndpoints').selectAll().where('deletedAt', 'is', null).orderBy('createdAt').orderBy('id').execute()
+const ENDPOINT_KEYS: SortKey[] = [
+  { expr: sql`webhook_endpoints.created_at`, dir: 'asc', kind: 'time' },
+  { expr: sql`webhook_endpoints.id`, dir: 'asc', kind: 'uuid' },
+]
+
+/** Oldest first, keyset-paginated on (createdAt, id). */
+export async function listEndpoints(
+  db: Db,
+  query: { limit?: number; cursor?: string } = {},
+): Promise<{ items: WebhookEndpointRow[]; nextCursor: string | null }> {
+  const limit = query.limit ?? 50
+  let q = db.selectFrom('webhookEndpoints').selectAll().select(cursorTime(sql`webhook_endpoints.created_at`).as('cursorAt'))
+    .where('deletedAt', 'is', null)
+  if (query.cursor) q = q.where(after(ENDPOINT_KEYS, decodeCursor(query.cursor, ENDPOINT_KEYS)))
+  const rows = await q.orderBy(orderOf(ENDPOINT_KEYS)).limit(limit + 1).execute()
+  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
+  return { items: page.map(({ cursorAt: _cursorAt, ...row }) => row), nextCursor }
 }
 
 export async function insertEndpoint(

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { Db } from '../db/database.js'
 import { problems } from '../http/problem.js'
+import { pageOf } from '../http/paging.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import type { AddressPolicy } from './address-policy.js'
 import { getDelivery, listDeliveries, replayDelivery } from './deliveries.list.js'
@@ -9,7 +10,7 @@ import type { DeliveryQueue } from './delivery-queue.js'
 import {
   deleteEndpoint, findEndpoint, insertEndpoint, listEndpoints, presentEndpoint, updateEndpoint,
 } from './endpoints.repository.js'
-import { CreatedEndpoint, CreateEndpointBody, DeliveriesQuery, DeliveryParams, UpdateEndpointBody } from './webhook.schemas.js'
+import { CreatedEndpoint, CreateEndpointBody, DeliveriesQuery, EndpointsQuery, DeliveryParams, UpdateEndpointBody } from './webhook.schemas.js'
 
 export interface EndpointRoutesOptions {
   queue: DeliveryQueue
@@ -52,10 +53,15 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
   app.get('/v1/webhook-endpoints', {
     config: admin,
     schema: {
-      tags, operationId: 'listWebhookEndpoints', summary: 'The registered endpoints',
-      response: { 200: json(Type.Object({ items: Type.Array(Type.Ref('WebhookEndpoint')) }), 'Endpoints, oldest first'), ...problemResponses() },
+      tags, operationId: 'listWebhookEndpoints', summary: 'The registered endpoints, oldest first',
+      description: 'Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
+      querystring: EndpointsQuery,
+      response: { 200: json(pageOf(Type.Ref('WebhookEndpoint')), 'A page of endpoints, oldest first'), ...problemResponses() },
     },
-  }, async () => ({ items: (await listEndpoints(app.db)).map(presentEndpoint) }))
+  }, async (request) => {
+    const { items, nextCursor } = await listEndpoints(app.db, request.query)
+    return { items: items.map(presentEndpoint), nextCursor }
+  })
 
   app.get('/v1/webhook-endpoints/:id', {
     config: admin,

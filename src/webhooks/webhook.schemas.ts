@@ -1,5 +1,6 @@
 import Type from 'typebox'
 import { CreateComplaintBody } from '../complaints/complaint.schemas.js'
+import { pagingQuery } from '../http/paging.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { EVENT_TYPES } from './events.js'
 
@@ -89,6 +90,8 @@ export const DeliveriesQuery = Type.Object(
   { additionalProperties: false },
 )
 
+export const EndpointsQuery = Type.Object({ ...pagingQuery(200, 50) }, { additionalProperties: false })
+
 export const DeliveryParams = Type.Object({ id: Uuid, deliveryId: Uuid })
 
 export const IntakeParams = Type.Object({ integrationId: Uuid })
@@ -98,15 +101,21 @@ export const ReplyBody = Type.Object(
   { additionalProperties: false },
 )
 
-// channel is always webhook, and the promise to the customer is made when an agent logs the complaint.
+// The promise to the customer is made when an agent logs the complaint; the channel is the gateway's to say.
 const { channel: _channel, promisedBy: _promisedBy, ...complaintFields } = CreateComplaintBody.properties
+
+export const IntakeChannel = Type.Union([Type.Literal('webhook'), Type.Literal('email'), Type.Literal('web')], {
+  default: 'webhook',
+  description: 'how the customer reached the sender: webhook (default), or email or web for gateways that say so',
+})
 
 export const IntakeBody = Type.Object(
   {
     ...complaintFields,
+    channel: Type.Optional(IntakeChannel),
     externalRef: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the complaint's id in the sender's system" })),
   },
-  { additionalProperties: false, description: 'as POST /v1/complaints without channel and promisedBy, plus externalRef' },
+  { additionalProperties: false, description: 'as POST /v1/complaints without promisedBy, with its own channel, plus externalRef' },
 )
 
 // Required here for the document; a request without them is refused 401 by the signature check, which runs first.

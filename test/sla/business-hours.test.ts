@@ -100,7 +100,10 @@ t.test('a customer tier and a team calendar override the defaults', async (t) =>
     teamCalendars: { berlin: { timezone: 'Europe/Berlin', week: { mon: day, tue: day, wed: day, thu: day, fri: day, sat: [], sun: [] }, holidays: [] } },
   }))
   const agent = await user('agent')
-  const gold = (await call('POST', '/v1/complaints', agent, aComplaint({ severity: 'high', customer: { phone: '+8613800000001', tier: 'gold' } }))).json()
+  // An agent's intake cannot set a tier (docs/customers.md): the customer is made gold by an admin's PATCH.
+  const first = (await call('POST', '/v1/complaints', agent, aComplaint({ customer: { phone: '+8613800000001' } }))).json()
+  t.equal((await call('PATCH', `/v1/customers/${first.customer.id}`, admin, { tier: 'gold' })).statusCode, 200)
+  const gold = (await call('POST', '/v1/complaints', agent, aComplaint({ severity: 'high', customer: { phone: '+8613800000001' } }))).json()
   t.equal(gold.promisedBy, '2026-11-20T12:00:00.000Z', 'gold customers: one hour, around the clock')
   const berlin = (await call('POST', '/v1/complaints', agent, aComplaint({ severity: 'high', team: 'berlin' }))).json()
   // Berlin is UTC+1 in November: 12:00-16:00 Friday is 4 hours, then Monday 08:00-12:00.
