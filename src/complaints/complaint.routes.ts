@@ -13,12 +13,15 @@ import {
   followUpCommand,
   logCommand,
   noteCommand,
+  reopenCommand,
   requestExtensionCommand,
   resolveCommand,
   resumeCommand,
   withdrawCommand,
 } from './commands.js'
 import { listComplaints } from './complaint.list.js'
+import { sendBackCommand, transferCommand } from './transfers.js'
+import type { AuthUser } from '../auth/auth.plugin.js'
 import type { ComplaintRecord } from './complaint.repository.js'
 import {
   ActionHeaders,
@@ -34,8 +37,11 @@ import {
   LogBody,
   MergeBody,
   NoteBody,
+  ReopenBody,
   RequestExtensionBody,
   ResolveBody,
+  SendBackBody,
+  TransferBody,
   WaitBody,
   WithdrawBody,
 } from './complaint.schemas.js'
@@ -53,7 +59,7 @@ interface ActionRoute {
   summary: string
   roles: readonly UserRole[]
   body: TSchema
-  build: (actor: Actor, body: never) => Command
+  build: (actor: Actor, body: never, user: AuthUser) => Command
 }
 
 const ACTIONS: ActionRoute[] = [
@@ -68,6 +74,9 @@ const ACTIONS: ActionRoute[] = [
   { path: 'await-customer', operationId: 'awaitCustomer', summary: 'Stop the response clock while waiting for the customer', roles: STAFF, body: WaitBody, build: awaitCustomerCommand },
   { path: 'resume', operationId: 'resumeClock', summary: 'Restart the response clock; its deadlines move by the time spent waiting', roles: STAFF, body: WaitBody, build: resumeCommand },
   { path: 'request-extension', operationId: 'requestExtension', summary: 'Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits)', roles: STAFF, body: RequestExtensionBody, build: requestExtensionCommand },
+  { path: 'transfer', operationId: 'transferComplaint', summary: "Transfer to another team (an agent of the complaint's team, or any agent when it has none; any supervisor): the receiving team's least-loaded agent takes it; the promise does not move", roles: STAFF, body: TransferBody, build: transferCommand },
+  { path: 'send-back', operationId: 'sendBackComplaint', summary: 'The receiving team sends a transfer back to the team and assignee it came from, within policy.sendBackWithin (409 send_back_window_passed), once', roles: STAFF, body: SendBackBody, build: sendBackCommand },
+  { path: 'reopen', operationId: 'reopenComplaint', summary: 'Reopen a closed complaint within policy.reopenWithin (409 reopen_window_passed): escalated one level up, reason reopened; not one closed as withdrawn or duplicate', roles: STAFF, body: ReopenBody, build: reopenCommand },
   { path: 'decide-extension', operationId: 'decideExtension', summary: 'Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension)', roles: ['supervisor'], body: DecideExtensionBody, build: decideExtensionCommand },
 ]
 
@@ -194,7 +203,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       },
     }, async (request, reply) => {
       const record = await service.act(request.user, request.params.id, request.headers['if-match'], (actor) =>
-        action.build(actor, request.body as never))
+        action.build(actor, request.body as never, request.user))
       return sendComplaint(reply, record, presentComplaint(record, request.user))
     })
   }
