@@ -1,14 +1,11 @@
 // Transfers between teams and send-backs (CONTRACT.md, "Transfers between teams"), on a clock the test moves.
 import t, { type Test } from 'tap'
-import { aComplaint, setupApp, type TestApp, type TestUser } from '../helpers/app.js'
+import { aComplaint, type TestApp, type TestUser } from '../helpers/app.js'
+import { setupAppAt } from '../helpers/moving-clock.js'
 
 const MINUTE = 60_000
 
-async function setup(t: Test) {
-  let now = Date.parse('2026-12-01T02:00:00.000Z')
-  const testApp = await setupApp(t, { clock: () => new Date(now) })
-  return { ...testApp, advance: (ms: number) => { now += ms } }
-}
+const setup = (t: Test) => setupAppAt(t, '2026-12-01T02:00:00.000Z')
 
 async function logged(testApp: TestApp, as: TestUser, overrides: Record<string, unknown> = {}) {
   const created = await testApp.call('POST', '/v1/complaints', as, aComplaint({ team: 'billing', ...overrides }))
