@@ -13,7 +13,9 @@ export const TIMER_KINDS: readonly TimerKind[] = [
 ]
 export type FollowUpOutcome = 'satisfied' | 'unsatisfied' | 'unreachable'
 export type ActionName = 'log' | 'resolve' | 'escalate' | 'acknowledge' | 'follow-up' | 'withdraw' | 'assign' | 'notes'
-  | 'await-customer' | 'resume' | 'merge' | 'request-extension' | 'decide-extension'
+  | 'await-customer' | 'resume' | 'merge' | 'request-extension' | 'decide-extension' | 'transfer' | 'send-back' | 'reopen'
+/** Who may record a resolved complaint's follow-up call (policy followUpBy). */
+export type FollowUpBy = 'not_resolver' | 'anyone'
 
 export type ComplaintEvent =
   | { type: 'LOG'; actor: Actor }
@@ -40,6 +42,9 @@ export type ComplaintEvent =
   | { type: 'EXTENSION_LAPSED'; actor: Actor }   // a request still pending when the complaint left logged
   | { type: 'AWAITING_REMINDER'; actor: Actor }  // the customer has not answered for awaitingReminderAfter
   | { type: 'AWAITING_EXPIRED'; actor: Actor }   // nor for awaitingCloseAfter: the complaint closes as no_response
+  | { type: 'TRANSFER'; actor: Actor }           // to another team (the command picks the team and the assignee)
+  | { type: 'SEND_BACK'; actor: Actor }          // the receiving team sends a transfer back where it came from
+  | { type: 'REOPEN'; actor: Actor }             // a closed complaint comes back, escalated one level up
 export type EventType = ComplaintEvent['type']
 
 export interface ComplaintContext {
@@ -56,8 +61,14 @@ export interface ComplaintContext {
   awaitingCustomer?: boolean
   /** Who asked for the pending extension of the promise; null (or absent in older snapshots) when none is pending. */
   extensionRequestedBy?: string | null
+  /** Who resolved it last (absent in older snapshots, and null before a resolution: nobody is refused the call). */
+  resolvedBy?: string | null
+  /** policy.followUpBy when the complaint was received (absent in older snapshots: not_resolver). */
+  followUpBy?: FollowUpBy
+  /** A transfer that may still be sent back (absent in older snapshots: false). */
+  sendBackOpen?: boolean
 }
-export interface MachineInput { maxLevel: number; followUpMaxAttempts: number }
+export interface MachineInput { maxLevel: number; followUpMaxAttempts: number; followUpBy?: FollowUpBy }
 export interface PersistedMachine { value: ComplaintState; context: ComplaintContext }
 
 export type Effect =
@@ -88,6 +99,9 @@ export const ACTION_PROBE: Record<ActionName, (actor: Actor) => ComplaintEvent> 
   'request-extension': (actor) => ({ type: 'REQUEST_EXTENSION', actor }),
   // Listed whenever a decision is possible: refusing is (approving also needs the clock running).
   'decide-extension': (actor) => ({ type: 'REFUSE_EXTENSION', actor }),
+  transfer: (actor) => ({ type: 'TRANSFER', actor }),
+  'send-back': (actor) => ({ type: 'SEND_BACK', actor }),
+  reopen: (actor) => ({ type: 'REOPEN', actor }),
 }
 export const ACTION_NAMES = Object.keys(ACTION_PROBE) as readonly ActionName[]
 
@@ -116,6 +130,9 @@ export const HISTORY_TYPE: Record<EventType, string> = {
   EXTENSION_LAPSED: 'promise.extension_lapsed',
   AWAITING_REMINDER: 'complaint.awaiting_reminder',
   AWAITING_EXPIRED: 'complaint.closed_no_response',
+  TRANSFER: 'complaint.transferred',
+  SEND_BACK: 'complaint.sent_back',
+  REOPEN: 'complaint.reopened',
 }
 const EVENT_TYPE_BY_HISTORY = new Map(Object.entries(HISTORY_TYPE).map(([type, history]) => [history, type as EventType]))
 

@@ -7,8 +7,8 @@ import { ACTION_NAMES, ACTION_PROBE, TIMER_KINDS } from './complaint.contract.js
 
 export { ACTION_NAMES, HISTORY_TYPE, MACHINE_VERSION, TIMER_KINDS, machineEventType } from './complaint.contract.js'
 export type {
-  ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, FollowUpOutcome, MachineInput,
-  PersistedMachine, Role, TimerKind,
+  ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, FollowUpBy, FollowUpOutcome,
+  MachineInput, PersistedMachine, Role, TimerKind,
 } from './complaint.contract.js'
 
 const ROLES: readonly Role[] = ['agent', 'supervisor', 'admin', 'integration', 'system']
@@ -32,6 +32,9 @@ const ROLE_MAY: Record<EventType, readonly Role[]> = {
   EXTENSION_LAPSED: SYSTEM,
   AWAITING_REMINDER: SYSTEM,
   AWAITING_EXPIRED: SYSTEM,
+  TRANSFER: STAFF,
+  SEND_BACK: STAFF,
+  REOPEN: STAFF,
 }
 
 const arm = (kind: TimerKind) => ({ type: 'armTimer', params: { kind } }) as const
@@ -51,6 +54,8 @@ const resolution = (mode: NonNullable<ComplaintContext['resolutionMode']>) => [
   notify('complaint.resolved'),
 ] as const
 const recorded = ['countFollowUp', notify('follow_up.recorded')] as const
+// The follow-up call is made by someone other than the resolver when the policy says so (a supervisor always may).
+const caller = and(['roleMay', 'notResolverUnlessAllowed'])
 
 const withdrawable = {
   WITHDRAW: { guard: 'roleMay', target: 'closed', actions: closeAs('withdrawn') },
@@ -84,6 +89,12 @@ const extendable = {
   },
   REFUSE_EXTENSION: { guard: deciding, actions: ['clearExtension', notify('promise.extension_refused')] },
 } as const
+// Which team and who: the command's (team membership and the assignee are not the machine's to know); the machine says
+// when a transfer is possible, and that a transfer is sent back at most once.
+const transferable = {
+  TRANSFER: { guard: 'roleMay', actions: ['markTransferred', notify('complaint.transferred')] },
+  SEND_BACK: { guard: and(['roleMay', 'sendBackOpen']), actions: ['markSentBack', notify('complaint.sent_back')] },
+} as const
 // A request still pending when the complaint leaves logged lapses, as the transition's consequence (transition.ts).
 const lapsable = {
   EXTENSION_LAPSED: { guard: and(['roleMay', 'extensionPending']), actions: ['clearExtension', notify('promise.extension_lapsed')] },
@@ -104,6 +115,12 @@ export const complaintMachine = setup({
     extensionPending: ({ context }) => (context.extensionRequestedBy ?? null) !== null,
     noExtensionPending: ({ context }) => (context.extensionRequestedBy ?? null) === null,
     notRequester: ({ context, event }) => event.actor.id !== context.extensionRequestedBy,
+    notResolverUnlessAllowed: ({ context, event }) =>
+      (context.followUpBy ?? 'not_resolver') === 'anyone' || event.actor.role === 'supervisor' ||
+      (context.resolvedBy ?? null) === null || event.actor.id !== context.resolvedBy,
+    sendBackOpen: ({ context }) => context.sendBackOpen === true,
+    // A withdrawn complaint was the customer's choice and a duplicate lives on in another: neither comes back.
+    reopenable: ({ context }) => context.closeReason !== 'withdrawn' && context.closeReason !== 'duplicate',
     outcomeIs: ({ event }, params: { outcome: FollowUpOutcome }) =>
       event.type === 'FOLLOW_UP' && event.outcome === params.outcome,
     // Evaluated before countFollowUp, so "+ 1" is the attempt being recorded now.
@@ -130,12 +147,15 @@ export const complaintMachine = setup({
       awaitingCustomer: false,
     })),
     markAcknowledged: assign({ acknowledged: true }),
-    markResolved: assign((_, { mode }: { mode: NonNullable<ComplaintContext['resolutionMode']> }) => ({
-      resolutionMode: mode, followUpAttempts: 0, awaitingCustomer: false,
+    markResolved: assign(({ event }, { mode }: { mode: NonNullable<ComplaintContext['resolutionMode']> }) => ({
+      resolutionMode: mode, followUpAttempts: 0, awaitingCustomer: false, resolvedBy: event.actor.id, sendBackOpen: false,
     })),
+    markTransferred: assign({ sendBackOpen: true }),
+    markSentBack: assign({ sendBackOpen: false }),
+    clearClosed: assign({ closeReason: null }),
     countFollowUp: assign(({ context }) => ({ followUpAttempts: context.followUpAttempts + 1 })),
     markReopened: assign(({ context }) => ({ reopened: context.reopened + 1 })),
-    setCloseReason: assign((_, params: { reason: string }) => ({ closeReason: params.reason, awaitingCustomer: false })),
+    setCloseReason: assign((_, params: { reason: string }) => ({ closeReason: params.reason, awaitingCustomer: false, sendBackOpen: false })),
   },
 }).createMachine({
   id: 'complaint',
@@ -151,6 +171,9 @@ export const complaintMachine = setup({
     reopened: 0,
     awaitingCustomer: false,
     extensionRequestedBy: null,
+    resolvedBy: null,
+    followUpBy: input.followUpBy ?? 'not_resolver',
+    sendBackOpen: false,
   }),
   initial: 'received',
   states: {
@@ -160,7 +183,7 @@ export const complaintMachine = setup({
       on: {
         LOG: { guard: 'roleMay', target: 'logged' },
         TRIAGE_MISSED: { guard: 'roleMay', ...escalation('not_triaged') },
-        ...withdrawable, ...assignable, ...notable, ...absorbing,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...transferable,
       },
     },
     logged: {
@@ -173,7 +196,7 @@ export const complaintMachine = setup({
         },
         DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
-        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...extendable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...extendable, ...transferable,
       },
     },
     escalated: {
@@ -200,26 +223,26 @@ export const complaintMachine = setup({
         ACK_MISSED: { guard: and(['roleMay', 'notAcknowledged']), ...escalation('not_acknowledged') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
         ESCALATION_ROUTED: { guard: 'roleMay', actions: notify('escalation.assigned') },
-        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...lapsable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...lapsable, ...transferable,
       },
     },
     follow_up: {
       on: {
         FOLLOW_UP: [
           {
-            guard: and(['roleMay', outcomeIs('satisfied')]), target: 'closed',
+            guard: and([caller, outcomeIs('satisfied')]), target: 'closed',
             actions: [...recorded, closeAs('satisfied')],
           },
           {
-            guard: and(['roleMay', outcomeIs('unsatisfied')]), target: 'escalated',
+            guard: and([caller, outcomeIs('unsatisfied')]), target: 'escalated',
             actions: [...recorded, 'markReopened', escalateFor('unsatisfied')],
           },
           {
-            guard: and(['roleMay', outcomeIs('unreachable'), 'attemptsLeft']),
+            guard: and([caller, outcomeIs('unreachable'), 'attemptsLeft']),
             actions: [...recorded, ...cancel('follow_up', 'follow_up_retry'), arm('follow_up_retry')],
           },
           {
-            guard: and(['roleMay', outcomeIs('unreachable')]), target: 'closed',
+            guard: and([caller, outcomeIs('unreachable')]), target: 'closed',
             actions: [...recorded, closeAs('unreachable')],
           },
         ],
@@ -227,10 +250,18 @@ export const complaintMachine = setup({
         ...assignable, ...notable, ...absorbing, ...lapsable,
       },
     },
+    // Not `type: 'final'`: a final child of the root makes the snapshot `done`, and xstate answers a done snapshot's
+    // transition() with the snapshot unchanged (it runs no transition once the machine is done), so nothing could
+    // leave it; a reopened complaint must. Closed is an ordinary state whose only way out is REOPEN.
     closed: {
-      type: 'final',
       entry: [...cancel(...TIMER_KINDS), notify('complaint.closed')],
-      on: { ...notable, ...lapsable },
+      on: {
+        ...notable, ...lapsable,
+        REOPEN: {
+          guard: and(['roleMay', 'reopenable']), target: 'escalated',
+          actions: ['clearClosed', 'markReopened', escalateFor('reopened')],
+        },
+      },
     },
   },
 })

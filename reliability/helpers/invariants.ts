@@ -106,9 +106,9 @@ export async function checkHistories(t: Test, stack: Stack): Promise<{ complaint
       continue
     }
     if (c.state !== c.machine_snapshot.value) problems.push(`${c.id}: state ${c.state} but snapshot ${c.machine_snapshot.value}`)
-    const { maxLevel, followUpMaxAttempts } = c.machine_snapshot.context
+    const { maxLevel, followUpMaxAttempts, followUpBy } = c.machine_snapshot.context
     try {
-      const replayed = replay({ maxLevel, followUpMaxAttempts }, history.slice(1).map(machineEvent))
+      const replayed = replay({ maxLevel, followUpMaxAttempts, ...(followUpBy ? { followUpBy } : {}) }, history.slice(1).map(machineEvent))
       const stored = { value: c.machine_snapshot.value, context: { awaitingCustomer: false, ...c.machine_snapshot.context } }
       const reached = { value: replayed.value, context: { awaitingCustomer: false, ...replayed.context } }
       if (JSON.stringify(sortKeys(reached)) !== JSON.stringify(sortKeys(stored))) {

@@ -1,5 +1,5 @@
 import type { Static } from 'typebox'
-import type { Actor } from '../../workflows/complaint.machine.js'
+import type { Actor, PersistedMachine } from '../../workflows/complaint.machine.js'
 import type { ComplaintRow, EscalationRecord, ExtensionRecord, FollowUpRecord } from '../db/tables.js'
 import { Problem, problems } from '../http/problem.js'
 import { clockFor, responseWindow } from '../sla/deadline-clock.js'
@@ -11,6 +11,7 @@ import type {
   FollowUpBody,
   LogBody,
   NoteBody,
+  ReopenBody,
   RequestExtensionBody,
   ResolveBody,
   WaitBody,
@@ -105,6 +106,14 @@ export function followUpCommand(actor: Actor, body: Static<typeof FollowUpBody>)
   return {
     event: { type: 'FOLLOW_UP', actor, outcome: body.outcome },
     data: { ...body },
+    // The machine's notResolverUnlessAllowed guard refuses it too (forbidden); this only says why.
+    check: ({ row }) => {
+      const context = (row.machineSnapshot as PersistedMachine).context
+      if (row.state === 'follow_up' && actor.role === 'agent' && (context.followUpBy ?? 'not_resolver') === 'not_resolver' &&
+        context.resolvedBy != null && context.resolvedBy === actor.id) {
+        throw new Problem('forbidden', 'you resolved this complaint: under policy followUpBy "not_resolver" a colleague or a supervisor records its follow-up call')
+      }
+    },
     project: (input) => {
       const followUp: FollowUpRecord = {
         dueAt: iso(input.due.get('follow_up_retry')),
@@ -115,6 +124,25 @@ export function followUpCommand(actor: Actor, body: Static<typeof FollowUpBody>)
       }
       return { followUp: JSON.stringify(followUp), ...escalationOpened(input) }
     },
+  }
+}
+
+/**
+ * A closed complaint comes back within policy.reopenWithin of its closing (409 reopen_window_passed after), escalated
+ * one level up with reason `reopened`; the machine refuses one closed as withdrawn or duplicate (invalid_transition).
+ */
+export function reopenCommand(actor: Actor, body: Static<typeof ReopenBody>): Command {
+  return {
+    event: { type: 'REOPEN', actor },
+    data: { ...body },
+    check: ({ row }, { now, policy }) => {
+      if (row.state !== 'closed' || row.closedAt === null || ['withdrawn', 'duplicate'].includes(row.closeReason ?? '')) return
+      const until = addDuration(row.closedAt, policy.reopenWithin)
+      if (now > until) {
+        throw new Problem('reopen_window_passed', `the complaint could be reopened until ${until.toISOString()} (policy reopenWithin): log a new one`, { state: row.state })
+      }
+    },
+    project: (input) => ({ ...escalationOpened(input), closeReason: null, closedAt: null }),
   }
 }
 

@@ -5,6 +5,7 @@ import type { Actor } from '../../workflows/complaint.machine.js'
 import { USER_ROLES, type UserRole } from '../db/tables.js'
 import { pageOf } from '../http/paging.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
+import type { ProblemCode } from '../http/problem.js'
 import {
   acknowledgeCommand,
   assignCommand,
@@ -14,12 +15,15 @@ import {
   followUpCommand,
   logCommand,
   noteCommand,
+  reopenCommand,
   requestExtensionCommand,
   resolveCommand,
   resumeCommand,
   withdrawCommand,
 } from './commands.js'
 import { listComplaints } from './complaint.list.js'
+import { sendBackCommand, transferCommand } from './transfers.js'
+import type { AuthUser } from '../auth/auth.plugin.js'
 import type { ComplaintRecord } from './complaint.repository.js'
 import {
   ActionHeaders,
@@ -36,8 +40,11 @@ import {
   LogBody,
   MergeBody,
   NoteBody,
+  ReopenBody,
   RequestExtensionBody,
   ResolveBody,
+  SendBackBody,
+  TransferBody,
   WaitBody,
   WithdrawBody,
 } from './complaint.schemas.js'
@@ -55,7 +62,9 @@ interface ActionRoute {
   summary: string
   roles: readonly UserRole[]
   body: TSchema
-  build: (actor: Actor, body: never) => Command
+  build: (actor: Actor, body: never, user: AuthUser) => Command
+  /** The 409 codes the action answers besides invalid_transition, named in the document's 409 description. */
+  conflicts?: ProblemCode[]
 }
 
 const ACTIONS: ActionRoute[] = [
@@ -69,9 +78,19 @@ const ACTIONS: ActionRoute[] = [
   { path: 'notes', operationId: 'addNote', summary: 'Add a note; no state change', roles: STAFF, body: NoteBody, build: noteCommand },
   { path: 'await-customer', operationId: 'awaitCustomer', summary: 'Stop the response clock while waiting for the customer', roles: STAFF, body: WaitBody, build: awaitCustomerCommand },
   { path: 'resume', operationId: 'resumeClock', summary: 'Restart the response clock; its deadlines move by the time spent waiting', roles: STAFF, body: WaitBody, build: resumeCommand },
-  { path: 'request-extension', operationId: 'requestExtension', summary: 'Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits)', roles: STAFF, body: RequestExtensionBody, build: requestExtensionCommand },
-  { path: 'decide-extension', operationId: 'decideExtension', summary: 'Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension)', roles: ['supervisor'], body: DecideExtensionBody, build: decideExtensionCommand },
+  { path: 'request-extension', operationId: 'requestExtension', summary: 'Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits)', roles: STAFF, body: RequestExtensionBody, build: requestExtensionCommand, conflicts: ['extension_pending'] },
+  { path: 'transfer', operationId: 'transferComplaint', summary: "Transfer to another team (an agent of the complaint's team, or any agent when it has none; any supervisor): the receiving team's least-loaded agent takes it; the promise does not move", roles: STAFF, body: TransferBody, build: transferCommand },
+  { path: 'send-back', operationId: 'sendBackComplaint', summary: 'The receiving team sends a transfer back to the team and assignee it came from, within policy.sendBackWithin (409 send_back_window_passed), once', roles: STAFF, body: SendBackBody, build: sendBackCommand, conflicts: ['send_back_window_passed'] },
+  { path: 'reopen', operationId: 'reopenComplaint', summary: 'Reopen a closed complaint within policy.reopenWithin (409 reopen_window_passed): escalated one level up, reason reopened; not one closed as withdrawn or duplicate', roles: STAFF, body: ReopenBody, build: reopenCommand, conflicts: ['reopen_window_passed'] },
+  { path: 'decide-extension', operationId: 'decideExtension', summary: 'Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension)', roles: ['supervisor'], body: DecideExtensionBody, build: decideExtensionCommand, conflicts: ['no_pending_extension'] },
 ]
+
+/** The 409 answer's description names the action's own conflict codes beside invalid_transition. */
+function withConflicts(responses: Record<number, unknown>, conflicts: ProblemCode[] | undefined): Record<number, unknown> {
+  if (!conflicts) return responses
+  const conflict = responses[409] as { description: string }
+  return { ...responses, 409: { ...conflict, description: `Conflict with the current state (invalid_transition, ${conflicts.join(', ')})` } }
+}
 
 export interface ComplaintRoutesOptions {
   service: ComplaintService
@@ -193,12 +212,12 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
         body: action.body,
         response: {
           200: complaintResponse('The updated complaint'),
-          ...problemResponses('not_found', 'invalid_transition', 'version_conflict', 413, 415),
+          ...withConflicts(problemResponses('not_found', 'invalid_transition', 'version_conflict', 413, 415), action.conflicts),
         },
       },
     }, async (request, reply) => {
       const record = await service.act(request.user, request.params.id, request.headers['if-match'], (actor) =>
-        action.build(actor, request.body as never))
+        action.build(actor, request.body as never, request.user))
       return sendComplaint(reply, record, presentComplaint(record, request.user))
     })
   }

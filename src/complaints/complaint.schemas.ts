@@ -79,6 +79,27 @@ export const MergeBody = Type.Object(
   { into: Uuid, note: Type.Optional(Type.String({ maxLength: 5000 })) },
   { additionalProperties: false, description: 'the open complaint this one duplicates' },
 )
+export const TransferBody = Type.Object(
+  { team: Text(100), reason: Text(500) },
+  { additionalProperties: false, description: 'the receiving team, and why' },
+)
+export const SendBackBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
+export const ReopenBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
+export const Transfer = Type.Object(
+  {
+    fromTeam: Nullable(Type.String()),
+    fromAssigneeId: Nullable(Uuid),
+    toTeam: Type.String(),
+    reason: Type.String(),
+    transferredBy: Nullable(Uuid),
+    transferredAt: DateTime,
+    sendBackUntil: Type.String({ format: 'date-time', description: 'the receiving team may send it back until then (policy sendBackWithin at the transfer)' }),
+    sentBackBy: Nullable(Uuid),
+    sentBackAt: Nullable(DateTime),
+    sendBackReason: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+)
 export const NoteBody = Type.Object({ text: Text(10_000) }, { additionalProperties: false })
 export const RequestExtensionBody = Type.Object(
   {
@@ -177,6 +198,8 @@ export const Complaint = Type.Object(
     closeReason: Nullable(Type.String()),
     clockPausedAt: Nullable(DateTime),
     possibleDuplicateOf: Nullable(Uuid),
+    repeatOf: Nullable(Uuid, 'a complaint of the same customer and category that closed within policy.reopenWithin before this one was received'),
+    transfer: Nullable(Transfer, 'the latest transfer to another team'),
     externalRef: Nullable(Type.String()),
     deadlines: Type.Array(Type.Object({ kind: literals(TIMER_KINDS), dueAt: DateTime })),
     actions: Type.Array(ActionName, { description: 'what the caller may do next' }),

@@ -9,6 +9,7 @@ import { findOrCreateCustomer } from '../customers/customers.repository.js'
 import { intakeIdentity, normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
 import { cachesOf } from '../cache/caches.js'
+import { durationMs } from '../sla/policy.js'
 import { logCommand } from './commands.js'
 import { findRecord, listEvents, lockComplaint, lockComplaints, type ComplaintRecord } from './complaint.repository.js'
 import { planCreation } from './creation.js'
@@ -50,6 +51,17 @@ type CreateBody = Static<typeof CreateComplaintBody>
 function openDuplicate(customerId: string, category: string) {
   return sql<string | null>`(select d.id from complaints d where d.customer_id = ${customerId} and d.category = ${category}
     and d.state <> 'closed' order by d.created_at desc, d.id desc limit 1)`
+}
+
+/**
+ * The contract's repeatOf: the closed complaint of this customer and category that closed last, within reopenWithin of
+ * now, found by the new complaint's own INSERT like openDuplicate. A complaint closed as a duplicate lives on in the one
+ * it merged into, so it is not the one repeated.
+ */
+function closedRepeated(customerId: string, category: string, since: Date) {
+  return sql<string | null>`(select r.id from complaints r where r.customer_id = ${customerId} and r.category = ${category}
+    and r.state = 'closed' and r.closed_at >= ${since} and r.close_reason is distinct from 'duplicate'
+    order by r.closed_at desc, r.id desc limit 1)`
 }
 
 /**
@@ -127,6 +139,7 @@ export class ComplaintService {
           integrationId: fromIntegration ? user.id : null,
           externalRef: body.externalRef ?? null,
           possibleDuplicateOf: null,
+          repeatOf: null,
           createdBy: user.id,
           createdAt: now,
         }, actor, policy, {
@@ -139,7 +152,11 @@ export class ComplaintService {
         })
         const { row, claimed } = await writeComplaint(trx, {
           ...planned.write,
-          insert: { ...planned.write.insert!, possibleDuplicateOf: openDuplicate(customer.id, body.category) },
+          insert: {
+            ...planned.write.insert!,
+            possibleDuplicateOf: openDuplicate(customer.id, body.category),
+            repeatOf: closedRepeated(customer.id, body.category, new Date(now.getTime() - durationMs(policy.reopenWithin))),
+          },
           ...(idempotencyKey ? { claim: { userId: user.id, key: idempotencyKey, requestHash: hash!, complaintId: id } } : {}),
         })
         // A concurrent request with the same key committed first: undo ours and answer with theirs.
@@ -189,7 +206,8 @@ export class ComplaintService {
       if (!locked || !this.visible(locked.row, user)) throw problems.notFound('complaint')
       checkVersion(ifMatch, locked.row.version)
       const claim = idempotency && { userId: user.id, key: idempotency.key, requestHash: idempotency.hash, complaintId: id }
-      const applied = await applyCommand(trx, locked, command, { now, policy, endpoints, horizonMs, notify, ...(claim ? { claim } : {}) })
+      const loaded = command.load ? await command.load(trx, locked) : command
+      const applied = await applyCommand(trx, locked, loaded, { now, policy, endpoints, horizonMs, notify, ...(claim ? { claim } : {}) })
       return { result: applied, record: this.answer({ complaint: applied.row, customer: locked.customer, timers: applied.pending }, user) }
     })
     await this.afterCommit([result])

@@ -50,6 +50,8 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     closeReason: c.closeReason,
     clockPausedAt: c.clockPaused?.pausedAt ?? null,
     possibleDuplicateOf: c.possibleDuplicateOf,
+    repeatOf: c.repeatOf ?? null,
+    transfer: c.transfer ?? null,
     externalRef: c.externalRef,
     deadlines: timers
       .filter((t) => (TIMER_KINDS as readonly string[]).includes(t.kind))

@@ -44,6 +44,11 @@ export interface Command {
   /** Fields fixed before deadlines are computed (logging sets the severity and the promise). */
   prepare?: (row: ComplaintRow, now: Date, policy: SlaPolicy) => Partial<ComplaintUpdate>
   project?: (input: ProjectionInput) => Partial<ComplaintUpdate>
+  /**
+   * Reads what the command needs under the complaint's lock (a transfer: the receiving team's agent; a send-back: where
+   * it came from) and answers the command to apply; run by the service after the lock, before planning.
+   */
+  load?: (trx: Trx, locked: LockedComplaint) => Promise<Command>
 }
 
 /** A complaint row locked by the caller, with its pending timers as they stand in that transaction. */
@@ -113,7 +118,7 @@ const REFUSALS = {
 const RESPONSE_CLOCK: readonly string[] = ['response', 'response_warning', 'escalation_response']
 
 /** jsonb columns: written as JSON text, read back as values. */
-const JSON_COLUMNS = new Set(['escalation', 'resolution', 'followUp', 'clockPaused', 'extension', 'machineSnapshot'])
+const JSON_COLUMNS = new Set(['escalation', 'resolution', 'followUp', 'clockPaused', 'extension', 'transfer', 'machineSnapshot'])
 
 const SYSTEM: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 

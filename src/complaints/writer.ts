@@ -66,7 +66,7 @@ const COMPLAINT_COLUMNS: Record<Exclude<keyof ComplaintsTable, 'id'>, string> = 
   reference: 'text', state: 'text', channel: 'text', customerId: 'uuid', category: 'text', severity: 'text',
   summary: 'text', description: 'text', product: 'text', region: 'text', team: 'text', assigneeId: 'uuid',
   promisedBy: 'timestamptz', originalPromisedBy: 'timestamptz', extension: 'jsonb', escalation: 'jsonb', resolution: 'jsonb', followUp: 'jsonb', closeReason: 'text',
-  customerTier: 'text', clockPaused: 'jsonb', possibleDuplicateOf: 'uuid', createdBy: 'uuid', integrationId: 'uuid',
+  customerTier: 'text', clockPaused: 'jsonb', possibleDuplicateOf: 'uuid', transfer: 'jsonb', repeatOf: 'uuid', createdBy: 'uuid', integrationId: 'uuid',
   externalRef: 'text', machineVersion: 'text', machineSnapshot: 'jsonb', version: 'integer', createdAt: 'timestamptz',
   updatedAt: 'timestamptz', closedAt: 'timestamptz',
 }

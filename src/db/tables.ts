@@ -78,6 +78,21 @@ export interface ExtensionRecord {
   note: string | null
 }
 
+/** The complaint's latest transfer to another team (CONTRACT.md, "Transfers between teams"). */
+export interface TransferRecord {
+  fromTeam: string | null
+  fromAssigneeId: string | null
+  toTeam: string
+  reason: string
+  transferredBy: string | null
+  transferredAt: string
+  /** transferredAt + policy.sendBackWithin as it stood then: the receiving team may send it back until this time. */
+  sendBackUntil: string
+  sentBackBy: string | null
+  sentBackAt: string | null
+  sendBackReason: string | null
+}
+
 export interface ClockPause {
   pausedAt: string
   deadlines: { kind: string; dueAt: string }[]
@@ -108,6 +123,9 @@ export interface ComplaintsTable {
   customerTier: string | null
   clockPaused: ColumnType<ClockPause | null, string | undefined, string>
   possibleDuplicateOf: string | null
+  transfer: ColumnType<TransferRecord | null, string | undefined, string>
+  /** A closed complaint of the same customer and category this one followed within policy.reopenWithin. */
+  repeatOf: ColumnType<string | null, string | null | undefined, string | null>
   createdBy: string | null
   integrationId: string | null
   externalRef: string | null

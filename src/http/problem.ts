@@ -26,6 +26,8 @@ export type ProblemCode =
   | 'merge_customer_mismatch'
   | 'extension_pending'
   | 'no_pending_extension'
+  | 'send_back_window_passed'
+  | 'reopen_window_passed'
 
 const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   unauthorized: [401, 'Unauthorized'],
@@ -56,6 +58,8 @@ const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   merge_customer_mismatch: [409, 'Complaints of different customers'],
   extension_pending: [409, 'An extension request is already pending'],
   no_pending_extension: [409, 'No extension request is pending'],
+  send_back_window_passed: [409, 'Too late to send the transfer back'],
+  reopen_window_passed: [409, 'Too late to reopen the complaint'],
 }
 
 export interface FieldError {

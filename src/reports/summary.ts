@@ -25,6 +25,9 @@ interface GroupRow {
   satisfied: number
   extended: number
   withinOriginal: number
+  transfers: number
+  sentBack: number
+  repeatContacts: number
   seconds: Buffer | null
   kinds: string[] | null
   counts: number[] | null
@@ -43,7 +46,7 @@ type Counts = Omit<GroupRow, 'key' | 'seconds' | 'kinds' | 'counts' | 'amounts' 
 
 const COUNT_FIELDS = [
   'received', 'closed', 'resolved', 'onTheSpot', 'withinDeadline', 'escalated', 'reopened', 'followedUp', 'rated',
-  'satisfactionSum', 'satisfied', 'extended', 'withinOriginal',
+  'satisfactionSum', 'satisfied', 'extended', 'withinOriginal', 'transfers', 'sentBack', 'repeatContacts',
 ] as const
 
 const rate = (numerator: number, denominator: number) => (denominator === 0 ? null : numerator / denominator)
@@ -139,6 +142,9 @@ function figures(counts: Counts, seconds: Int32Array, compensation: Figures['com
     maxLevel: counts.maxLevel,
     reopened: counts.reopened,
     reopenRate: rate(counts.reopened, counts.resolved),
+    transfers: counts.transfers,
+    sentBack: counts.sentBack,
+    repeatContactRate: rate(counts.repeatContacts, counts.received),
     followUpCoverage: rate(counts.followedUp, counts.resolved),
     satisfactionAvg: counts.rated === 0 ? null : counts.satisfactionSum / counts.rated,
     satisfiedShare: rate(counts.satisfied, counts.rated),
@@ -222,7 +228,9 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
         select ${rolled} as key, r.received, r.closed, r.resolved, r.on_the_spot, r.within_deadline, r.escalated,
           r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds,
           -- Null in rows built before migration 0019, when no promise could be extended.
-          coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original
+          coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original,
+          -- Null in rows built before migration 0022, when nothing was transferred, reopened or repeated.
+          coalesce(r.transfers, 0) as transfers, coalesce(r.sent_back, 0) as sent_back, coalesce(r.repeat_contacts, 0) as repeat_contacts
         from plan p
         join report_daily r on r.dim = ${dim} and r.day = p.day
         where p.source = 'day'
@@ -230,7 +238,9 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
         select ${rolled}, r.received, r.closed, r.resolved, r.on_the_spot, r.within_deadline, r.escalated,
           r.max_level, r.reopened, r.followed_up, r.rated, r.satisfaction_sum, r.satisfied, r.seconds,
           -- Null in rows built before migration 0019, when no promise could be extended.
-          coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original
+          coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original,
+          -- Null in rows built before migration 0022, when nothing was transferred, reopened or repeated.
+          coalesce(r.transfers, 0) as transfers, coalesce(r.sent_back, 0) as sent_back, coalesce(r.repeat_contacts, 0) as repeat_contacts
         from plan p
         join report_daily r on r.dim = 'hour' and r.day = p.day and r.hour = p.hour
         where p.source = 'hour'
@@ -239,7 +249,8 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
           f.within_deadline::integer, f.escalated::integer, f.level, f.reopened::integer,
           (f.followed_up and f.resolved_at is not null)::integer, (f.satisfaction is not null)::integer,
           coalesce(f.satisfaction, 0), coalesce(f.satisfaction >= 4, false)::integer, int4send(f.resolution_seconds),
-          coalesce(f.extended, false)::integer, coalesce(f.within_original, f.within_deadline)::integer
+          coalesce(f.extended, false)::integer, coalesce(f.within_original, f.within_deadline)::integer,
+          coalesce(f.transfers, 0)::integer, coalesce(f.sent_back, 0)::integer, coalesce(f.repeat_contact, false)::integer
         from plan p
         join report_facts f on f.received_at >= p.lo and f.received_at < p.hi
         where p.source = 'raw'
@@ -248,7 +259,8 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
           sum(on_the_spot) as on_the_spot, sum(within_deadline) as within_deadline, sum(escalated) as escalated,
           max(max_level)::integer as max_level, sum(reopened) as reopened, sum(followed_up) as followed_up,
           sum(rated) as rated, sum(satisfaction_sum) as satisfaction_sum, sum(satisfied) as satisfied,
-          string_agg(seconds, ''::bytea) as seconds, sum(extended) as extended, sum(within_original) as within_original
+          string_agg(seconds, ''::bytea) as seconds, sum(extended) as extended, sum(within_original) as within_original,
+          sum(transfers) as transfers, sum(sent_back) as sent_back, sum(repeat_contacts) as repeat_contacts
         from parts
         group by key
       ), granted as (
@@ -344,7 +356,7 @@ async function agentNames(db: Db, keys: (string | null)[]): Promise<Map<string, 
 const FIGURE_COLUMNS = [
   'received', 'closed', 'resolved', 'resolvedOnTheSpot', 'onTheSpotRate', 'withinDeadlineRate', 'escalated',
   'escalationRate', 'maxLevel', 'reopened', 'reopenRate', 'followUpCoverage', 'satisfactionAvg', 'satisfiedShare',
-  'withinOriginalPromiseRate', 'extendedRate',
+  'withinOriginalPromiseRate', 'extendedRate', 'transfers', 'sentBack', 'repeatContactRate',
 ] as const
 
 /**

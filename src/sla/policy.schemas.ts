@@ -41,6 +41,11 @@ const maxExtension = durationOf('how far past the promise in force an extension 
 const maxPromise = durationOf('how far ahead of now an explicit promisedBy may be (default P90D)')
 const awaitingReminderAfter = durationOf('waiting for the customer: when they are reminded (default P2D)')
 const awaitingCloseAfter = durationOf('waiting for the customer: when the complaint closes as no_response (default P7D)')
+const followUpBy = Type.Union([Type.Literal('not_resolver'), Type.Literal('anyone')], {
+  description: 'who records the follow-up call: not_resolver (default: anyone but the agent who resolved it; a supervisor always may) or anyone',
+})
+const sendBackWithin = durationOf('how long after a transfer the receiving team may send it back (default PT2H)')
+const reopenWithin = durationOf('how long after it closed a complaint may be reopened, and a new one of the same customer and category counts as a repeat (default P7D)')
 
 export const SlaPolicySchema = Type.Object(
   {
@@ -68,6 +73,9 @@ export const SlaPolicySchema = Type.Object(
     maxPromise: Type.Optional(maxPromise),
     awaitingReminderAfter: Type.Optional(awaitingReminderAfter),
     awaitingCloseAfter: Type.Optional(awaitingCloseAfter),
+    followUpBy: Type.Optional(followUpBy),
+    sendBackWithin: Type.Optional(sendBackWithin),
+    reopenWithin: Type.Optional(reopenWithin),
   },
   { $id: 'SlaPolicy', additionalProperties: false },
 )
@@ -76,7 +84,7 @@ export const SlaPolicyResponse = Type.Object(
   {
     ...SlaPolicySchema.properties,
     // Always answered: the built-in defaults fill what a stored policy lacks.
-    maxExtension, maxPromise, awaitingReminderAfter, awaitingCloseAfter,
+    maxExtension, maxPromise, awaitingReminderAfter, awaitingCloseAfter, followUpBy, sendBackWithin, reopenWithin,
     version: Type.Integer({ minimum: 0, description: '0 while the built-in default is in force' }),
     updatedAt: Type.Union([DateTime, Type.Null()]),
   },

@@ -40,6 +40,12 @@ export interface SlaPolicy {
   /** While the hotline waits for the customer: when they are reminded, and when the complaint closes as no_response. */
   awaitingReminderAfter: string
   awaitingCloseAfter: string
+  /** Who records a resolved complaint's follow-up call: anyone but the agent who resolved it (default), or anyone. */
+  followUpBy: 'not_resolver' | 'anyone'
+  /** How long after a transfer the receiving team may send it back. */
+  sendBackWithin: string
+  /** How long after it closed a complaint may be reopened, and a new one of the same customer and category is a repeat. */
+  reopenWithin: string
 }
 
 const WORKDAY: [string, string][] = [['09:00', '18:30']]
@@ -68,6 +74,9 @@ export const DEFAULT_POLICY: SlaPolicy = {
   maxPromise: 'P90D',
   awaitingReminderAfter: 'P2D',
   awaitingCloseAfter: 'P7D',
+  followUpBy: 'not_resolver',
+  sendBackWithin: 'PT2H',
+  reopenWithin: 'P7D',
 }
 
 export function durationMs(iso: string): number {

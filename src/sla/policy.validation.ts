@@ -32,7 +32,7 @@ export function policyErrors(policy: SlaPolicy): FieldError[] {
       Object.entries(overrides.response ?? {}).map(([severity, d]): [string, string] => [`tiers.${tier}.response.${severity}`, d!])),
     ['triage', policy.triage], ['escalationAck', policy.escalationAck], ['escalationResponse', policy.escalationResponse],
     ['followUpAfter', policy.followUpAfter], ['followUpRetry', policy.followUpRetry],
-    ...(['maxExtension', 'maxPromise', 'awaitingReminderAfter', 'awaitingCloseAfter'] as const)
+    ...(['maxExtension', 'maxPromise', 'awaitingReminderAfter', 'awaitingCloseAfter', 'sendBackWithin', 'reopenWithin'] as const)
       .filter((field) => policy[field] !== undefined).map((field): [string, string] => [field, policy[field]]),
   ]
   for (const [field, value] of durations) {

@@ -4,6 +4,8 @@ import { aComplaint, setupApp } from '../helpers/app.js'
 t.test('a complaint from call to closed, on the spot', async (t) => {
   const { call, user } = await setupApp(t)
   const agent = await user('agent', { compensationLimit: 50 })
+  // The follow-up call is someone else's than the resolver's (policy followUpBy: not_resolver).
+  const colleague = await user('agent')
 
   const created = await call('POST', '/v1/complaints', agent, aComplaint())
   t.equal(created.statusCode, 201)
@@ -13,7 +15,7 @@ t.test('a complaint from call to closed, on the spot', async (t) => {
   t.equal(complaint.customer.phone, '+8613800138000', 'phone normalised to E.164')
   t.equal(created.headers.etag, '"2"')
   t.equal(created.headers.location, `/v1/complaints/${complaint.id}`)
-  t.same(complaint.actions, ['resolve', 'escalate', 'withdraw', 'notes', 'await-customer', 'merge', 'request-extension'])
+  t.same(complaint.actions, ['resolve', 'escalate', 'withdraw', 'notes', 'await-customer', 'merge', 'request-extension', 'transfer'])
   t.same(complaint.deadlines.map((d: { kind: string }) => d.kind).sort(), ['response', 'response_warning'])
   t.equal(complaint.promisedBy, complaint.deadlines.find((d: { kind: string }) => d.kind === 'response').dueAt)
 
@@ -26,14 +28,14 @@ t.test('a complaint from call to closed, on the spot', async (t) => {
   t.same(resolved.json().deadlines.map((d: { kind: string }) => d.kind), ['follow_up'])
   t.equal(resolved.headers.etag, '"3"')
 
-  const followed = await call('POST', `/v1/complaints/${complaint.id}/follow-up`, agent, { outcome: 'satisfied', satisfaction: 5 })
+  const followed = await call('POST', `/v1/complaints/${complaint.id}/follow-up`, colleague, { outcome: 'satisfied', satisfaction: 5 })
   t.equal(followed.statusCode, 200)
   const closed = followed.json()
   t.equal(closed.state, 'closed')
   t.equal(closed.closeReason, 'satisfied')
   t.ok(closed.closedAt)
   t.same(closed.deadlines, [])
-  t.same(closed.actions, ['notes'])
+  t.same(closed.actions, ['notes', 'reopen'])
   t.match(closed.followUp, { attempts: 1, outcome: 'satisfied', satisfaction: 5 })
 
   const events = (await call('GET', `/v1/complaints/${complaint.id}/events`, agent)).json().items
@@ -80,10 +82,11 @@ t.test('above the agent limit: refused, escalated, acknowledged and resolved by 
 t.test('unsatisfied reopens one level higher; unreachable closes after the last attempt', async (t) => {
   const { call, user } = await setupApp(t)
   const agent = await user('agent')
+  const colleague = await user('agent')
   const manager = await user('supervisor', { level: 2 })
   const { id } = (await call('POST', '/v1/complaints', agent, aComplaint())).json()
   await call('POST', `/v1/complaints/${id}/resolve`, agent, { summary: 'apologised' })
-  const reopened = await call('POST', `/v1/complaints/${id}/follow-up`, agent, { outcome: 'unsatisfied', comment: 'still broken' })
+  const reopened = await call('POST', `/v1/complaints/${id}/follow-up`, colleague, { outcome: 'unsatisfied', comment: 'still broken' })
   t.equal(reopened.json().state, 'escalated')
   t.equal(reopened.json().escalation.level, 1)
   t.equal(reopened.json().resolution, null)

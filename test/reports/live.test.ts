@@ -21,7 +21,8 @@ t.test('complaints moved through the API show in the report at once', async (t) 
   // On the spot with a refund of 50, satisfied (5): closed.
   const first = await create({ category: 'delivery' })
   await act(first, 'resolve', ann, { summary: 'refund', compensation: { kind: 'refund', amount: 50, currency: 'CNY' } })
-  await act(first, 'follow-up', ann, { outcome: 'satisfied', satisfaction: 5 })
+  // The follow-up call is not the resolver's (policy followUpBy: not_resolver): the supervisor makes it.
+  await act(first, 'follow-up', lead, { outcome: 'satisfied', satisfaction: 5 })
   // Escalated, resolved by the supervisor with a refund of 120, unsatisfied (2): reopened one level up.
   const second = await create({ category: 'billing', severity: 'high' })
   await act(second, 'escalate', ann, { reason: 'above my limit' })

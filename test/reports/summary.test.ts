@@ -17,10 +17,12 @@ function f(
   satisfiedShare: number | null, p50: number | null, p90: number | null, compensation: Comp = {},
 ) {
   // No promise in this data set was ever extended (test/reports/promises.test.ts covers extensions): the first promise
-  // is the promise in force, and no complaint counts as extended.
+  // is the promise in force, and no complaint counts as extended. Nor was any transferred, reopened by POST /reopen or
+  // a repeat contact (test/reports/transfers.test.ts covers those).
   return {
     received, closed, resolved, resolvedOnTheSpot, onTheSpotRate, withinDeadlineRate, escalated, escalationRate,
     maxLevel, reopened, reopenRate, followUpCoverage, satisfactionAvg, satisfiedShare,
+    transfers: 0, sentBack: 0, repeatContactRate: received === 0 ? null : 0,
     withinOriginalPromiseRate: withinDeadlineRate, extendedRate: received === 0 ? null : 0, resolutionMinutes: { p50, p90 },
     compensation,
   }
@@ -310,7 +312,7 @@ t.test('the CSV parses back to the JSON, for every grouping', async (t) => {
     .body.split('\r\n')[0]
   t.equal(header, 'row,key,received,closed,resolved,resolvedOnTheSpot,onTheSpotRate,withinDeadlineRate,escalated,' +
     'escalationRate,maxLevel,reopened,reopenRate,followUpCoverage,satisfactionAvg,satisfiedShare,withinOriginalPromiseRate,' +
-    'extendedRate,resolutionMinutes.p50,' +
+    'extendedRate,transfers,sentBack,repeatContactRate,resolutionMinutes.p50,' +
     'resolutionMinutes.p90,compensation.refund.count,compensation.refund.amount,compensation.voucher.count,compensation.voucher.amount')
 
   // Values a spreadsheet would run as formulas are guarded, and still come back exactly.

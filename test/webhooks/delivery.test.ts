@@ -20,6 +20,8 @@ t.test('every event reaches each subscribed endpoint, signed, in order, once per
   const testApp = await setupWebhookApp(t)
   const { app, call, admin, user, db } = testApp
   const agent = await user('agent')
+  // The follow-up call is a colleague's: the resolver may not record it (policy followUpBy: not_resolver).
+  const colleague = await user('agent')
   await user('supervisor', { level: 1 })
   const shop = await anIntegration(testApp)
   const everything = await startReceiver(t, { failFirst: 2 })
@@ -34,7 +36,7 @@ t.test('every event reaches each subscribed endpoint, signed, in order, once per
   // A call: received and logged at once, resolved, a satisfied follow-up closes it (two events in one transition).
   const call1 = (await call('POST', '/v1/complaints', agent, aComplaint())).json()
   await call('POST', `/v1/complaints/${call1.id}/resolve`, agent, { summary: 'replaced the kettle' })
-  await call('POST', `/v1/complaints/${call1.id}/follow-up`, agent, { outcome: 'satisfied', satisfaction: 5 })
+  await call('POST', `/v1/complaints/${call1.id}/follow-up`, colleague, { outcome: 'satisfied', satisfaction: 5 })
   // A web shop's complaint: received through the signed intake, logged, escalated, routed to a supervisor.
   const body = JSON.stringify({ ...aComplaint({ customer: { externalId: 'cust-9' } }), externalRef: 'order-77' })
   const fromShop = (await app.inject({ method: 'POST', url: `/v1/webhooks/${shop.id}/complaints`, headers: signed(shop.secret, body), payload: body })).json()

@@ -16,10 +16,10 @@ type Asserts = Pick<typeof t, 'ok' | 'equal' | 'not' | 'fail'>
 // The spec's rules table, written out again independently of the machine.
 // ---------------------------------------------------------------------------------------------------------------
 
-type Who = 'staff' | 'supervisor' | 'supervisorAtLevel' | 'system' | 'resumer' | 'supervisorNotRequester'
+type Who = 'staff' | 'supervisor' | 'supervisorAtLevel' | 'system' | 'resumer' | 'supervisorNotRequester' | 'caller'
 interface Rule {
   states: ComplaintState[]; event: EventType; who: Who; unlessAcknowledged?: true; unlessAwaiting?: true; onlyIfAwaiting?: true
-  unlessExtensionPending?: true; onlyIfExtensionPending?: true
+  unlessExtensionPending?: true; onlyIfExtensionPending?: true; onlyIfSendBackOpen?: true; unlessWithdrawnOrDuplicate?: true
 }
 const ACTIVE: ComplaintState[] = ['received', 'logged', 'escalated', 'follow_up']
 const RULES: Rule[] = [
@@ -28,7 +28,7 @@ const RULES: Rule[] = [
   { states: ['logged', 'escalated'], event: 'ESCALATE', who: 'staff' },
   { states: ['escalated'], event: 'ACKNOWLEDGE', who: 'supervisorAtLevel', unlessAcknowledged: true },
   { states: ['escalated'], event: 'RESOLVE', who: 'supervisorAtLevel' },
-  { states: ['follow_up'], event: 'FOLLOW_UP', who: 'staff' },
+  { states: ['follow_up'], event: 'FOLLOW_UP', who: 'caller' },
   { states: ['received', 'logged', 'escalated'], event: 'WITHDRAW', who: 'staff' },
   { states: ACTIVE, event: 'ASSIGN', who: 'supervisor' },
   { states: [...ACTIVE, 'closed'], event: 'NOTE', who: 'staff' },
@@ -48,15 +48,19 @@ const RULES: Rule[] = [
   { states: ['escalated', 'follow_up', 'closed'], event: 'EXTENSION_LAPSED', who: 'system', onlyIfExtensionPending: true },
   { states: ['logged', 'escalated'], event: 'AWAITING_REMINDER', who: 'system', onlyIfAwaiting: true },
   { states: ['logged', 'escalated'], event: 'AWAITING_EXPIRED', who: 'system', onlyIfAwaiting: true },
+  { states: ['received', 'logged', 'escalated'], event: 'TRANSFER', who: 'staff' },
+  { states: ['received', 'logged', 'escalated'], event: 'SEND_BACK', who: 'staff', onlyIfSendBackOpen: true },
+  { states: ['closed'], event: 'REOPEN', who: 'staff', unlessWithdrawnOrDuplicate: true },
 ]
 const ACTION_EVENT: Record<ActionName, EventType> = {
   log: 'LOG', resolve: 'RESOLVE', escalate: 'ESCALATE', acknowledge: 'ACKNOWLEDGE', 'follow-up': 'FOLLOW_UP',
   withdraw: 'WITHDRAW', assign: 'ASSIGN', notes: 'NOTE', 'await-customer': 'AWAIT_CUSTOMER', resume: 'RESUME', merge: 'MERGE',
   // Listed whenever a decision is possible: refusing is (approving also needs the clock running).
   'request-extension': 'REQUEST_EXTENSION', 'decide-extension': 'REFUSE_EXTENSION',
+  transfer: 'TRANSFER', 'send-back': 'SEND_BACK', reopen: 'REOPEN',
 }
 const SPEC_ACTION_NAMES: ActionName[] = ['log', 'resolve', 'escalate', 'acknowledge', 'follow-up', 'withdraw', 'assign',
-  'notes', 'await-customer', 'resume', 'merge', 'request-extension', 'decide-extension']
+  'notes', 'await-customer', 'resume', 'merge', 'request-extension', 'decide-extension', 'transfer', 'send-back', 'reopen']
 
 function roleFits(who: Who, actor: Actor, context: ComplaintContext): boolean {
   switch (who) {
@@ -66,6 +70,9 @@ function roleFits(who: Who, actor: Actor, context: ComplaintContext): boolean {
     case 'system': return actor.role === 'system'
     case 'resumer': return ['agent', 'supervisor', 'integration', 'system'].includes(actor.role)
     case 'supervisorNotRequester': return actor.role === 'supervisor' && actor.id !== context.extensionRequestedBy
+    // policy followUpBy: with not_resolver (the default), the agent who resolved it does not record its follow-up call.
+    case 'caller': return (actor.role === 'agent' || actor.role === 'supervisor') && (actor.role === 'supervisor' ||
+      context.followUpBy === 'anyone' || (context.resolvedBy ?? null) === null || actor.id !== context.resolvedBy)
   }
 }
 
@@ -77,6 +84,8 @@ function expected(current: PersistedMachine, event: ComplaintEvent): Outcome {
   if ((rule.unlessAwaiting && awaiting) || (rule.onlyIfAwaiting && !awaiting)) return 'invalid_transition'
   const extensionPending = (current.context.extensionRequestedBy ?? null) !== null
   if ((rule.unlessExtensionPending && extensionPending) || (rule.onlyIfExtensionPending && !extensionPending)) return 'invalid_transition'
+  if (rule.onlyIfSendBackOpen && current.context.sendBackOpen !== true) return 'invalid_transition'
+  if (rule.unlessWithdrawnOrDuplicate && ['withdrawn', 'duplicate'].includes(current.context.closeReason ?? '')) return 'invalid_transition'
   if (!roleFits(rule.who, event.actor, current.context)) return 'forbidden'
   if (event.type === 'RESOLVE' && event.amount !== null && event.amount > (event.actor.compensationLimit ?? 0)) {
     return 'authority_exceeded'
@@ -92,12 +101,14 @@ function expectedAllowed(current: PersistedMachine, actor: Actor): ActionName[] 
 // ---------------------------------------------------------------------------------------------------------------
 
 const agent: Actor = { id: 'agent-1', role: 'agent', level: null, compensationLimit: 100 }
+// Another agent: the follow-up call of a complaint the first agent resolved is theirs (policy followUpBy: not_resolver).
+const colleague: Actor = { id: 'agent-2', role: 'agent', level: null, compensationLimit: 100 }
 const sup = (level: number | null): Actor => ({ id: `sup-${level}`, role: 'supervisor', level, compensationLimit: 500 })
 const admin: Actor = { id: 'admin-1', role: 'admin', level: 9, compensationLimit: 1e9 }
 const integration: Actor = { id: 'int-1', role: 'integration', level: null, compensationLimit: null }
 const system: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 const ACTORS: Record<string, Actor> = {
-  agent, supervisorL1: sup(1), supervisorL2: sup(2), supervisorL3: sup(3), supervisorNoLevel: sup(null),
+  agent, colleague, supervisorL1: sup(1), supervisorL2: sup(2), supervisorL3: sup(3), supervisorNoLevel: sup(null),
   admin, integration, system,
 }
 
@@ -118,7 +129,10 @@ const escalate: ComplaintEvent = { type: 'ESCALATE', actor: agent, reason: 'cust
 const ack = (level: number): ComplaintEvent => ({ type: 'ACKNOWLEDGE', actor: sup(level) })
 const resolve = (actor: Actor, amount: number | null = null): ComplaintEvent => ({ type: 'RESOLVE', actor, amount })
 const followUp = (outcome: 'satisfied' | 'unsatisfied' | 'unreachable'): ComplaintEvent =>
-  ({ type: 'FOLLOW_UP', actor: agent, outcome })
+  ({ type: 'FOLLOW_UP', actor: colleague, outcome })
+const transfer: ComplaintEvent = { type: 'TRANSFER', actor: agent }
+const sendBack: ComplaintEvent = { type: 'SEND_BACK', actor: colleague }
+const reopen: ComplaintEvent = { type: 'REOPEN', actor: agent }
 
 const FIXTURES: Record<string, PersistedMachine> = {
   received: replay(INPUT, []),
@@ -129,6 +143,16 @@ const FIXTURES: Record<string, PersistedMachine> = {
   'escalated (level 1), awaiting the customer': replay(INPUT, [log, escalate, { type: 'AWAIT_CUSTOMER', actor: agent }]),
   follow_up: replay(INPUT, [log, resolve(agent)]),
   closed: replay(INPUT, [{ type: 'WITHDRAW', actor: agent }]),
+  'follow_up (resolved by a supervisor)': replay(INPUT, [log, escalate, ack(1), resolve(sup(1))]),
+  'follow_up (policy followUpBy: anyone)': replay({ ...INPUT, followUpBy: 'anyone' }, [log, resolve(agent)]),
+  'closed (satisfied)': replay(INPUT, [log, resolve(agent), followUp('satisfied')]),
+  'closed (no_response)': replay(INPUT, [log, { type: 'AWAIT_CUSTOMER', actor: agent }, { type: 'AWAITING_EXPIRED', actor: system }]),
+  'closed (duplicate)': replay(INPUT, [log, { type: 'MERGE', actor: agent }]),
+  'received, transferred': replay(INPUT, [transfer]),
+  'logged, transferred': replay(INPUT, [log, transfer]),
+  'logged, transferred and sent back': replay(INPUT, [log, transfer, sendBack]),
+  'escalated (level 1), transferred': replay(INPUT, [log, escalate, transfer]),
+  'escalated (level 2), reopened': replay(INPUT, [log, escalate, ack(1), resolve(sup(1)), followUp('satisfied'), reopen]),
   'logged, extension requested by the agent': replay(INPUT, [log, { type: 'REQUEST_EXTENSION', actor: agent }]),
   'logged, extension requested by a supervisor': replay(INPUT, [log, { type: 'REQUEST_EXTENSION', actor: sup(2) }]),
   'logged, extension requested, awaiting the customer':
@@ -249,7 +273,8 @@ t.test('every path of the machine reaches a consistent state, and decide() agree
   const permitted = [
     log, resolve(agent), resolve(sup(2)), escalate, ack(2), followUp('satisfied'), followUp('unsatisfied'),
     followUp('unreachable'), { type: 'WITHDRAW', actor: agent }, { type: 'ASSIGN', actor: sup(1) },
-    { type: 'AWAIT_CUSTOMER', actor: agent }, { type: 'RESUME', actor: integration }, { type: 'MERGE', actor: agent },
+    { type: 'AWAIT_CUSTOMER', actor: agent }, { type: 'RESUME', actor: integration }, { type: 'MERGE', actor: agent }, reopen,
+    // Transfers are left out for the same reason as extension requests: an open send-back doubles every open vertex.
     // Extension requests are left out here: a pending request doubles every vertex of logged's subgraph and the simple
     // paths grow past what a test can walk (minutes); the shortest paths above and 'promise extensions' cover them.
     ...(['TRIAGE_MISSED', 'DEADLINE_MISSED', 'ACK_MISSED', 'DEADLINE_WARNING', 'FOLLOW_UP_DUE', 'ESCALATION_ROUTED',
@@ -491,7 +516,7 @@ t.test('persistence and replay', async (t) => {
 t.test('HISTORY_TYPE is distinct and machineEventType inverts it', async (t) => {
   const values = Object.values(HISTORY_TYPE)
   t.equal(new Set(values).size, values.length, 'distinct')
-  t.equal(values.length, 24, 'one per event type')
+  t.equal(values.length, 27, 'one per event type')
   for (const [type, history] of Object.entries(HISTORY_TYPE)) t.equal(machineEventType(history), type)
   t.equal(machineEventType('complaint.nope'), undefined)
   t.equal(machineEventType('LOG'), undefined)
@@ -554,4 +579,65 @@ t.test('a duplicate merges into the other complaint: it closes as duplicate, the
   t.same(absorbed.effects, [notify('complaint.duplicate_absorbed')])
   t.equal(decide(FIXTURES.closed!, { type: 'ABSORB', actor: agent }).ok, false, 'a closed complaint absorbs nothing')
   t.equal(decide(FIXTURES.follow_up!, { type: 'MERGE', actor: agent }).ok, false, 'a resolved complaint is not merged away')
+})
+
+t.test('follow-up by someone else: policy followUpBy', async (t) => {
+  const byAgent = FIXTURES.follow_up!
+  t.equal(byAgent.context.resolvedBy, 'agent-1', 'the resolver is remembered')
+  t.equal(byAgent.context.followUpBy, 'not_resolver', 'the default')
+  for (const outcome of ['satisfied', 'unsatisfied', 'unreachable'] as const) {
+    t.match(decide(byAgent, { type: 'FOLLOW_UP', actor: agent, outcome }), { ok: false, code: 'forbidden' }, `the resolver: ${outcome}`)
+    t.equal(decide(byAgent, { type: 'FOLLOW_UP', actor: colleague, outcome }).ok, true, `a colleague: ${outcome}`)
+    t.equal(decide(byAgent, { type: 'FOLLOW_UP', actor: sup(1), outcome }).ok, true, `a supervisor: ${outcome}`)
+  }
+  t.notOk(allowedActions(byAgent, agent).includes('follow-up'), 'the resolver is not offered the call')
+  t.ok(allowedActions(byAgent, colleague).includes('follow-up'))
+  const bySupervisor = FIXTURES['follow_up (resolved by a supervisor)']!
+  t.equal(decide(bySupervisor, followUp('satisfied')).ok, true, 'an agent calls about what a supervisor resolved')
+  t.equal(decide(bySupervisor, { type: 'FOLLOW_UP', actor: sup(1), outcome: 'satisfied' }).ok, true, 'a supervisor resolver calls too')
+  const anyone = FIXTURES['follow_up (policy followUpBy: anyone)']!
+  t.equal(decide(anyone, { type: 'FOLLOW_UP', actor: agent, outcome: 'satisfied' }).ok, true, 'anyone: the resolver may')
+  const legacy = { ...byAgent, context: { ...byAgent.context } }
+  delete legacy.context.resolvedBy
+  delete legacy.context.followUpBy
+  t.equal(decide(legacy, { type: 'FOLLOW_UP', actor: agent, outcome: 'satisfied' }).ok, true,
+    'a snapshot resolved before the rule existed names no resolver: nobody is refused')
+  const reopened = ok(t, decide(ok(t, decide(byAgent, followUp('unsatisfied'))).persisted, resolve(sup(1))))
+  t.equal(reopened.persisted.context.resolvedBy, 'sup-1', 'the last resolver counts')
+  t.equal(decide(reopened.persisted, { type: 'FOLLOW_UP', actor: agent, outcome: 'satisfied' }).ok, true)
+})
+
+t.test('transfers and send-backs', async (t) => {
+  for (const name of ['received', 'logged', 'escalated (level 2)']) {
+    const d = ok(t, decide(FIXTURES[name]!, transfer))
+    t.equal(d.persisted.value, FIXTURES[name]!.value, `${name}: the state stays`)
+    t.equal(d.persisted.context.sendBackOpen, true)
+    t.same(d.effects, [notify('complaint.transferred')], `${name}: no timer moves (the promise stays)`)
+  }
+  const transferred = FIXTURES['logged, transferred']!
+  t.ok(allowedActions(transferred, colleague).includes('send-back'))
+  t.notOk(allowedActions(FIXTURES.logged!, colleague).includes('send-back'), 'nothing to send back')
+  const back = ok(t, decide(transferred, sendBack))
+  t.same(back.effects, [notify('complaint.sent_back')])
+  t.match(decide(back.persisted, sendBack), { ok: false, code: 'invalid_transition' }, 'sent back once')
+  t.equal(decide(ok(t, decide(back.persisted, transfer)).persisted, sendBack).ok, true, 'a new transfer may be sent back')
+  t.match(decide(FIXTURES.follow_up!, transfer), { ok: false, code: 'invalid_transition' }, 'a resolved complaint stays')
+  t.match(decide(transferred, { type: 'TRANSFER', actor: admin }), { ok: false, code: 'forbidden' })
+  const resolved = ok(t, decide(transferred, resolve(agent))).persisted
+  t.equal(resolved.context.sendBackOpen, false, 'resolving ends the send-back')
+})
+
+t.test('reopen: closed is not final, and a closed complaint comes back escalated one level up', async (t) => {
+  t.equal(complaintMachine.resolveState(FIXTURES['closed (satisfied)']!).status, 'active', 'a closed snapshot is still active')
+  const d = ok(t, decide(FIXTURES['closed (satisfied)']!, reopen))
+  t.match(d.persisted, { value: 'escalated', context: { level: 1, escalationReason: 'reopened', reopened: 1, closeReason: null, acknowledged: false } })
+  t.same(d.effects, ENTER_ESCALATED)
+  const twice = FIXTURES['escalated (level 2), reopened']!
+  t.match(twice.context, { level: 2, escalationReason: 'reopened' }, 'one level above the last escalation')
+  t.equal(decide(FIXTURES['closed (no_response)']!, reopen).ok, true, 'no_response reopens')
+  t.match(decide(FIXTURES.closed!, reopen), { ok: false, code: 'invalid_transition' }, 'withdrawn stays closed')
+  t.match(decide(FIXTURES['closed (duplicate)']!, reopen), { ok: false, code: 'invalid_transition' }, 'duplicate stays closed')
+  t.match(decide(FIXTURES['closed (satisfied)']!, { type: 'REOPEN', actor: integration }), { ok: false, code: 'forbidden' })
+  t.notOk(allowedActions(FIXTURES.closed!, agent).includes('reopen'))
+  t.ok(allowedActions(FIXTURES['closed (satisfied)']!, agent).includes('reopen'))
 })
