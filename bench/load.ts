@@ -3,6 +3,7 @@
 //   BENCH_DURATION      seconds per measured run (default 10)
 //   BENCH_CONNECTIONS   comma-separated (default "16,64")
 //   BENCH_ROUNDS        alternated rounds per figure; the median is reported (default 3)
+//   BENCH_PROFILE_DIR   write Hotline's CPU profile (--cpu-prof) into this directory when it stops
 //   BENCH_TEMPLATE_DB   a database to copy Hotline's from (default: hotline_bench_list or hotline_bench_reports, the
 //                       1,000,000 complaints of `npm run bench:list` or `npm run bench:reports`, whichever exists;
 //                       otherwise Hotline starts on an empty database and the output says so: its tables then grow
@@ -107,7 +108,9 @@ async function main() {
   }
   const migrating = start([path.join(ROOT, 'dist/src/cli.js'), 'migrate'], hotlineEnv)
   await new Promise((resolve) => migrating.once('exit', resolve))
-  const hotline = start([path.join(ROOT, 'dist/src/cli.js'), 'api'], hotlineEnv)
+  // BENCH_PROFILE_DIR: Hotline's CPU profile, written there when it stops (NODE_OPTIONS may not carry --cpu-prof).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []
+  const hotline = start([...profile, path.join(ROOT, 'dist/src/cli.js'), 'api'], hotlineEnv)
   try {
     const floorBase = `http://127.0.0.1:${floorPort}`
     const hotlineBase = `http://127.0.0.1:${hotlinePort}`
