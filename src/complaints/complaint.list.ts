@@ -29,7 +29,7 @@ function validCursorTime(t: unknown): t is string {
   return !Number.isNaN(date.getTime()) && date.toISOString() === millis
 }
 
-export function decodeCursor(cursor: string): Cursor {
+function decodeCursor(cursor: string): Cursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor> | null
     if (parsed && validCursorTime(parsed.t) && typeof parsed.id === 'string' && isUuid(parsed.id)) {

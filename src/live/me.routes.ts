@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'kysely'
 import Type from 'typebox'
 import { cachesOf } from '../cache/caches.js'
-import { decodeCursor, encodeCursor } from '../complaints/complaint.list.js'
 import { loadRecords } from '../complaints/complaint.repository.js'
 import { presentComplaint } from '../complaints/complaint.view.js'
+import type { ComplaintRow } from '../db/tables.js'
+import { after, cursorTime, decodeCursor, orderOf, pageFrom, pageOf, pagingQuery, type SortKey } from '../http/paging.js'
 import { problems } from '../http/problem.js'
 import { DateTime, json, problemResponses } from '../http/schemas.js'
 import { clockFor } from '../sla/deadline-clock.js'
@@ -14,13 +15,13 @@ import { isFeedEvent } from './live-events.js'
 import type { LiveHub } from './live-hub.js'
 import { lastEventIdOf, liveAfterReplay, OpenStreams } from './sse.js'
 
-const AtRiskQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
-  },
-  { additionalProperties: false },
-)
+const AtRiskQuery = Type.Object({ ...pagingQuery(200, 50) }, { additionalProperties: false })
+
+/** The soonest deadline first. */
+const AT_RISK_KEYS: SortKey[] = [
+  { expr: sql`t.due_at`, dir: 'asc', kind: 'time' },
+  { expr: sql`c.id`, dir: 'asc', kind: 'uuid' },
+]
 
 const AtRiskItem = Type.Object(
   {
@@ -44,10 +45,10 @@ export function isoRemaining(ms: number): string {
   return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s ? `${s}S` : ''}`
 }
 
-interface AtRiskRow {
-  id: string
-  kind: 'response' | 'escalation_response'
-  dueAt: Date
+/** A complaint's row with its pending deadline (column names no complaint column has). */
+type AtRiskRow = ComplaintRow & {
+  deadlineKind: 'response' | 'escalation_response'
+  deadlineDueAt: Date
   warned: boolean
   cursorAt: string
 }
@@ -104,18 +105,17 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
       description: "A complaint the caller holds: logged and assigned to them, or escalated to them. Keyset-paginated: pass `nextCursor` as `cursor`.",
       querystring: AtRiskQuery,
       response: {
-        200: json(Type.Object({ items: Type.Array(AtRiskItem), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of deadlines'),
+        200: json(pageOf(AtRiskItem), 'A page of deadlines'),
         ...problemResponses(),
       },
     },
   }, async (request) => {
     const user = request.user
-    const limit = request.query.limit ?? 50
-    const cursor = request.query.cursor ? decodeCursor(request.query.cursor) : null
+    const { limit = 50, cursor } = request.query
     // From the caller's open complaints (an index on the assignee, or on the escalation's), then each one's pending
     // deadline: a few dozen probes, never a walk of every pending timer by due time.
     const { rows } = await sql<AtRiskRow>`
-      select c.id, t.kind, t.due_at as "dueAt", to_char(t.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "cursorAt",
+      select c.*, t.kind as deadline_kind, t.due_at as deadline_due_at, ${cursorTime(sql`t.due_at`)} as cursor_at,
         exists (select 1 from timers w where w.complaint_id = c.id and w.kind = 'response_warning' and w.armed_seq = t.armed_seq
           and w.fired_at is not null) as warned
       from complaints c
@@ -125,29 +125,26 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
         order by t.due_at limit 1
       ) t
       where ((c.state = 'logged' and c.assignee_id = ${user.id}) or (c.state = 'escalated' and c.escalation ->> 'assigneeId' = ${user.id}))
-        ${cursor ? sql`and (t.due_at, c.id) > (${cursor.t}::timestamptz, ${cursor.id}::uuid)` : sql``}
-      order by t.due_at, c.id
+        ${cursor ? sql`and ${after(AT_RISK_KEYS, decodeCursor(cursor, AT_RISK_KEYS))}` : sql``}
+      order by ${orderOf(AT_RISK_KEYS)}
       limit ${limit + 1}`.execute(app.db)
-    const page = rows.slice(0, limit)
-    const complaints = page.length === 0 ? [] : await app.db.selectFrom('complaints').selectAll().where('id', 'in', page.map((r) => r.id)).execute()
-    const records = new Map((await loadRecords(app.db, complaints)).map((r) => [r.complaint.id, r]))
+    const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
+    const records = await loadRecords(app.db, page.map(({ deadlineKind: _k, deadlineDueAt: _d, warned: _w, cursorAt: _c, ...complaint }) => complaint))
     const { policy } = await cachesOf(app.db).policy()
     const at = now()
-    const items = page.map((row) => {
-      const record = records.get(row.id)!
-      const c = record.complaint
-      const remaining = row.dueAt <= at ? 0 : clockFor(policy, { severity: c.severity, customerTier: c.customerTier, team: c.team }).elapsed(at, row.dueAt)
+    const items = page.map((row, i) => {
+      const due = row.deadlineDueAt
+      const remaining = due <= at ? 0 : clockFor(policy, { severity: row.severity, customerTier: row.customerTier, team: row.team }).elapsed(at, due)
       return {
-        complaint: presentComplaint(record, user),
-        deadline: row.kind,
-        promisedBy: c.promisedBy?.toISOString() ?? null,
-        dueAt: row.dueAt.toISOString(),
+        complaint: presentComplaint(records[i]!, user),
+        deadline: row.deadlineKind,
+        promisedBy: row.promisedBy?.toISOString() ?? null,
+        dueAt: due.toISOString(),
         remaining: isoRemaining(remaining),
         warned: row.warned,
       }
     })
-    const last = rows[limit - 1]
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.cursorAt, last.id) : null }
+    return { items, nextCursor }
   })
 }
 

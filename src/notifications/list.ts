@@ -1,8 +1,14 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
+import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
 import { problems } from '../http/problem.js'
-import { decodeCursor } from '../webhooks/deliveries.list.js'
 import { maskAddress } from './mask.js'
+
+/** Newest first. */
+const NOTIFICATION_KEYS: SortKey[] = [
+  { expr: sql`n.created_at`, dir: 'desc', kind: 'time' },
+  { expr: sql`n.id`, dir: 'desc', kind: 'uuid' },
+]
 
 /** A complaint's messages to its customer, newest first, addresses masked; keyset-paginated on (createdAt, id). */
 export async function listNotifications(db: Db, complaintId: string, query: { limit?: number; cursor?: string }) {
@@ -12,14 +18,11 @@ export async function listNotifications(db: Db, complaintId: string, query: { li
   let q = db
     .selectFrom('notifications as n')
     .select(['n.id', 'n.kind', 'n.channel', 'n.recipient', 'n.status', 'n.attempts', 'n.sentAt', 'n.lastError', 'n.createdAt'])
-    .select(sql<string>`to_char(n.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursorAt'))
+    .select(cursorTime(sql`n.created_at`).as('cursorAt'))
     .where('n.complaintId', '=', complaintId)
-  if (query.cursor) {
-    const { at, id } = decodeCursor(query.cursor)
-    q = q.where(sql<boolean>`(n.created_at, n.id) < (${at}::timestamptz, ${id}::uuid)`)
-  }
-  const rows = await q.orderBy('n.createdAt', 'desc').orderBy('n.id', 'desc').limit(limit + 1).execute()
-  const page = rows.slice(0, limit)
+  if (query.cursor) q = q.where(after(NOTIFICATION_KEYS, decodeCursor(query.cursor, NOTIFICATION_KEYS)))
+  const rows = await q.orderBy(orderOf(NOTIFICATION_KEYS)).limit(limit + 1).execute()
+  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
   const items = page.map((row) => ({
     id: row.id,
     kind: row.kind,
@@ -31,7 +34,5 @@ export async function listNotifications(db: Db, complaintId: string, query: { li
     lastError: row.lastError,
     createdAt: row.createdAt.toISOString(),
   }))
-  const last = page.at(-1)
-  const nextCursor = rows.length > limit && last ? Buffer.from(`${last.cursorAt}|${last.id}`).toString('base64url') : null
   return { items, nextCursor }
 }

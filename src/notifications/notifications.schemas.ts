@@ -1,3 +1,4 @@
+import { pageOf, pagingQuery } from '../http/paging.js'
 import Type from 'typebox'
 import { DateTime, Nullable } from '../http/schemas.js'
 import { CHANNELS, KINDS, LANGUAGES } from './kinds.js'
@@ -23,18 +24,9 @@ export const Notification = Type.Object(
   { $id: 'Notification', additionalProperties: false, description: 'A message to the customer about their complaint' },
 )
 
-export const NotificationsQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
-  },
-  { additionalProperties: false },
-)
+export const NotificationsQuery = Type.Object({ ...pagingQuery(200, 50) }, { additionalProperties: false })
 
-export const NotificationPage = Type.Object(
-  { items: Type.Array(Type.Ref('Notification')), nextCursor: Nullable(Type.String()) },
-  { additionalProperties: false },
-)
+export const NotificationPage = pageOf(Type.Ref('Notification'))
 
 const placeholders = PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')
 

@@ -5,8 +5,7 @@ import { Problem, problems } from '../http/problem.js'
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
 
-/** A keyset cursor (createdAt to the microsecond, id) as this API gives it out; the notifications list uses it too. */
-export function decodeCursor(cursor: string): { at: string; id: string } {
+function decodeCursor(cursor: string): { at: string; id: string } {
   const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
   if (!match || Number.isNaN(new Date(match[1]!).getTime())) {
     throw problems.validation([{ field: 'querystring.cursor', message: 'is not a cursor this API gave out' }])
