@@ -7,10 +7,20 @@ import type { HistoryEntry } from '../complaints/transition.js'
  * concerns. The same rule serves the live push (after commit) and the replay from Postgres (Last-Event-ID), so a
  * reconnecting client gets exactly the events it would have seen.
  */
-export const FEED_TYPES = [
-  'deadline.warning', 'deadline.response_missed', 'escalation.assigned', 'follow_up.due',
-  'promise.extension_requested', 'promise.extended', 'promise.extension_refused',
-] as const
+/** Who each type is for: the holder the row names, every supervisor but the one who asked, or the one who asked. */
+const AUDIENCE = {
+  'deadline.warning': 'holder',
+  'deadline.response_missed': 'holder',
+  'escalation.assigned': 'holder',
+  'follow_up.due': 'holder',
+  'promise.extension_requested': 'deciders',
+  'promise.extended': 'requester',
+  'promise.extension_refused': 'requester',
+} as const
+type AudienceKind = (typeof AUDIENCE)[keyof typeof AUDIENCE]
+
+export const FEED_TYPES = Object.keys(AUDIENCE) as (keyof typeof AUDIENCE)[]
+const typesFor = (kind: AudienceKind) => FEED_TYPES.filter((type) => AUDIENCE[type] === kind)
 
 /** Who an event is for: named people, or every supervisor but one (an extension request: anyone but its requester). */
 export interface Audience {
@@ -21,24 +31,10 @@ export interface Audience {
 const text = (value: unknown) => (typeof value === 'string' ? value : null)
 
 export function audienceOf(entry: Pick<HistoryEntry, 'type' | 'actorId' | 'data'>): Audience | null {
-  switch (entry.type) {
-    case 'deadline.warning':
-    case 'deadline.response_missed':
-    case 'escalation.assigned':
-    case 'follow_up.due': {
-      const holder = text(entry.data.assigneeId)
-      return holder ? { users: [holder] } : null
-    }
-    case 'promise.extension_requested':
-      return { users: [], supervisorsExcept: entry.actorId }
-    case 'promise.extended':
-    case 'promise.extension_refused': {
-      const requester = text(entry.data.requestedBy)
-      return requester ? { users: [requester] } : null
-    }
-    default:
-      return null
-  }
+  const kind = (AUDIENCE as Record<string, AudienceKind>)[entry.type]
+  if (kind === 'deciders') return { users: [], supervisorsExcept: entry.actorId }
+  const person = kind === 'holder' ? text(entry.data.assigneeId) : kind === 'requester' ? text(entry.data.requestedBy) : null
+  return person ? { users: [person] } : null
 }
 
 export function concerns(audience: Audience, user: { id: string; role: string }): boolean {
@@ -116,23 +112,24 @@ const REPLAY_LIMIT = 1_000
  */
 export async function replayFeed(db: Db, user: { id: string; role: string }, after: Date, now = new Date()): Promise<FeedMessage[]> {
   const from = new Date(Math.max(after.getTime() - FEED_OVERLAP_MS, now.getTime() - FEED_REPLAY_MS))
-  const holderTypes = ['deadline.warning', 'deadline.response_missed', 'escalation.assigned', 'follow_up.due']
-  const { rows } = await sql<{ complaintId: string; reference: string; state: string; seq: number; type: string; actorId: string | null; at: Date; data: Record<string, unknown>; assigneeId: string | null }>`
+  // The audience rule above, as a filter Postgres applies (a day of other people's events never leaves it).
+  const { rows } = await sql<{ complaintId: string; reference: string; state: string; seq: number; type: string; actorId: string | null; at: Date; data: Record<string, unknown>; holder: string | null }>`
     select e.complaint_id as "complaintId", c.reference, c.state, e.seq, e.type, e.actor_id as "actorId", e.at,
-      e.data - 'authority' as data, c.assignee_id::text as "assigneeId"
+      e.data - 'authority' as data, h.holder
     from complaint_events e
     join complaints c on c.id = e.complaint_id
-    where e.at >= ${from} and e.type = any(${[...FEED_TYPES]}::text[])
+    cross join lateral (select coalesce(e.data ->> 'assigneeId',
+      case when e.type in ('deadline.warning', 'deadline.response_missed') then c.assignee_id::text end) as holder) h
+    where e.at >= ${from} and e.type = any(${FEED_TYPES}::text[])
       and (
-        (e.type = any(${holderTypes}::text[]) and coalesce(e.data ->> 'assigneeId', case when e.type in ('deadline.warning', 'deadline.response_missed') then c.assignee_id::text end) = ${user.id})
-        or (e.type = 'promise.extension_requested' and ${user.role} = 'supervisor' and e.actor_id is distinct from ${user.id}::uuid)
-        or (e.type in ('promise.extended', 'promise.extension_refused') and e.data ->> 'requestedBy' = ${user.id})
+        (e.type = any(${typesFor('holder')}::text[]) and h.holder = ${user.id})
+        or (e.type = any(${typesFor('deciders')}::text[]) and ${user.role} = 'supervisor' and e.actor_id is distinct from ${user.id}::uuid)
+        or (e.type = any(${typesFor('requester')}::text[]) and e.data ->> 'requestedBy' = ${user.id})
       )
     order by e.at, e.complaint_id, e.seq
     limit ${REPLAY_LIMIT}`.execute(db)
-  return rows.map((row) => {
-    const data = row.data.assigneeId === undefined && row.type.startsWith('deadline.') ? { ...row.data, assigneeId: row.assigneeId } : row.data
-    return feedMessage({ id: row.complaintId, reference: row.reference, state: row.state },
-      { seq: row.seq, type: row.type, actorId: row.actorId, at: new Date(row.at), data })
-  })
+  return rows.map((row) => feedMessage({ id: row.complaintId, reference: row.reference, state: row.state }, {
+    seq: row.seq, type: row.type, actorId: row.actorId, at: new Date(row.at),
+    data: row.holder === null ? row.data : { ...row.data, assigneeId: row.holder },
+  }))
 }
