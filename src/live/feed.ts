@@ -5,9 +5,9 @@ import type { HistoryEntry } from '../complaints/transition.js'
 /**
  * The agent's own feed (CONTRACT.md, "The agent's own feed"): history rows of these types, each for the people it
  * concerns. The same rule serves the live push (after commit) and the replay from Postgres (Last-Event-ID), so a
- * reconnecting client gets exactly the events it would have seen.
+ * reconnecting client gets exactly the events it would have seen. Each type is for the holder the row names, every
+ * supervisor but the one who asked, or the one who asked.
  */
-/** Who each type is for: the holder the row names, every supervisor but the one who asked, or the one who asked. */
 const AUDIENCE = {
   'deadline.warning': 'holder',
   'deadline.response_missed': 'holder',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Insertable } from 'kysely'
 import type { ComplaintRow, CustomerRow, NotificationsTable } from '../db/tables.js'
+import { calendarOf } from '../sla/deadline-clock.js'
 import type { SlaPolicy } from '../sla/policy.js'
 import { formatTime } from './format.js'
 import { isLanguage, kindOf, type Channel, type Language } from './kinds.js'
@@ -43,7 +44,7 @@ export function planNotifications(context: NotifyContext | undefined, input: Not
   const channels = context.channels.filter((channel) => addressOf(customer, channel))
   if (channels.length === 0) return []
   const language: Language = isLanguage(customer.language) ? customer.language : context.defaultLanguage
-  const zone = ((complaint.team ? input.policy.teamCalendars?.[complaint.team] : undefined) ?? input.policy.calendar).timezone
+  const zone = calendarOf(input.policy, complaint.team).timezone
   const values: TemplateValues = {
     reference: complaint.reference,
     promisedBy: complaint.promisedBy ? formatTime(complaint.promisedBy, zone, language) : '',

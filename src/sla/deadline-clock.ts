@@ -89,12 +89,17 @@ export function clockFor(policy: SlaPolicy, subject: ClockSubject): DeadlineCloc
   return clock
 }
 
+/** The calendar a complaint counts in: its team's own, else the policy's. */
+export function calendarOf(policy: SlaPolicy, team: string | null): Calendar {
+  return (team ? policy.teamCalendars?.[team] : undefined) ?? policy.calendar
+}
+
 function makeClock(policy: SlaPolicy, subject: ClockSubject): DeadlineClock {
   const severity = subject.severity as Severity
   const business = (subject.customerTier ? policy.tiers?.[subject.customerTier]?.businessHours?.[severity] : undefined)
     ?? policy.businessHours[severity]
   if (!business) return WALL
-  const calendar = (subject.team ? policy.teamCalendars?.[subject.team] : undefined) ?? policy.calendar
+  const calendar = calendarOf(policy, subject.team)
   return {
     business: true,
     add: (from, iso) => addBusinessTime(calendar, from, businessMs(calendar, iso)),
