@@ -1,4 +1,4 @@
-import Type from 'typebox'
+import Type, { type TOptional } from 'typebox'
 import { DateTime } from '../http/schemas.js'
 
 // Weeks, days, hours, minutes, seconds: calendar months and years have no fixed length and are refused.
@@ -36,16 +36,28 @@ const SomeSeverities = <T extends Parameters<typeof Type.Object>[0][string]>(sch
 
 const durationOf = (description: string) => Type.String({ pattern: ISO_DURATION, description: `ISO 8601 duration; ${description}` })
 
-// Fields added after the first policies were saved: optional in a PUT, the built-in default when absent.
-const maxExtension = durationOf('how far past the promise in force an extension may move it (default P30D)')
-const maxPromise = durationOf('how far ahead of now an explicit promisedBy may be (default P90D)')
-const awaitingReminderAfter = durationOf('waiting for the customer: when they are reminded (default P2D)')
-const awaitingCloseAfter = durationOf('waiting for the customer: when the complaint closes as no_response (default P7D)')
-const followUpBy = Type.Union([Type.Literal('not_resolver'), Type.Literal('anyone')], {
-  description: 'who records the follow-up call: not_resolver (default: anyone but the agent who resolved it; a supervisor always may) or anyone',
-})
-const sendBackWithin = durationOf('how long after a transfer the receiving team may send it back (default PT2H)')
-const reopenWithin = durationOf('how long after it closed a complaint may be reopened, and a new one of the same customer and category counts as a repeat (default P7D)')
+// Fields added after the first policies were saved: optional in a PUT, the built-in default when absent, always
+// answered by GET.
+const ADDED_LATER = {
+  maxExtension: durationOf('how far past the promise in force an extension may move it (default P30D)'),
+  maxPromise: durationOf('how far ahead of now an explicit promisedBy may be (default P90D)'),
+  awaitingReminderAfter: durationOf('waiting for the customer: when they are reminded (default P2D)'),
+  awaitingCloseAfter: durationOf('waiting for the customer: when the complaint closes as no_response (default P7D)'),
+  followUpBy: Type.Union([Type.Literal('not_resolver'), Type.Literal('anyone')], {
+    description: 'who records the follow-up call: not_resolver (default: anyone but the agent who resolved it; a supervisor always may) or anyone',
+  }),
+  sendBackWithin: durationOf('how long after a transfer the receiving team may send it back (default PT2H)'),
+  reopenWithin: durationOf('how long after it closed a complaint may be reopened, and a new one of the same customer and category counts as a repeat (default P7D)'),
+}
+type AddedLater = typeof ADDED_LATER
+
+/** The durations among them, for the checks the schema cannot make (policy.validation.ts). */
+export const LATER_DURATIONS = (Object.keys(ADDED_LATER) as (keyof AddedLater)[])
+  .filter((field): field is Exclude<keyof AddedLater, 'followUpBy'> => field !== 'followUpBy')
+
+const optionalAll = (fields: AddedLater) =>
+  Object.fromEntries(Object.entries(fields).map(([name, schema]) => [name, Type.Optional(schema)])) as
+    { [K in keyof AddedLater]: TOptional<AddedLater[K]> }
 
 export const SlaPolicySchema = Type.Object(
   {
@@ -69,13 +81,7 @@ export const SlaPolicySchema = Type.Object(
     followUpAttempts: Type.Integer({ minimum: 1, maximum: 10 }),
     followUpRetry: IsoDuration,
     maxLevel: Type.Integer({ minimum: 1, maximum: 3 }),
-    maxExtension: Type.Optional(maxExtension),
-    maxPromise: Type.Optional(maxPromise),
-    awaitingReminderAfter: Type.Optional(awaitingReminderAfter),
-    awaitingCloseAfter: Type.Optional(awaitingCloseAfter),
-    followUpBy: Type.Optional(followUpBy),
-    sendBackWithin: Type.Optional(sendBackWithin),
-    reopenWithin: Type.Optional(reopenWithin),
+    ...optionalAll(ADDED_LATER),
   },
   { $id: 'SlaPolicy', additionalProperties: false },
 )
@@ -84,7 +90,7 @@ export const SlaPolicyResponse = Type.Object(
   {
     ...SlaPolicySchema.properties,
     // Always answered: the built-in defaults fill what a stored policy lacks.
-    maxExtension, maxPromise, awaitingReminderAfter, awaitingCloseAfter, followUpBy, sendBackWithin, reopenWithin,
+    ...ADDED_LATER,
     version: Type.Integer({ minimum: 0, description: '0 while the built-in default is in force' }),
     updatedAt: Type.Union([DateTime, Type.Null()]),
   },

@@ -2,7 +2,7 @@ import { Compile } from 'typebox/compile'
 import type { FieldError } from '../http/problem.js'
 import { calendarProblems } from './calendar.js'
 import { DEFAULT_POLICY, durationMs, type Calendar, type SlaPolicy } from './policy.js'
-import { SlaPolicySchema } from './policy.schemas.js'
+import { LATER_DURATIONS, SlaPolicySchema } from './policy.schemas.js'
 
 /** The calendar arithmetic's own checks (zones, intervals, real dates), as field errors. */
 function calendarErrors(calendar: Calendar, field: string): FieldError[] {
@@ -32,8 +32,7 @@ export function policyErrors(policy: SlaPolicy): FieldError[] {
       Object.entries(overrides.response ?? {}).map(([severity, d]): [string, string] => [`tiers.${tier}.response.${severity}`, d!])),
     ['triage', policy.triage], ['escalationAck', policy.escalationAck], ['escalationResponse', policy.escalationResponse],
     ['followUpAfter', policy.followUpAfter], ['followUpRetry', policy.followUpRetry],
-    ...(['maxExtension', 'maxPromise', 'awaitingReminderAfter', 'awaitingCloseAfter', 'sendBackWithin', 'reopenWithin'] as const)
-      .filter((field) => policy[field] !== undefined).map((field): [string, string] => [field, policy[field]]),
+    ...LATER_DURATIONS.filter((field) => policy[field] !== undefined).map((field): [string, string] => [field, policy[field]]),
   ]
   for (const [field, value] of durations) {
     const ms = durationMs(value)
