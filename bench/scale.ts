@@ -50,7 +50,7 @@ async function layout(processes: number): Promise<Record<string, number | string
   const redis = new Redis(REDIS_URL)
   await redis.flushdb()
   redis.disconnect()
-  const env = { DATABASE_URL: databaseUrl(DB), REDIS_URL, LOG_LEVEL: 'warn', QUEUE_PREFIX: 'hotline-bench-scale', HOTLINE_BOOTSTRAP_ADMIN_TOKEN: TOKEN }
+  const env = { DATABASE_URL: databaseUrl(DB), REDIS_URL, LOG_LEVEL: 'warn', QUEUE_PREFIX: 'hotline-bench-scale', RATE_LIMIT_PER_TOKEN: '0', RATE_LIMIT_PER_IP: '0', HOTLINE_BOOTSTRAP_ADMIN_TOKEN: TOKEN }
   const migrate = start([CLI, 'migrate'], env)
   await new Promise((resolve) => migrate.once('exit', resolve))
   const children: ChildProcess[] = []

@@ -20,7 +20,8 @@ import dbPlugin from './db/db.plugin.js'
 import healthRoutes from './health/health.routes.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './http/errors.plugin.js'
 import { AJV_OPTIONS, partAwareValidator } from './http/validator.js'
-import { documentFrameworkProblems, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
+import rateLimitPlugin from './http/rate-limit.plugin.js'
+import { documentFrameworkProblems, referRateLimitHeaders, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
 import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
@@ -39,7 +40,7 @@ import { notifySettings, type NotifyConfig } from './notifications/settings.js'
 
 export interface AppDependencies {
   config: Pick<Config, 'BODY_LIMIT_BYTES' | 'DEFAULT_PHONE_COUNTRY' | 'QUEUE_PREFIX'> & Partial<WebhookSettings> &
-    Partial<Pick<Config, 'TIMER_HORIZON_MS'>> & NotifyConfig
+    Partial<Pick<Config, 'TIMER_HORIZON_MS' | 'RATE_LIMIT_PER_TOKEN' | 'RATE_LIMIT_PER_IP'>> & NotifyConfig
   db: Db
   redis: Redis
   logger: Logger
@@ -128,7 +129,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       if (!('openapiObject' in document)) return document.swaggerObject
       const { openapiObject } = document
       openapiObject.paths = { ...openapiObject.paths, '/docs': DOCS_PATH }
-      return documentQueueConsole(openapiObject)
+      return referRateLimitHeaders(documentQueueConsole(openapiObject))
     },
   })
   for (const schema of [ProblemSchema, State, Complaint, User]) app.addSchema(schema)
@@ -138,6 +139,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(metricsPlugin, { metrics: metrics.watchComplaints() })
   await app.register(dbPlugin, { db: deps.db })
   await app.register(redisPlugin, { redis: deps.redis })
+  // Unset (tests, benchmarks building the app themselves): no limit. The process's configuration always sets both.
+  await app.register(rateLimitPlugin, { perToken: deps.config.RATE_LIMIT_PER_TOKEN ?? 0, perIp: deps.config.RATE_LIMIT_PER_IP ?? 0, now: deps.clock && (() => deps.clock!().getTime()) })
   await app.register(authPlugin)
 
   const pipeline = commitPipeline(deps.redis, deps.config.QUEUE_PREFIX, { logger: deps.logger, metrics, horizonMs: deps.config.TIMER_HORIZON_MS })

@@ -25,6 +25,8 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_ALLOWED_HOSTS: Type.Optional(Type.String({ maxLength: 4000 })),
   WEBHOOK_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
   WEBHOOK_RATE_LIMIT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600 }),
+  RATE_LIMIT_PER_TOKEN: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1_200 }),
+  RATE_LIMIT_PER_IP: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 120 }),
   WEBHOOK_SECRET_GRACE: Type.String({ default: 'PT24H' }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   WEBHOOK_RETRY_BASE: Type.String({ default: 'PT10S' }),
@@ -90,6 +92,8 @@ const EXPECTED: Record<Variable, string> = {
   WEBHOOK_ALLOWED_HOSTS: 'must be a comma-separated list of host names, IP addresses or CIDR ranges such as 10.0.0.0/8',
   WEBHOOK_BODY_LIMIT_BYTES: 'must be a whole number of bytes from 1024 to 10485760',
   WEBHOOK_RATE_LIMIT: 'must be a whole number of requests per minute from 1 to 1000000',
+  RATE_LIMIT_PER_TOKEN: 'must be a whole number of requests a minute per token from 0 (no limit) to 1000000',
+  RATE_LIMIT_PER_IP: 'must be a whole number of unauthenticated or failed requests a minute per address from 0 (no limit) to 1000000',
   WEBHOOK_SECRET_GRACE: 'must be a positive ISO 8601 duration such as PT24H',
   WEBHOOK_TIMEOUT_MS: 'must be a whole number of milliseconds from 100 to 120000',
   WEBHOOK_RETRY_BASE: 'must be a positive ISO 8601 duration such as PT10S',
@@ -115,12 +119,12 @@ const EXPECTED: Record<Variable, string> = {
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
 const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL', 'BODY_LIMIT_BYTES', 'DEFAULT_PHONE_COUNTRY',
   'QUEUE_PREFIX', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS', 'WEBHOOK_ALLOWED_HOSTS',
-  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
+  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'RATE_LIMIT_PER_TOKEN', 'RATE_LIMIT_PER_IP', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
   'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL',
   'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_LOAD_EVERY', 'NOTIFY_FROM', 'DEFAULT_LANGUAGE'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS',
-  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
+  'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'RATE_LIMIT_PER_TOKEN', 'RATE_LIMIT_PER_IP', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
 /** URLs that need no embedded fallback: checked for being URLs at all. */

@@ -1,4 +1,5 @@
 import type { FastifySchema } from 'fastify'
+import { isLimited } from './rate-limit.js'
 import Type, { type TSchema } from 'typebox'
 import { type ProblemCode, statusOf } from './problem.js'
 
@@ -37,9 +38,39 @@ const DESCRIPTIONS: Partial<Record<number, string>> = {
   408: 'The request did not arrive in time (request_timeout); answered by the HTTP layer',
   414: 'A path parameter is longer than any id (uri_too_long); answered by the router',
   431: 'The request line and headers are too large (headers_too_large); answered by the HTTP layer',
+  429: 'Over the rate limit (rate_limited); retry after Retry-After seconds',
 }
 
 const RETRY_AFTER = { 'retry-after': { type: 'string', description: 'seconds to wait before retrying (5)' } }
+/** The rate-limit fields every limited route answers with (src/http/rate-limit.ts). */
+const RATE_LIMIT_HEADERS = {
+  RateLimit: {
+    type: 'string',
+    description: 'draft-ietf-httpapi-ratelimit-headers: the requests left (r) in this minute\'s window, which ends in t seconds, e.g. "token";r=1187;t=42',
+  },
+  'RateLimit-Policy': {
+    type: 'string',
+    description: 'the limit in force: "token" (RATE_LIMIT_PER_TOKEN a minute per token) or, for a request without a valid token, "ip" (RATE_LIMIT_PER_IP unauthenticated or failed requests a minute per address), e.g. "token";q=1200;w=60',
+  },
+}
+/**
+ * The swagger `transformObject` step: the rate-limit headers, inlined on every answer of every limited route by
+ * documentFrameworkProblems, become references to one definition each under components.headers.
+ */
+export function referRateLimitHeaders<T extends { paths?: object; components?: object }>(document: T): T {
+  for (const operations of Object.values(document.paths ?? {}) as Record<string, { responses?: Record<string, { headers?: Record<string, unknown> }> }>[]) {
+    for (const operation of Object.values(operations)) {
+      for (const answer of Object.values(operation.responses ?? {})) {
+        for (const name of Object.keys(RATE_LIMIT_HEADERS)) {
+          if (answer.headers?.[name]) answer.headers[name] = { $ref: `#/components/headers/${name}` }
+        }
+      }
+    }
+  }
+  const headers = Object.fromEntries(Object.entries(RATE_LIMIT_HEADERS).map(([name, { type, description }]) => [name, { schema: { type }, description }]))
+  return { ...document, components: { ...document.components, headers: { ...(document.components as { headers?: object } | undefined)?.headers, ...headers } } }
+}
+const RETRY_AFTER_LIMIT = { 'retry-after': { type: 'string', description: 'seconds until the rate-limit window ends' } }
 
 function problemResponse(status: number) {
   return {
@@ -77,8 +108,17 @@ export const IdParams = Type.Object({ id: Uuid })
  */
 export function documentFrameworkProblems({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
   if ((schema as { hide?: boolean } | undefined)?.hide ?? !schema) return { schema, url }
-  const statuses = [408, 431, 503, ...(url.includes(':') ? [414] : [])]
+  const limited = isLimited(url)
+  const statuses = [408, 431, 503, ...(url.includes(':') ? [414] : []), ...(limited ? [429] : [])]
   const response = { ...(schema.response as Record<number, unknown> | undefined) }
   for (const status of statuses) response[status] ??= problemResponse(status)
+  if (limited) {
+    // Every answer of a limited route says where the caller stands; a 429 also says when to come back.
+    for (const [status, answer] of Object.entries(response)) {
+      const object = answer as { description?: string; headers?: Record<string, unknown> }
+      if (typeof object.description !== 'string') continue
+      response[Number(status)] = { ...object, headers: { ...object.headers, ...(status === '429' ? RETRY_AFTER_LIMIT : {}), ...RATE_LIMIT_HEADERS } }
+    }
+  }
   return { schema: { ...schema, response }, url }
 }

@@ -83,6 +83,9 @@ const BAD: [variable: string, value: string, says?: RegExp][] = [
   ['TIMER_HORIZON', 'later'],
   ['TIMER_LOAD_EVERY', 'PT2M', /at most a quarter of the timer horizon/],
   ['TIMER_LOAD_EVERY', 'PT0S'],
+  ['NOTIFY_LOAD_EVERY', 'PT0S', /ISO 8601 duration/],
+  ['RATE_LIMIT_PER_TOKEN', '-1', /from 0 \(no limit\)/],
+  ['RATE_LIMIT_PER_IP', 'lots', /per address from 0/],
 ]
 
 t.test('each bad variable throws a ConfigError naming it', async (t) => {
