@@ -21,6 +21,7 @@ import healthRoutes from './health/health.routes.js'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './http/errors.plugin.js'
 import { AJV_OPTIONS, partAwareValidator } from './http/validator.js'
 import rateLimitPlugin from './http/rate-limit.plugin.js'
+import problemPages from './http/problem-pages.js'
 import { documentFrameworkProblems, referRateLimitHeaders, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
 import escalationRoutes from './escalations/escalations.routes.js'
@@ -67,6 +68,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/
 export const OPENAPI_INFO = {
   title: 'Hotline API',
   version: '1.0.0',
+  contact: { name: 'Hotline maintainers' },
   description:
     'Complaint-handling workflow: hotline agents log and resolve complaints, supervisors work escalations, ' +
     'integrations post complaints through signed webhooks. Every error is application/problem+json (RFC 9457) ' +
@@ -74,7 +76,8 @@ export const OPENAPI_INFO = {
     '`uri_too_long` (414) for a path parameter over 100 characters, `request_timeout` (408), `headers_too_large` (431), ' +
     '`bad_request` (400) for a request that is not valid HTTP, `payload_too_large` (413), `unsupported_media_type` (415) ' +
     'and `service_unavailable` (503, with Retry-After) while a server shuts down. A `validation_failed` answer lists at ' +
-    'most 20 failing fields in `errors` and counts the rest in `moreErrors`.',
+    'most 20 failing fields in `errors` and counts the rest in `moreErrors`. A problem\'s `type` is a relative reference ' +
+    'to the page this server serves for its code (`/problems/{code}`; `/problems` lists them all).',
   license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
 }
 
@@ -157,6 +160,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     notify: notifySettings(deps.config),
   })
   await app.register(healthRoutes)
+  await app.register(problemPages)
   await app.register(usersRoutes)
   await app.register(policyRoutes)
   // One Redis subscription for every stream of this process.

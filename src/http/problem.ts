@@ -29,7 +29,7 @@ export type ProblemCode =
   | 'send_back_window_passed'
   | 'reopen_window_passed'
 
-const TITLES: Record<ProblemCode, [status: number, title: string]> = {
+export const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   unauthorized: [401, 'Unauthorized'],
   forbidden: [403, 'Forbidden'],
   authority_exceeded: [403, 'Authority exceeded'],
@@ -105,8 +105,12 @@ export class Problem extends Error {
   }
 }
 
+/**
+ * A relative reference (RFC 9457 3.1.1): it resolves against the request's own URL to the page this server serves
+ * for the code (src/http/problem-pages.ts), wherever Hotline is deployed.
+ */
 export function problemType(code: ProblemCode): string {
-  return `https://hotline.example/problems/${code.replaceAll('_', '-')}`
+  return `/problems/${code}`
 }
 
 export function statusOf(code: ProblemCode): number {

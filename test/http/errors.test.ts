@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { aComplaint, setupApp, TEST_BODY_LIMIT } from '../helpers/app.js'
+import { TITLES } from '../../src/http/problem.js'
 
 const SECRET_SQL = 'select * from users where token_hash = $1'
 
@@ -21,7 +22,7 @@ function problem(t: Test, response: LightMyRequestResponse, status: number, code
   t.match(response.headers['content-type'], /^application\/problem\+json/)
   const body = response.json()
   t.match(body, { type: String, title: String, status, detail: String, code })
-  t.equal(body.type, `https://hotline.example/problems/${code.replaceAll('_', '-')}`)
+  t.equal(body.type, `/problems/${code}`, 'a relative reference to the page this server serves for the code')
   return body
 }
 
@@ -92,4 +93,21 @@ t.test('an internal error answers 500 internal_error without its cause', async (
   t.notMatch(response.body, /at .*\.ts:\d+/, 'no stack frame')
   t.notOk('stack' in body)
   t.ok(response.headers['x-request-id'], 'the request id ties the answer to the logs')
+})
+
+t.test("a problem's type resolves to a page this server serves, for every code", async (t) => {
+  const index = await call('GET', '/problems', null)
+  t.equal(index.statusCode, 200)
+  t.match(index.headers['content-type'], /^text\/html/)
+  for (const code of Object.keys(TITLES)) {
+    t.match(index.body, `href="/problems/${code}"`, `${code} is listed`)
+    const page = await call('GET', `/problems/${code}`, null)
+    t.equal(page.statusCode, 200, code)
+    t.match(page.body, new RegExp(`<h1><code>${code}</code></h1>\\s*<p><strong>${TITLES[code as keyof typeof TITLES][0]} `))
+  }
+  const refused = (await call('GET', '/v1/nothing-here', null)).json()
+  const resolved = new URL(refused.type, 'http://hotline.internal/v1/nothing-here')
+  t.equal((await call('GET', resolved.pathname, null)).statusCode, 200, 'not_found\'s own page is served')
+  problem(t, await call('GET', '/problems/no_such_code', null), 404, 'not_found')
+  t.match((await call('GET', '/problems/rate_limited', null)).body, '<code>Retry-After</code>', 'backticks become code')
 })
