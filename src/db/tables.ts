@@ -208,7 +208,8 @@ export interface WebhookEndpointsTable {
 
 export interface WebhookEventsTable {
   id: string
-  complaintId: string
+  /** Null for an admin's ping. */
+  complaintId: string | null
   seq: number
   seqIndex: number
   type: string
@@ -220,7 +221,8 @@ export interface WebhookDeliveriesTable {
   id: Generated<string>
   eventId: string
   endpointId: string
-  complaintId: string
+  /** Null for an admin's ping. */
+  complaintId: string | null
   seq: number
   seqIndex: number
   status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>

@@ -6,7 +6,8 @@ export interface ClaimedDelivery {
   id: string
   eventId: string
   endpointId: string
-  complaintId: string
+  /** Null for an admin's ping, which waits in no complaint's line. */
+  complaintId: string | null
   attempts: number
   retrySince: Date
   payload: string
@@ -56,8 +57,9 @@ export async function findClaimable(db: Db, after: string, limit: number): Promi
   return rows
 }
 
-/** The delivery that may go next on the line of `delivery` (same endpoint, same complaint). */
-export async function nextInLine(db: Db, delivery: { endpointId: string; complaintId: string }) {
+/** The delivery that may go next on the line of `delivery` (same endpoint, same complaint); a ping has no line. */
+export async function nextInLine(db: Db, delivery: { endpointId: string; complaintId: string | null }) {
+  if (delivery.complaintId === null) return undefined
   return db
     .selectFrom('webhookDeliveries')
     .select(['id', 'attempts', 'nextAttemptAt'])

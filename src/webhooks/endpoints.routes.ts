@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import type { Db } from '../db/database.js'
-import { problems } from '../http/problem.js'
+import { Problem, problems } from '../http/problem.js'
 import { pageOf } from '../http/paging.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import type { AddressPolicy } from './address-policy.js'
@@ -10,7 +10,8 @@ import type { DeliveryQueue } from './delivery-queue.js'
 import {
   deleteEndpoint, findEndpoint, insertEndpoint, listEndpoints, presentEndpoint, updateEndpoint,
 } from './endpoints.repository.js'
-import { CreatedEndpoint, CreateEndpointBody, DeliveriesQuery, EndpointsQuery, DeliveryParams, UpdateEndpointBody } from './webhook.schemas.js'
+import { CreatedEndpoint, CreateEndpointBody, DeliveriesQuery, EndpointsQuery, DeliveryParams, PingAccepted, UpdateEndpointBody } from './webhook.schemas.js'
+import { insertPing } from './ping.js'
 
 export interface EndpointRoutesOptions {
   queue: DeliveryQueue
@@ -131,6 +132,26 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
     await queue.enqueueAfterCommit([{ deliveryId: replayed.id, attempts: replayed.attempts, tag: `replay-${Date.now()}` }])
     reply.status(202)
     return getDelivery(app.db, request.params.id, replayed.id)
+  })
+
+  app.post('/v1/webhook-endpoints/:id/ping', {
+    config: admin,
+    schema: {
+      tags, operationId: 'pingWebhookEndpoint',
+      summary: 'Send the endpoint a signed `ping` event now, to check its URL and secret',
+      description: 'A delivery like any other (signed, retried on the webhook schedule, listed with the endpoint\'s deliveries) of ' +
+        'the event `{type: "ping", timestamp, data: {endpointId}}`, caused by no complaint. A disabled endpoint is refused (409): enable it first.',
+      params: IdParams,
+      response: { 202: json(PingAccepted, 'The ping is on its way'), ...problemResponses('not_found', 'conflict') },
+    },
+  }, async (request, reply) => {
+    const endpoint = await findEndpoint(app.db, request.params.id)
+    if (!endpoint) throw problems.notFound('webhook endpoint')
+    if (!endpoint.active) throw new Problem('conflict', 'the endpoint is disabled: enable it (PATCH active: true) before pinging it')
+    const deliveryId = await insertPing(app.db, endpoint.id, new Date())
+    await queue.enqueueAfterCommit([{ deliveryId, attempts: 0, failing: endpoint.consecutiveFailures > 0 }])
+    reply.status(202)
+    return { deliveryId }
   })
 }
 

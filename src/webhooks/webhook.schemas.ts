@@ -62,6 +62,11 @@ export const Attempt = Type.Object(
   { additionalProperties: false, description: 'finishedAt null: the attempt was cut short (its worker stopped)' },
 )
 
+export const PingAccepted = Type.Object(
+  { deliveryId: Uuid },
+  { additionalProperties: false, description: 'the ping delivery: it is listed by GET /v1/webhook-endpoints/{id}/deliveries' },
+)
+
 export const DeliveryStatus = Type.Union(['pending', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s)))
 
 export const Delivery = Type.Object(
@@ -69,8 +74,8 @@ export const Delivery = Type.Object(
     id: Uuid,
     webhookId: Type.String({ description: 'the webhook-id header: the same on every attempt and replay' }),
     eventType: Type.String(),
-    complaintId: Uuid,
-    seq: Type.Integer({ description: 'the complaint history event that caused it' }),
+    complaintId: Nullable(Uuid, "null for an admin's ping (eventType `ping`)"),
+    seq: Type.Integer({ description: 'the complaint history event that caused it (0 for a ping)' }),
     seqIndex: Type.Integer({ description: 'its place among the events of that history event' }),
     status: DeliveryStatus,
     nextAttemptAt: Nullable(DateTime),
