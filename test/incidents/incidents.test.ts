@@ -65,7 +65,7 @@ t.test('the list: newest first, by state, paged by cursor', async (t) => {
   const { call, user, db } = testApp
   const lead = await user('supervisor')
   const agent = await user('agent')
-  const made = []
+  const made: { id: string }[] = []
   for (let i = 0; i < 5; i++) made.push(await incident(testApp, lead, { title: `incident ${i}` }))
   await db.updateTable('incidents').set({ state: 'resolved' }).where('id', '=', made[1]!.id).execute()
   const newestFirst = made.map((i) => i.id).reverse()
