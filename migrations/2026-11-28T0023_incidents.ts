@@ -4,7 +4,9 @@ import { sql, type Kysely } from 'kysely'
 //
 // Incidents (并单, CONTRACT.md "Additions: incidents and search"): many complaints, of any customers, one cause.
 // - incidents: the incident itself. `active_at` is when it was created or last had a complaint linked: the intake's
-//   suggestions read the open incidents active within 72 hours (incidents_open_active_idx). `resolution` is the
+//   suggestions read the open incidents active within 72 hours (incidents_open_active_idx) with their `samples`: the
+//   tokens of the incident's own title and description and of its newest linked complaints' text, worked out when they
+//   are written so that an intake only compares sets (and no complaint's text is read for it). `resolution` is the
 //   supervisor's resolve request (summary, compensation, who, when); the incident stays open until no linked complaint
 //   is open. `complaint_count` and `open_count` are kept by the trigger below.
 // - complaints.incident_id: the incident a complaint is linked to (null: none). Null in every existing row, so adding it
@@ -33,6 +35,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       created_by uuid references users (id),
       created_at timestamptz not null,
       active_at timestamptz not null,
+      samples jsonb not null default '[]',
       updated_at timestamptz not null,
       resolved_at timestamptz
     )`.execute(db)

@@ -286,6 +286,12 @@ export interface IncidentResolution {
   requestedAt: string
 }
 
+/** The tokens of a text an incident is compared by: its own title and description (complaintId null), or a complaint's. */
+export interface TextSample {
+  complaintId: string | null
+  tokens: string[]
+}
+
 /** Many complaints, one cause (src/incidents, migration 0023); the counts are kept by a trigger on complaints. */
 export interface IncidentsTable {
   id: Generated<string>
@@ -299,6 +305,8 @@ export interface IncidentsTable {
   complaintCount: Generated<number>
   openCount: Generated<number>
   resolution: ColumnType<IncidentResolution | null, string | undefined, string>
+  /** The tokens the intake's suggestions compare with (src/incidents/suggestions.ts), newest first. */
+  samples: ColumnType<TextSample[], string | undefined, string>
   version: Generated<number>
   createdBy: string | null
   createdAt: Timestamp

@@ -9,11 +9,12 @@ import { checkVersion } from '../complaints/if-match.js'
 import { planCommand, type Command, type TransitionContext, type TransitionResult } from '../complaints/transition.js'
 import { writeComplaints, type ComplaintWrite } from '../complaints/writer.js'
 import type { Db, Trx } from '../db/database.js'
-import type { IncidentResolution, IncidentRow } from '../db/tables.js'
+import type { IncidentResolution, IncidentRow, TextSample } from '../db/tables.js'
 import { Problem, problems } from '../http/problem.js'
 import { linkCommand, throughIncident, unlinkCommand } from './incident.commands.js'
 import type { CreateIncidentBody, ResolveIncidentBody } from './incident.schemas.js'
 import { presentIncidentDetail } from './incident.view.js'
+import { sampleOf, withSamples } from './suggestions.js'
 import {
   findIncidentDetail, insertIncident, listIncidents, lockIncidentRow, OPEN_STATES, openComplaintIds, takeIncidentTurn,
 } from './incidents.repository.js'
@@ -75,7 +76,10 @@ export class IncidentService {
       const missing = ids.filter((wanted) => !locked.some((l) => l.row.id === wanted && this.complaints.visible(l.row, user)))
       if (missing.length > 0) throw new Problem('not_found', `no complaint ${missing.join(', ')}`, { missing })
       const joining = locked.filter((l) => l.row.incidentId !== id)
-      return { planned: await plan(joining, () => linkCommand(actor, incident), context), touched: joining.length > 0, linked: true }
+      const planned = await plan(joining, () => linkCommand(actor, incident), context)
+      const newest = [...joining].sort((a, b) => b.row.createdAt.getTime() - a.row.createdAt.getTime())
+      const samples = withSamples(incident.samples, newest.map(({ row }) => sampleOf(row.id, row.summary, row.description)))
+      return { planned, touched: joining.length > 0, linked: true, samples }
     })
   }
 
@@ -86,7 +90,8 @@ export class IncidentService {
       const [locked] = await lockComplaints(trx, [complaintId])
       const incident = await this.openIncident(trx, id)
       if (!locked || locked.row.incidentId !== id) throw problems.notFound(`complaint ${complaintId} in incident ${incident.reference}`)
-      return { planned: await plan([locked], () => unlinkCommand(actor, incident), context), touched: true }
+      const samples = withSamples(incident.samples, [], [complaintId])
+      return { planned: await plan([locked], () => unlinkCommand(actor, incident), context), touched: true, samples }
     })
   }
 
@@ -130,12 +135,12 @@ export class IncidentService {
    */
   private async changing(
     id: string,
-    work: (trx: Trx) => Promise<{ planned: Planned[]; touched: boolean; linked?: boolean; resolution?: IncidentResolution }>,
+    work: (trx: Trx) => Promise<{ planned: Planned[]; touched: boolean; linked?: boolean; resolution?: IncidentResolution; samples?: TextSample[] }>,
   ): Promise<IncidentDetailView> {
     const now = this.complaints.now()
     const { results, detail } = await this.db.transaction().execute(async (trx) => {
       await takeIncidentTurn(trx, id)
-      const { planned, touched, linked, resolution } = await work(trx)
+      const { planned, touched, linked, resolution, samples } = await work(trx)
       await writeComplaints(trx, planned.map((p) => p.write))
       if (touched) {
         await trx.updateTable('incidents').set({
@@ -151,6 +156,7 @@ export class IncidentService {
             : {}),
           // Linked lately: suggested to intakes for another 72 hours.
           ...(linked ? { activeAt: now } : {}),
+          ...(samples ? { samples: JSON.stringify(samples) } : {}),
         }).where('id', '=', id).execute()
       }
       const found = (await findIncidentDetail(trx, id))!

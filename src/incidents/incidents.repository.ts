@@ -3,6 +3,7 @@ import type { Db, Trx } from '../db/database.js'
 import type { IncidentRow } from '../db/tables.js'
 import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
 import type { LinkedComplaint } from './incident.view.js'
+import { sampleOf } from './suggestions.js'
 
 type Executor = Db | Trx
 
@@ -27,6 +28,7 @@ export async function insertIncident(db: Db, incident: NewIncident, now: Date): 
   const day = now.toISOString().slice(0, 10).replaceAll('-', '')
   return db.insertInto('incidents').values({
     ...incident,
+    samples: JSON.stringify([sampleOf(null, incident.title, incident.description)]),
     reference: sql<string>`${`I-${day}-`} || lpad((nextval('incident_reference_seq') % 10000)::text, 4, '0')`,
     createdAt: now,
     activeAt: now,

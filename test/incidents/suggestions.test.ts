@@ -1,14 +1,15 @@
 // Suggestions on intake: open incidents active within 72 hours whose fields match or whose text is alike, Chinese and
 // English; an integration learns the incidents' ids, titles and scores only.
 import t from 'tap'
-import { MIN_SIMILARITY, suggestIncidents } from '../../src/incidents/suggestions.js'
+import { MIN_SIMILARITY, SAMPLES_PER_INCIDENT, sampleOf, suggestIncidents, withSamples } from '../../src/incidents/suggestions.js'
 import { aComplaint, type TestApp, type TestUser } from '../helpers/app.js'
 import { setupAppAt } from '../helpers/moving-clock.js'
 import { anIntegration, signed } from '../webhooks/fixtures/webhooks.js'
 
 const HOUR = 3_600_000
 const candidate = (id: string, fields: { category?: string; product?: string; region?: string }, ...texts: string[]) =>
-  ({ id, title: `incident ${id}`, category: fields.category ?? null, product: fields.product ?? null, region: fields.region ?? null, texts })
+  ({ id, title: `incident ${id}`, category: fields.category ?? null, product: fields.product ?? null, region: fields.region ?? null,
+    samples: texts.map((text) => sampleOf(null, text)) })
 
 t.test('scoring: text alike (Chinese or English) or fields that match; independent evidence joined', async (t) => {
   const chinese = { category: 'delivery', summary: '包裹一直没到，听说快递站被淹了' }
@@ -38,6 +39,20 @@ t.test('scoring: text alike (Chinese or English) or fields that match; independe
   const many = Array.from({ length: 8 }, (_, i) => candidate(`c${i}`, { category: 'delivery' }))
   t.equal(suggestIncidents(chinese, many).length, 5, 'at most five')
   t.same(suggestIncidents(chinese, many).map((s) => s.id), ['c0', 'c1', 'c2', 'c3', 'c4'], 'ties keep the most recently active first')
+})
+
+t.test('samples: the incident\'s own first, then its newest complaints, each a capped set of tokens', async (t) => {
+  const own = sampleOf(null, '快递站被淹', 'Depot 12')
+  t.same(own, { complaintId: null, tokens: ['depot', '12', '快递', '递站', '站被', '被淹'] })
+  t.equal(sampleOf('c', 'word '.repeat(10) + Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ')).tokens.length, 48, 'at most 48 tokens')
+  const complaints = Array.from({ length: SAMPLES_PER_INCIDENT + 2 }, (_, i) => sampleOf(`c${i}`, `text ${i}`))
+  let samples = withSamples([own], complaints.slice(0, 3))
+  t.same(samples.map((s) => s.complaintId), [null, 'c0', 'c1', 'c2'])
+  samples = withSamples(samples, complaints.slice(3))
+  t.equal(samples.length, 1 + SAMPLES_PER_INCIDENT, 'the newest ten complaints are kept')
+  t.same(samples.slice(0, 3).map((s) => s.complaintId), [null, 'c3', 'c4'])
+  t.same(withSamples(samples, [], ['c3']).map((s) => s.complaintId).slice(0, 2), [null, 'c4'], 'an unlinked complaint\'s sample leaves')
+  t.same(withSamples([own, complaints[0]!], [complaints[0]!]).map((s) => s.complaintId), [null, 'c0'], 'never twice')
 })
 
 async function openIncident(testApp: TestApp, lead: TestUser, body: Record<string, unknown>) {
