@@ -1,10 +1,16 @@
 // groupBy=incident and incidentShare, from complaints linked and unlinked through the API, read both from the raw
 // report rows (days noted dirty) and from the daily roll-up once it is refreshed.
-import { sql } from 'kysely'
+import { randomBytes } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { FileMigrationProvider, Migrator, sql } from 'kysely'
 import t from 'tap'
-import { refreshReportDays } from '../../src/reports/summary.js'
+import { createDb } from '../../src/db/database.js'
+import { ensureDatabase, migrateToLatest, MIGRATIONS_FOLDER } from '../../src/db/migrate.js'
+import { refreshReportDays, summaryReport } from '../../src/reports/summary.js'
 import { aComplaint, setupApp } from '../helpers/app.js'
-import { withReports } from './fixtures/support.js'
+import { databaseUrl, withAdminClient } from '../helpers/databases.js'
+import { insertComplaint, insertCustomer, withReports } from './fixtures/support.js'
 
 t.test('incidentShare and one group per incident, the same before and after the daily roll-up', async (t) => {
   const now = Date.parse('2026-11-02T01:00:00Z')
@@ -44,4 +50,29 @@ t.test('incidentShare and one group per incident, the same before and after the 
   await check('from the daily roll-up')
   const plain = (await call('GET', '/v1/reports/summary?from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z', admin)).json()
   t.equal(plain.total.incidentShare, 3 / 5, 'without a grouping too')
+})
+
+t.test('days rolled up before migration 0024 answer groupBy=incident from the roll-up, every complaint under null', async (t) => {
+  const name = `hotline_t_${process.pid}_inc_${randomBytes(3).toString('hex')}`
+  t.teardown(() => withAdminClient((c) => c.query(`drop database if exists ${name} with (force)`)))
+  await ensureDatabase(databaseUrl(name))
+  const db = createDb(databaseUrl(name), { max: 2 })
+  t.teardown(() => db.destroy())
+  const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_FOLDER }) })
+  t.equal((await migrator.migrateTo('2026-11-28T0022_report_transfers_reopen')).error, undefined, 'migrated to before incidents')
+  const customerId = await insertCustomer(db, 'Li Wei', '+86 138 0013 6101')
+  for (let i = 0; i < 3; i++) {
+    const at = `2026-10-05T0${i}:00:00.000Z`
+    await insertComplaint(db, {
+      reference: `K${i}`, createdAt: at, customerId, category: 'delivery', state: 'logged',
+      events: [{ type: 'complaint.received', at, actor: null }, { type: 'complaint.logged', at, actor: null }],
+    })
+  }
+  t.ok(await refreshReportDays(db) > 0, 'the day is rolled up before the migration')
+  await migrateToLatest(db)
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from report_dirty_days`.execute(db)
+  t.equal(rows[0]!.n, 0, 'the migration leaves no day to read again')
+  const { report } = await summaryReport(db, { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z'), groupBy: 'incident', tz: 'UTC' })
+  t.same(report.groups.map((g) => [g.key, g.name, g.received, g.incidentShare]), [[null, null, 3, 0]])
+  t.match(report.total, { received: 3, incidentShare: 0 })
 })
