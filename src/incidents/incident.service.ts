@@ -111,7 +111,7 @@ export class IncidentService {
     const detail = await this.changing(id, async (trx) => {
       const locked = await lockComplaints(trx, await openComplaintIds(trx, id))
       const incident = await this.openIncident(trx, id, ifMatch)
-      // Read before the locks, so one resolved or unlinked meanwhile is no longer this request's.
+      // The ids were read before the locks: one resolved or unlinked meanwhile is no longer this request's to resolve.
       const open = locked.filter((l) => l.row.incidentId === id && OPEN_STATES.includes(l.row.state))
       const planned = await plan(open, () => throughIncident(resolveCommand(actor, body), incident), context, skipped)
       resolved = planned.map((p) => p.result.row.id)
