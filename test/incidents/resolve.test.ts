@@ -1,6 +1,7 @@
 // Resolving an incident: each open complaint its own resolve within the caller's authority, each customer told; the
 // incident resolves once nothing is open; two resolves at once resolve each complaint once.
 import t from 'tap'
+import { fireTimers } from '../../src/timers/fire-timer.js'
 import { aComplaint, setupApp, type TestApp, type TestUser } from '../helpers/app.js'
 import { anIntegration, signed } from '../webhooks/fixtures/webhooks.js'
 
@@ -146,6 +147,26 @@ t.test('an incident with nothing open resolves at once; unlinking the last open 
   t.same(partial.skipped.map((s: { code: string }) => s.code), ['invalid_transition'])
   const unlinked = (await call('DELETE', `/v1/incidents/${second.id}/complaints/${untriaged.id}`, agent)).json()
   t.match(unlinked, { state: 'resolved', openCount: 0, complaintCount: 0 })
+})
+
+t.test('a timer that closes the last complaint left open resolves the incident, as the worker fires it', async (t) => {
+  const testApp = await setupApp(t)
+  const { call, user, db } = testApp
+  const agent = await user('agent')
+  const lead = await user('supervisor', { level: 1, compensationLimit: 100 })
+  const waiting = await logged(testApp, agent)
+  await call('POST', `/v1/complaints/${waiting.id}/await-customer`, agent, {})
+  const incident = await linkedIncident(testApp, lead, [waiting.id])
+  const answer = (await call('POST', `/v1/incidents/${incident.id}/resolve`, lead, { summary: 'refund', compensation: { kind: 'refund', amount: 500 } })).json()
+  t.same(answer.skipped.map((s: { code: string }) => s.code), ['authority_exceeded'])
+  t.equal(answer.incident.state, 'open')
+  const close = await db.selectFrom('timers').select(['id', 'dueAt']).where('complaintId', '=', waiting.id).where('kind', '=', 'awaiting_close')
+    .executeTakeFirstOrThrow()
+  const fired = await fireTimers(db, [close.id], close.dueAt)
+  t.equal(fired.get(close.id)?.outcome, 'fired')
+  t.match((await call('GET', `/v1/complaints/${waiting.id}`, agent)).json(), { state: 'closed', closeReason: 'no_response' })
+  t.match((await call('GET', `/v1/incidents/${incident.id}`, agent)).json(), { state: 'resolved', openCount: 0, resolvedAt: close.dueAt.toISOString() },
+    'resolved in the timer batch\'s own transaction, at the time the complaint closed')
 })
 
 t.test('two supervisors resolving one incident at once resolve each complaint once', async (t) => {
