@@ -55,12 +55,13 @@ export async function writeComplaint(trx: Trx, write: ComplaintWrite, also?: Raw
   }
   const claimed = write.claim ? sql<number>`(select count(*) from claimed)::int` : sql<number>`1`
   // A read the caller rides on this statement (the intake's incident suggestions) instead of a round trip of its own.
-  const extra = also ?? sql`null`
+  const returned = also ? [claimed.as('claimedKeys'), also.as('alsoRead')] : [claimed.as('claimedKeys')]
   const statement = write.insert
-    ? creator.insertInto('complaints').values(write.insert).returningAll().returning([claimed.as('claimedKeys'), extra.as('alsoRead')])
-    : creator.updateTable('complaints').set(write.update!).where('id', '=', id).returningAll().returning([claimed.as('claimedKeys'), extra.as('alsoRead')])
-  const { claimedKeys, alsoRead, ...row } = await statement.executeTakeFirstOrThrow()
-  return { row: row as ComplaintRow, claimed: claimedKeys > 0, also: alsoRead }
+    ? creator.insertInto('complaints').values(write.insert).returningAll().returning(returned as [typeof returned[0]])
+    : creator.updateTable('complaints').set(write.update!).where('id', '=', id).returningAll().returning(returned as [typeof returned[0]])
+  const { claimedKeys, ...row } = await statement.executeTakeFirstOrThrow()
+  const { alsoRead, ...complaint } = row as typeof row & { alsoRead?: unknown }
+  return { row: complaint as ComplaintRow, claimed: claimedKeys > 0, also: alsoRead }
 }
 
 /** Every column a transition may change, with its SQL type: a column added to the table must be added here. */
