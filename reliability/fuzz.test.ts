@@ -69,6 +69,8 @@ t.test(`fuzzing every operation of openapi.yaml (${RUNS} requests, seed ${SEED})
     })
     complaintIds.push((created.json() as { id: string }).id)
   }
+  const incident = await call('POST', '/v1/incidents', tokens.supervisor, { title: 'fuzz incident', category: 'delivery' })
+  const incidentId = incident.statusCode === 201 ? (incident.json() as { id: string }).id : randomUUID()
   const endpoint = await call('POST', '/v1/webhook-endpoints', admin, { url: 'https://example.com/hooks/hotline', events: ['complaint.received'] })
   const endpointId = endpoint.statusCode === 201 ? (endpoint.json() as { id: string }).id : randomUUID()
   const tokenOf: Record<Who, string | undefined> = {
@@ -91,9 +93,10 @@ t.test(`fuzzing every operation of openapi.yaml (${RUNS} requests, seed ${SEED})
     if (name === 'deliveryId') return randomUUID()
     if (op.path.startsWith('/v1/users/')) return victim.id
     if (op.path.startsWith('/v1/webhook-endpoints/')) return endpointId
+    if (op.path.startsWith('/v1/incidents/')) return incidentId
     return complaintIds[1]!
   }
-  const ctx = (op: Operation): SampleContext => ({ ids: { id: idFor(op, 'id'), assigneeId: tokens.supervisor.id, integrationId: integration.id, complaintId: complaintIds[2]! } })
+  const ctx = (op: Operation): SampleContext => ({ ids: { id: idFor(op, 'id'), assigneeId: tokens.supervisor.id, integrationId: integration.id, complaintId: complaintIds[2]!, complaintIds: complaintIds[2]! } })
 
   /** The starting point of a body: a valid one where the schema alone does not say enough. */
   const validBody = (op: Operation): unknown => {

@@ -10,6 +10,9 @@ import authPlugin from './auth/auth.plugin.js'
 import usersRoutes from './auth/users.routes.js'
 import { User } from './auth/users.schemas.js'
 import { Complaint, State } from './complaints/complaint.schemas.js'
+import { Incident, IncidentDetail, IntakeComplaint } from './incidents/incident.schemas.js'
+import incidentRoutes from './incidents/incidents.routes.js'
+import { IncidentService } from './incidents/incident.service.js'
 import complaintRoutes from './complaints/complaint.routes.js'
 import customerRoutes from './customers/customers.routes.js'
 import { commitPipeline } from './commit-pipeline.js'
@@ -122,6 +125,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         { name: 'webhooks', description: 'Signed intake from integrations; outbound event webhooks' },
         { name: 'notifications', description: 'Messages to customers (email, SMS) and their templates' },
         { name: 'customers', description: 'The people who complain: their details, tier and preferences' },
+        { name: 'incidents', description: 'Many callers, one cause (并单): complaints of many customers handled and resolved once' },
         { name: 'operations', description: 'Health and documentation' },
       ],
     },
@@ -135,7 +139,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return referRateLimitHeaders(documentQueueConsole(openapiObject))
     },
   })
-  for (const schema of [ProblemSchema, State, Complaint, User]) app.addSchema(schema)
+  for (const schema of [ProblemSchema, State, Complaint, User, Incident, IncidentDetail, IntakeComplaint]) app.addSchema(schema)
 
   await app.register(errorsPlugin)
   const metrics = deps.metrics ?? new Metrics({ db: deps.db })
@@ -172,6 +176,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(reportsRoutes)
   await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
+  await app.register(incidentRoutes, { service: new IncidentService(deps.db, service) })
   await app.register(notificationRoutes)
   await app.register(customerRoutes)
 

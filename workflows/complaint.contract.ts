@@ -45,6 +45,8 @@ export type ComplaintEvent =
   | { type: 'TRANSFER'; actor: Actor }           // to another team (the command picks the team and the assignee)
   | { type: 'SEND_BACK'; actor: Actor }          // the receiving team sends a transfer back where it came from
   | { type: 'REOPEN'; actor: Actor }             // a closed complaint comes back, escalated one level up
+  | { type: 'LINK_INCIDENT'; actor: Actor }      // joins an incident (many customers, one cause); the command names it
+  | { type: 'UNLINK_INCIDENT'; actor: Actor }    // leaves it
 export type EventType = ComplaintEvent['type']
 
 export interface ComplaintContext {
@@ -133,6 +135,8 @@ export const HISTORY_TYPE: Record<EventType, string> = {
   TRANSFER: 'complaint.transferred',
   SEND_BACK: 'complaint.sent_back',
   REOPEN: 'complaint.reopened',
+  LINK_INCIDENT: 'complaint.linked_to_incident',
+  UNLINK_INCIDENT: 'complaint.unlinked_from_incident',
 }
 const EVENT_TYPE_BY_HISTORY = new Map(Object.entries(HISTORY_TYPE).map(([type, history]) => [history, type as EventType]))
 

@@ -35,6 +35,8 @@ const ROLE_MAY: Record<EventType, readonly Role[]> = {
   TRANSFER: STAFF,
   SEND_BACK: STAFF,
   REOPEN: STAFF,
+  LINK_INCIDENT: STAFF,
+  UNLINK_INCIDENT: STAFF,
 }
 
 const arm = (kind: TimerKind) => ({ type: 'armTimer', params: { kind } }) as const
@@ -95,6 +97,9 @@ const transferable = {
   TRANSFER: { guard: 'roleMay', actions: ['markTransferred', notify('complaint.transferred')] },
   SEND_BACK: { guard: and(['roleMay', 'sendBackOpen']), actions: ['markSentBack', notify('complaint.sent_back')] },
 } as const
+// Only an open complaint joins an incident (which incident is the command's); one leaves it in any state.
+const linkable = { LINK_INCIDENT: { guard: 'roleMay', actions: notify('complaint.linked_to_incident') } } as const
+const unlinkable = { UNLINK_INCIDENT: { guard: 'roleMay', actions: notify('complaint.unlinked_from_incident') } } as const
 // A request still pending when the complaint leaves logged lapses, as the transition's consequence (transition.ts).
 const lapsable = {
   EXTENSION_LAPSED: { guard: and(['roleMay', 'extensionPending']), actions: ['clearExtension', notify('promise.extension_lapsed')] },
@@ -183,7 +188,7 @@ export const complaintMachine = setup({
       on: {
         LOG: { guard: 'roleMay', target: 'logged' },
         TRIAGE_MISSED: { guard: 'roleMay', ...escalation('not_triaged') },
-        ...withdrawable, ...assignable, ...notable, ...absorbing, ...transferable,
+        ...withdrawable, ...assignable, ...notable, ...absorbing, ...transferable, ...linkable, ...unlinkable,
       },
     },
     logged: {
@@ -197,6 +202,7 @@ export const complaintMachine = setup({
         DEADLINE_MISSED: { guard: 'roleMay', ...escalation('deadline_missed') },
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
         ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...extendable, ...transferable,
+        ...linkable, ...unlinkable,
       },
     },
     escalated: {
@@ -224,6 +230,7 @@ export const complaintMachine = setup({
         DEADLINE_WARNING: { guard: 'roleMay', actions: notify('deadline.warning') },
         ESCALATION_ROUTED: { guard: 'roleMay', actions: notify('escalation.assigned') },
         ...withdrawable, ...assignable, ...notable, ...absorbing, ...waitable, ...lapsable, ...transferable,
+        ...linkable, ...unlinkable,
       },
     },
     follow_up: {
@@ -247,7 +254,7 @@ export const complaintMachine = setup({
           },
         ],
         FOLLOW_UP_DUE: { guard: 'roleMay', actions: notify('follow_up.due') },
-        ...assignable, ...notable, ...absorbing, ...lapsable,
+        ...assignable, ...notable, ...absorbing, ...lapsable, ...unlinkable,
       },
     },
     // Not `type: 'final'`: a final child of the root makes the snapshot `done`, and xstate answers a done snapshot's
@@ -256,7 +263,7 @@ export const complaintMachine = setup({
     closed: {
       entry: [...cancel(...TIMER_KINDS), notify('complaint.closed')],
       on: {
-        ...notable, ...lapsable,
+        ...notable, ...lapsable, ...unlinkable,
         REOPEN: {
           guard: and(['roleMay', 'reopenable']), target: 'escalated',
           actions: ['clearClosed', 'markReopened', escalateFor('reopened')],

@@ -52,6 +52,7 @@ import type { ComplaintService } from './complaint.service.js'
 import { presentComplaint } from './complaint.view.js'
 import type { Command } from './transition.js'
 import { etag } from './if-match.js'
+import { withSuggestions } from '../incidents/incident.view.js'
 
 const STAFF = ['agent', 'supervisor'] as const
 const READERS = USER_ROLES
@@ -103,10 +104,10 @@ function sendComplaint(reply: FastifyReply, record: ComplaintRecord, view: Retur
 }
 
 const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async (app, { service, defaultPhoneCountry }) => {
-  const complaintResponse = (description: string) => ({
+  const complaintResponse = (description: string, schema = 'Complaint') => ({
     description,
     headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' } },
-    content: { 'application/json': { schema: Type.Ref('Complaint') } },
+    content: { 'application/json': { schema: Type.Ref(schema) } },
   })
 
   app.post('/v1/complaints', {
@@ -119,15 +120,15 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       body: CreateComplaintBody,
       response: {
         200: complaintResponse('An earlier request with this Idempotency-Key (Idempotent-Replayed: true)'),
-        201: complaintResponse('The complaint, in logged'),
+        201: complaintResponse('The complaint, in logged, with the open incidents it may belong to', 'IntakeComplaint'),
         ...problemResponses(413, 415, 422),
       },
     },
   }, async (request, reply) => {
-    const { record, replayed } = await service.create(request.user, request.body, request.headers['idempotency-key'])
+    const { record, replayed, suggestedIncidents } = await service.create(request.user, request.body, request.headers['idempotency-key'])
     reply.status(replayed ? 200 : 201).header('location', `/v1/complaints/${record.complaint.id}`)
     if (replayed) reply.header('idempotent-replayed', 'true')
-    return sendComplaint(reply, record, presentComplaint(record, request.user))
+    return sendComplaint(reply, record, withSuggestions(presentComplaint(record, request.user), suggestedIncidents))
   })
 
   app.get('/v1/complaints', {

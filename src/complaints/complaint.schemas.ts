@@ -200,6 +200,7 @@ export const Complaint = Type.Object(
     possibleDuplicateOf: Nullable(Uuid),
     repeatOf: Nullable(Uuid, 'a complaint of the same customer and category that closed within policy.reopenWithin before this one was received'),
     transfer: Nullable(Transfer, 'the latest transfer to another team'),
+    incidentId: Nullable(Uuid, 'the incident (many customers, one cause: /v1/incidents) the complaint is linked to'),
     externalRef: Nullable(Type.String()),
     deadlines: Type.Array(Type.Object({ kind: literals(TIMER_KINDS), dueAt: DateTime })),
     actions: Type.Array(ActionName, { description: 'what the caller may do next' }),

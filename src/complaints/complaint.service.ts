@@ -22,6 +22,7 @@ import { referencesFor } from './references.js'
 import { applyCommand, type Command, type TransitionResult } from './transition.js'
 import { writeComplaint } from './writer.js'
 import { notifyContext } from '../notifications/context.js'
+import { recentIncidentsRead, suggestIncidents, type SuggestedIncident } from '../incidents/suggestions.js'
 import type { NotifySettings } from '../notifications/settings.js'
 
 export { RolledBackForIdempotency } from './idempotency.js'
@@ -83,7 +84,7 @@ export class ComplaintService {
     return this.options.db
   }
 
-  private now(): Date {
+  now(): Date {
     return this.options.clock?.() ?? new Date()
   }
 
@@ -91,7 +92,7 @@ export class ComplaintService {
    * The policy and the webhook endpoints, from memory (src/cache/caches.ts), read before a transaction opens: a read
    * inside one would take a second connection while holding the first, and a saturated pool would wait on itself.
    */
-  private async rarelyChanging() {
+  async rarelyChanging() {
     const caches = cachesOf(this.db)
     const [{ policy }, endpoints, notify] = await Promise.all([caches.policy(), caches.endpoints(), notifyContext(this.db, this.options.notify)])
     return { policy, endpoints, horizonMs: this.options.timerHorizonMs, notify }
@@ -106,7 +107,7 @@ export class ComplaintService {
     body: Omit<CreateBody, 'channel'> & { channel?: string; externalRef?: string },
     idempotencyKey?: string,
     intake: 'logged' | 'received' = 'logged',
-  ): Promise<{ record: ComplaintRecord; replayed: boolean }> {
+  ): Promise<{ record: ComplaintRecord; replayed: boolean; suggestedIncidents?: SuggestedIncident[] }> {
     const fromIntegration = user.role === 'integration'
     const hash = idempotencyKey ? requestHash(body) : undefined
     if (idempotencyKey) {
@@ -119,7 +120,7 @@ export class ComplaintService {
     const { policy, endpoints, horizonMs, notify } = await this.rarelyChanging()
     const actor = actorOf(user)
     try {
-      const { record, results } = await this.db.transaction().execute(async (trx) => {
+      const { record, results, suggestedIncidents } = await this.db.transaction().execute(async (trx) => {
         const customer = await findOrCreateCustomer(trx, identity)
         const id = randomUUID()
         const planned = await planCreation({
@@ -150,7 +151,7 @@ export class ComplaintService {
           customer,
           ...(intake === 'logged' ? { log: logCommand(actor, { promisedBy: body.promisedBy }) } : {}),
         })
-        const { row, claimed } = await writeComplaint(trx, {
+        const { row, claimed, also } = await writeComplaint(trx, {
           ...planned.write,
           insert: {
             ...planned.write.insert!,
@@ -158,17 +159,18 @@ export class ComplaintService {
             repeatOf: closedRepeated(customer.id, body.category, new Date(now.getTime() - durationMs(policy.reopenWithin))),
           },
           ...(idempotencyKey ? { claim: { userId: user.id, key: idempotencyKey, requestHash: hash!, complaintId: id } } : {}),
-        })
+        }, recentIncidentsRead(now))
         // A concurrent request with the same key committed first: undo ours and answer with theirs.
         if (!claimed) throw new RolledBackForIdempotency()
         const last = planned.results.at(-1)!
         return {
           record: this.answer({ complaint: row, customer, timers: last.pending }, user),
           results: [...planned.results.slice(0, -1), { ...last, row }],
+          suggestedIncidents: suggestIncidents(body, also as Parameters<typeof suggestIncidents>[1]),
         }
       })
       await this.afterCommit(results)
-      return { record, replayed: false }
+      return { record, replayed: false, suggestedIncidents }
     } catch (error) {
       if (!(error instanceof RolledBackForIdempotency)) throw error
       const replay = await this.replayIdempotent(user, idempotencyKey!, hash!)
@@ -287,7 +289,7 @@ export class ComplaintService {
     }
   }
 
-  private visible(row: ComplaintRow, user: AuthUser): boolean {
+  visible(row: ComplaintRow, user: AuthUser): boolean {
     return user.role !== 'integration' || row.integrationId === user.id
   }
 
@@ -302,7 +304,7 @@ export class ComplaintService {
   }
 
   /** What a commit sets in motion (jobs, live events, deliveries): logged if it fails, never the request's failure. */
-  private async afterCommit(results: TransitionResult[]): Promise<void> {
+  async afterCommit(results: TransitionResult[]): Promise<void> {
     try {
       await this.options.afterCommit?.(results)
     } catch (error) {

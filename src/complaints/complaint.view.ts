@@ -52,6 +52,7 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     possibleDuplicateOf: c.possibleDuplicateOf,
     repeatOf: c.repeatOf ?? null,
     transfer: c.transfer ?? null,
+    incidentId: c.incidentId ?? null,
     externalRef: c.externalRef,
     deadlines: timers
       .filter((t) => (TIMER_KINDS as readonly string[]).includes(t.kind))

@@ -12,7 +12,7 @@ import type { ComplaintWrite } from './writer.js'
 export type NewComplaint = Omit<
   ComplaintRow,
   'state' | 'machineVersion' | 'machineSnapshot' | 'version' | 'escalation' | 'resolution' | 'followUp' | 'closeReason' |
-  'clockPaused' | 'promisedBy' | 'originalPromisedBy' | 'extension' | 'transfer' | 'updatedAt' | 'closedAt'
+  'clockPaused' | 'promisedBy' | 'originalPromisedBy' | 'extension' | 'transfer' | 'incidentId' | 'updatedAt' | 'closedAt'
 >
 
 /**
@@ -41,7 +41,7 @@ export async function planCreation(
     version: 1,
     updatedAt: now,
   }
-  const received = patched({ ...fields, closeReason: null, clockPaused: null, promisedBy: null, originalPromisedBy: null, extension: null, transfer: null, closedAt: null } as ComplaintRow, insert)
+  const received = patched({ ...fields, closeReason: null, clockPaused: null, promisedBy: null, originalPromisedBy: null, extension: null, transfer: null, incidentId: null, closedAt: null } as ComplaintRow, insert)
   const subject = { severity: fields.severity, customerTier: fields.customerTier, team: fields.team }
   const timers = planTimers(fields.id, started.effects, { seq: 1, now, policy, promisedBy: null, subject, horizonMs: context.horizonMs })
   const outbox = notifiedTypes(started.effects).length === 0

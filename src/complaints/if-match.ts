@@ -11,11 +11,11 @@ export function parseIfMatch(header: string | undefined): number[] | 'any' | und
   })
 }
 
-export function checkVersion(header: string | undefined, version: number): void {
+export function checkVersion(header: string | undefined, version: number, what = 'complaint'): void {
   const accepted = parseIfMatch(header)
   if (accepted === undefined || accepted === 'any') return
   if (!accepted.includes(version)) {
-    throw new Problem('version_conflict', `the complaint is at version ${version}, not ${header}; reload it and retry`, {
+    throw new Problem('version_conflict', `the ${what} is at version ${version}, not ${header}; reload it and retry`, {
       currentVersion: version,
     })
   }

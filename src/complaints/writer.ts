@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Insertable, type InsertObject, type QueryCreator } from 'kysely'
+import { CompiledQuery, sql, type Insertable, type InsertObject, type QueryCreator, type RawBuilder } from 'kysely'
 import type { Trx } from '../db/database.js'
 import type { ComplaintEventsTable, ComplaintRow, ComplaintsTable, ComplaintUpdate, Database, IdempotencyKeysTable } from '../db/tables.js'
 import type { OutboxRows } from '../outbox/outbox.js'
@@ -33,7 +33,7 @@ type Creator = QueryCreator<Database>
  * before the write, never the ones it arms; foreign keys and the history's triggers run at the statement's end,
  * when every row is in place.
  */
-export async function writeComplaint(trx: Trx, write: ComplaintWrite): Promise<{ row: ComplaintRow; claimed: boolean }> {
+export async function writeComplaint(trx: Trx, write: ComplaintWrite, also?: RawBuilder<unknown>): Promise<{ row: ComplaintRow; claimed: boolean; also: unknown }> {
   const id = write.complaintId
   let creator = trx as unknown as Creator
   const add = (name: string, build: (db: Creator) => unknown) => {
@@ -54,11 +54,14 @@ export async function writeComplaint(trx: Trx, write: ComplaintWrite): Promise<{
     add('claimed', (db) => db.insertInto('idempotencyKeys').values(claim).onConflict((oc) => oc.doNothing()).returning('key'))
   }
   const claimed = write.claim ? sql<number>`(select count(*) from claimed)::int` : sql<number>`1`
+  // A read the caller rides on this statement (the intake's incident suggestions) instead of a round trip of its own.
+  const returned = also ? [claimed.as('claimedKeys'), also.as('alsoRead')] : [claimed.as('claimedKeys')]
   const statement = write.insert
-    ? creator.insertInto('complaints').values(write.insert).returningAll().returning(claimed.as('claimedKeys'))
-    : creator.updateTable('complaints').set(write.update!).where('id', '=', id).returningAll().returning(claimed.as('claimedKeys'))
+    ? creator.insertInto('complaints').values(write.insert).returningAll().returning(returned as [typeof returned[0]])
+    : creator.updateTable('complaints').set(write.update!).where('id', '=', id).returningAll().returning(returned as [typeof returned[0]])
   const { claimedKeys, ...row } = await statement.executeTakeFirstOrThrow()
-  return { row: row as ComplaintRow, claimed: claimedKeys > 0 }
+  const { alsoRead, ...complaint } = row as typeof row & { alsoRead?: unknown }
+  return { row: complaint as ComplaintRow, claimed: claimedKeys > 0, also: alsoRead }
 }
 
 /** Every column a transition may change, with its SQL type: a column added to the table must be added here. */
@@ -66,7 +69,7 @@ const COMPLAINT_COLUMNS: Record<Exclude<keyof ComplaintsTable, 'id'>, string> = 
   reference: 'text', state: 'text', channel: 'text', customerId: 'uuid', category: 'text', severity: 'text',
   summary: 'text', description: 'text', product: 'text', region: 'text', team: 'text', assigneeId: 'uuid',
   promisedBy: 'timestamptz', originalPromisedBy: 'timestamptz', extension: 'jsonb', escalation: 'jsonb', resolution: 'jsonb', followUp: 'jsonb', closeReason: 'text',
-  customerTier: 'text', clockPaused: 'jsonb', possibleDuplicateOf: 'uuid', transfer: 'jsonb', repeatOf: 'uuid', createdBy: 'uuid', integrationId: 'uuid',
+  customerTier: 'text', clockPaused: 'jsonb', possibleDuplicateOf: 'uuid', transfer: 'jsonb', repeatOf: 'uuid', incidentId: 'uuid', createdBy: 'uuid', integrationId: 'uuid',
   externalRef: 'text', machineVersion: 'text', machineSnapshot: 'jsonb', version: 'integer', createdAt: 'timestamptz',
   updatedAt: 'timestamptz', closedAt: 'timestamptz',
 }

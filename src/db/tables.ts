@@ -126,6 +126,8 @@ export interface ComplaintsTable {
   transfer: ColumnType<TransferRecord | null, string | undefined, string>
   /** A closed complaint of the same customer and category this one followed within policy.reopenWithin. */
   repeatOf: ColumnType<string | null, string | null | undefined, string | null>
+  /** The incident (many customers, one cause) the complaint is linked to; null: none. */
+  incidentId: ColumnType<string | null, string | null | undefined, string | null>
   createdBy: string | null
   integrationId: string | null
   externalRef: string | null
@@ -280,6 +282,43 @@ export interface NotificationTemplatesTable {
   updatedAt: Timestamp
 }
 
+/** The supervisor's request to resolve an incident (POST /v1/incidents/{id}/resolve), the last one made. */
+export interface IncidentResolution {
+  summary: string
+  compensation: Compensation | null
+  resolvedBy: string | null
+  requestedAt: string
+}
+
+/** The tokens of a text an incident is compared by: its own title and description (complaintId null), or a complaint's. */
+export interface TextSample {
+  complaintId: string | null
+  tokens: string[]
+}
+
+/** Many complaints, one cause (src/incidents, migration 0023); the counts are kept by a trigger on complaints. */
+export interface IncidentsTable {
+  id: Generated<string>
+  reference: string
+  title: string
+  category: string | null
+  product: string | null
+  region: string | null
+  description: string | null
+  state: ColumnType<'open' | 'resolved', 'open' | 'resolved' | undefined, 'open' | 'resolved'>
+  complaintCount: Generated<number>
+  openCount: Generated<number>
+  resolution: ColumnType<IncidentResolution | null, string | undefined, string>
+  /** The tokens the intake's suggestions compare with (src/incidents/suggestions.ts), newest first. */
+  samples: ColumnType<TextSample[], string | undefined, string>
+  version: Generated<number>
+  createdBy: string | null
+  createdAt: Timestamp
+  activeAt: Timestamp
+  updatedAt: Timestamp
+  resolvedAt: NullableTimestamp
+}
+
 export interface Database {
   users: UsersTable
   customers: CustomersTable
@@ -295,6 +334,7 @@ export interface Database {
   webhookAttempts: WebhookAttemptsTable
   notifications: NotificationsTable
   notificationTemplates: NotificationTemplatesTable
+  incidents: IncidentsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -303,6 +343,7 @@ export type UserUpdate = Updateable<UsersTable>
 export type CustomerRow = Selectable<CustomersTable>
 export type ComplaintRow = Selectable<ComplaintsTable>
 export type ComplaintUpdate = Updateable<ComplaintsTable>
+export type IncidentRow = Selectable<IncidentsTable>
 export type ComplaintEventRow = Selectable<ComplaintEventsTable>
 export type TimerRow = Selectable<TimersTable>
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>

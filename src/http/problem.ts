@@ -28,6 +28,9 @@ export type ProblemCode =
   | 'no_pending_extension'
   | 'send_back_window_passed'
   | 'reopen_window_passed'
+  | 'complaint_closed'
+  | 'already_linked'
+  | 'incident_resolved'
 
 export const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   unauthorized: [401, 'Unauthorized'],
@@ -60,6 +63,9 @@ export const TITLES: Record<ProblemCode, [status: number, title: string]> = {
   no_pending_extension: [409, 'No extension request is pending'],
   send_back_window_passed: [409, 'Too late to send the transfer back'],
   reopen_window_passed: [409, 'Too late to reopen the complaint'],
+  complaint_closed: [409, 'The complaint is not open'],
+  already_linked: [409, 'The complaint is linked to another incident'],
+  incident_resolved: [409, 'The incident is resolved'],
 }
 
 export interface FieldError {

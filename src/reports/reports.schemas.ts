@@ -3,7 +3,7 @@ import { Customer } from '../complaints/complaint.schemas.js'
 import { DateTime } from '../http/schemas.js'
 import { pagingQuery } from '../http/paging.js'
 
-export const GROUP_BY = ['category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month'] as const
+export const GROUP_BY = ['category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month', 'incident'] as const
 export type GroupBy = (typeof GROUP_BY)[number]
 const GroupBySchema = Type.Unsafe<GroupBy>(Type.Union(GROUP_BY.map((g) => Type.Literal(g))))
 
@@ -19,7 +19,7 @@ export const SummaryQuery = Type.Object(
     from: Bound('start of the period, inclusive: complaints received at or after it (a date is midnight in tz)'),
     to: Bound('end of the period, exclusive: complaints received before it (a date is midnight in tz)'),
     groupBy: Type.Optional(Type.Unsafe<GroupBy>(Type.Union(GROUP_BY.map((g) => Type.Literal(g)), {
-      description: 'one group per value; agent = who logged the complaint; month = month of receipt in tz',
+      description: 'one group per value; agent = who logged the complaint; month = month of receipt in tz; incident = the incident it is linked to (null: none)',
     }))),
     tz: Type.Optional(Type.String({
       minLength: 1, maxLength: 64, default: 'UTC',
@@ -52,6 +52,7 @@ const figureProperties = {
   transfers: Count('transfers to another team of these complaints (each transfer counts)'),
   sentBack: Count('of those transfers, sent back by the receiving team'),
   repeatContactRate: Rate('repeat contacts (received within policy.reopenWithin of a closed complaint of the same customer and category: repeatOf) / received'),
+  incidentShare: Rate('complaints linked to an incident (incidentId) / received'),
   followUpCoverage: Rate('resolved complaints with a follow-up call recorded / resolved'),
   satisfactionAvg: Type.Union([Type.Number({ minimum: 1, maximum: 5 }), Type.Null()], {
     description: 'average of each rated complaint\'s last satisfaction rating (1..5)',
@@ -75,7 +76,7 @@ export type Figures = Static<typeof Figures>
 export const SummaryGroup = Type.Object(
   {
     key: Type.Union([Type.String(), Type.Null()], { description: 'the group\'s value; null: complaints without one' }),
-    name: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'groupBy=agent: the user\'s name' })),
+    name: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'groupBy=agent: the user\'s name; groupBy=incident: the incident\'s reference and title' })),
     ...figureProperties,
   },
   { additionalProperties: false },

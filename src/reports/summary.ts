@@ -28,6 +28,7 @@ interface GroupRow {
   transfers: number
   sentBack: number
   repeatContacts: number
+  incidentLinked: number
   seconds: Buffer | null
   kinds: string[] | null
   counts: number[] | null
@@ -46,7 +47,7 @@ type Counts = Omit<GroupRow, 'key' | 'seconds' | 'kinds' | 'counts' | 'amounts' 
 
 const COUNT_FIELDS = [
   'received', 'closed', 'resolved', 'onTheSpot', 'withinDeadline', 'escalated', 'reopened', 'followedUp', 'rated',
-  'satisfactionSum', 'satisfied', 'extended', 'withinOriginal', 'transfers', 'sentBack', 'repeatContacts',
+  'satisfactionSum', 'satisfied', 'extended', 'withinOriginal', 'transfers', 'sentBack', 'repeatContacts', 'incidentLinked',
 ] as const
 
 const rate = (numerator: number, denominator: number) => (denominator === 0 ? null : numerator / denominator)
@@ -145,6 +146,7 @@ function figures(counts: Counts, seconds: Int32Array, compensation: Figures['com
     transfers: counts.transfers,
     sentBack: counts.sentBack,
     repeatContactRate: rate(counts.repeatContacts, counts.received),
+    incidentShare: rate(counts.incidentLinked, counts.received),
     followUpCoverage: rate(counts.followedUp, counts.resolved),
     satisfactionAvg: counts.rated === 0 ? null : counts.satisfactionSum / counts.rated,
     satisfiedShare: rate(counts.satisfied, counts.rated),
@@ -176,6 +178,8 @@ function keys(groupBy: GroupBy | undefined, tz: string): { dim: string; rolled: 
       return { dim: 'all', rolled: sql`to_char(p.lo at time zone ${tz}, 'YYYY-MM')`, raw: sql`to_char(f.received_at at time zone ${tz}, 'YYYY-MM')` }
     case 'agent':
       return { dim: 'agent', rolled: sql`r.key`, raw: sql`f.agent_id::text` }
+    case 'incident':
+      return { dim: 'incident', rolled: sql`r.key`, raw: sql`f.incident_id::text` }
     default:
       return { dim: groupBy, rolled: sql`r.key`, raw: sql`f.${sql.ref(groupBy)}` }
   }
@@ -230,7 +234,9 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
           -- Null in rows built before migration 0019, when no promise could be extended.
           coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original,
           -- Null in rows built before migration 0022, when nothing was transferred, reopened or repeated.
-          coalesce(r.transfers, 0) as transfers, coalesce(r.sent_back, 0) as sent_back, coalesce(r.repeat_contacts, 0) as repeat_contacts
+          coalesce(r.transfers, 0) as transfers, coalesce(r.sent_back, 0) as sent_back, coalesce(r.repeat_contacts, 0) as repeat_contacts,
+          -- Null in rows built before migration 0024, when no complaint had an incident.
+          coalesce(r.incident_linked, 0) as incident_linked
         from plan p
         join report_daily r on r.dim = ${dim} and r.day = p.day
         where p.source = 'day'
@@ -240,7 +246,9 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
           -- Null in rows built before migration 0019, when no promise could be extended.
           coalesce(r.extended, 0) as extended, coalesce(r.within_original, r.within_deadline) as within_original,
           -- Null in rows built before migration 0022, when nothing was transferred, reopened or repeated.
-          coalesce(r.transfers, 0) as transfers, coalesce(r.sent_back, 0) as sent_back, coalesce(r.repeat_contacts, 0) as repeat_contacts
+          coalesce(r.transfers, 0) as transfers, coalesce(r.sent_back, 0) as sent_back, coalesce(r.repeat_contacts, 0) as repeat_contacts,
+          -- Null in rows built before migration 0024, when no complaint had an incident.
+          coalesce(r.incident_linked, 0) as incident_linked
         from plan p
         join report_daily r on r.dim = 'hour' and r.day = p.day and r.hour = p.hour
         where p.source = 'hour'
@@ -250,7 +258,8 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
           (f.followed_up and f.resolved_at is not null)::integer, (f.satisfaction is not null)::integer,
           coalesce(f.satisfaction, 0), coalesce(f.satisfaction >= 4, false)::integer, int4send(f.resolution_seconds),
           coalesce(f.extended, false)::integer, coalesce(f.within_original, f.within_deadline)::integer,
-          coalesce(f.transfers, 0)::integer, coalesce(f.sent_back, 0)::integer, coalesce(f.repeat_contact, false)::integer
+          coalesce(f.transfers, 0)::integer, coalesce(f.sent_back, 0)::integer, coalesce(f.repeat_contact, false)::integer,
+          (f.incident_id is not null)::integer
         from plan p
         join report_facts f on f.received_at >= p.lo and f.received_at < p.hi
         where p.source = 'raw'
@@ -260,7 +269,8 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
           max(max_level)::integer as max_level, sum(reopened) as reopened, sum(followed_up) as followed_up,
           sum(rated) as rated, sum(satisfaction_sum) as satisfaction_sum, sum(satisfied) as satisfied,
           string_agg(seconds, ''::bytea) as seconds, sum(extended) as extended, sum(within_original) as within_original,
-          sum(transfers) as transfers, sum(sent_back) as sent_back, sum(repeat_contacts) as repeat_contacts
+          sum(transfers) as transfers, sum(sent_back) as sent_back, sum(repeat_contacts) as repeat_contacts,
+          sum(incident_linked) as incident_linked
         from parts
         group by key
       ), granted as (
@@ -302,7 +312,7 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
     for (const field of COUNT_FIELDS) totalCounts[field] += Number(row[field])
     totalCounts.maxLevel = Math.max(totalCounts.maxLevel, row.maxLevel)
   }
-  const names = groupBy === 'agent' ? await agentNames(db, groupRows.map((r) => r.key)) : undefined
+  const names = groupBy === 'agent' || groupBy === 'incident' ? await groupNames(db, groupBy, groupRows.map((r) => r.key)) : undefined
   const groups: SummaryGroup[] = !groupBy ? [] : groupRows.map((row) => ({
     key: row.key,
     ...(names ? { name: row.key === null ? null : names.get(row.key) ?? null } : {}),
@@ -346,17 +356,20 @@ export function compareKeys(a: string | null, b: string | null): number {
   return a < b ? -1 : 1
 }
 
-async function agentNames(db: Db, keys: (string | null)[]): Promise<Map<string, string>> {
+/** The name of each group: the agent's, or the incident's reference and title. */
+async function groupNames(db: Db, groupBy: 'agent' | 'incident', keys: (string | null)[]): Promise<Map<string, string>> {
   const ids = keys.filter((k): k is string => k !== null)
   if (ids.length === 0) return new Map()
-  const rows = await db.selectFrom('users').select(['id', 'name']).where('id', 'in', ids).execute()
+  const rows = groupBy === 'agent'
+    ? await db.selectFrom('users').select(['id', 'name']).where('id', 'in', ids).execute()
+    : await db.selectFrom('incidents').select(['id', sql<string>`reference || ' ' || title`.as('name')]).where('id', 'in', ids).execute()
   return new Map(rows.map((r) => [r.id, r.name]))
 }
 
 const FIGURE_COLUMNS = [
   'received', 'closed', 'resolved', 'resolvedOnTheSpot', 'onTheSpotRate', 'withinDeadlineRate', 'escalated',
   'escalationRate', 'maxLevel', 'reopened', 'reopenRate', 'followUpCoverage', 'satisfactionAvg', 'satisfiedShare',
-  'withinOriginalPromiseRate', 'extendedRate', 'transfers', 'sentBack', 'repeatContactRate',
+  'withinOriginalPromiseRate', 'extendedRate', 'transfers', 'sentBack', 'repeatContactRate', 'incidentShare',
 ] as const
 
 /**
@@ -366,7 +379,7 @@ const FIGURE_COLUMNS = [
  */
 export function summaryCsv(report: SummaryReport): { header: string[]; rows: Cell[][] } {
   const kinds = Object.keys(report.total.compensation)
-  const withName = report.groupBy === 'agent'
+  const withName = report.groupBy === 'agent' || report.groupBy === 'incident'
   const header = [
     'row', 'key', ...(withName ? ['name'] : []), ...FIGURE_COLUMNS, 'resolutionMinutes.p50', 'resolutionMinutes.p90',
     ...kinds.flatMap((kind) => [`compensation.${kind}.count`, `compensation.${kind}.amount`]),

@@ -14,6 +14,7 @@ import { findIntegration, verifySignature } from './intake-secrets.js'
 import type { WebhookSettings } from './settings.js'
 import { IntakeBody, IntakeHeaders, IntakeParams, ReplyBody, ReplyParams } from './webhook.schemas.js'
 import { isUuid } from '../ids.js'
+import { withSuggestions } from '../incidents/incident.view.js'
 
 export interface IntakeRoutesOptions {
   service: ComplaintService
@@ -110,20 +111,20 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
           content: { 'application/json': { schema: Type.Ref('Complaint') } },
         },
         202: {
-          description: 'Accepted: the complaint, in received, with its triage deadline',
+          description: 'Accepted: the complaint, in received, with its triage deadline and the open incidents it may belong to',
           headers: { etag: { type: 'string' }, location: { type: 'string' } },
-          content: { 'application/json': { schema: Type.Ref('Complaint') } },
+          content: { 'application/json': { schema: Type.Ref('IntakeComplaint') } },
         },
         ...INTAKE_PROBLEMS,
       },
     },
     preValidation: verifiedIntake,
   }, async (request, reply) => {
-    const { record, replayed } = await service.create(request.user, request.body, request.headers['webhook-id'], 'received')
+    const { record, replayed, suggestedIncidents } = await service.create(request.user, request.body, request.headers['webhook-id'], 'received')
     reply.status(replayed ? 200 : 202).header('location', `/v1/complaints/${record.complaint.id}`)
       .header('etag', etag(record.complaint.version))
     if (replayed) reply.header('idempotent-replayed', 'true')
-    return presentComplaint(record, request.user)
+    return withSuggestions(presentComplaint(record, request.user), suggestedIncidents)
   })
 
   // The customer's reply, relayed by the integration that sent the complaint, restarts the response clock of a

@@ -127,3 +127,33 @@ t.test('If-Match and ETag', async (t) => {
   t.equal(escalated.headers.etag, '"6"')
   t.equal((await call('GET', `/v1/complaints/${id}`, agent)).headers.etag, '"6"')
 })
+
+t.test('incidents: supervisors open and resolve them, staff link and unlink, admins read, integrations see none', async (t) => {
+  const { call, user, admin } = await setupApp(t)
+  const agent = await user('agent')
+  const lead = await user('supervisor', { level: 3, compensationLimit: 1_000 })
+  const integration = await user('integration')
+  const complaint = (await call('POST', '/v1/complaints', agent, aComplaint())).json()
+  const incident = (await call('POST', '/v1/incidents', lead, { title: 'outage' })).json()
+  const base = `/v1/incidents/${incident.id}`
+  // Each route with the roles that may call it; the others get 403 forbidden before anything is read or changed.
+  const routes: [method: string, url: string, body: unknown, allowed: string[]][] = [
+    ['POST', '/v1/incidents', { title: 'another' }, ['supervisor']],
+    ['GET', '/v1/incidents', undefined, ['agent', 'supervisor', 'admin']],
+    ['GET', base, undefined, ['agent', 'supervisor', 'admin']],
+    ['POST', `${base}/complaints`, { complaintIds: [complaint.id] }, ['agent', 'supervisor']],
+    ['DELETE', `${base}/complaints/${complaint.id}`, undefined, ['agent', 'supervisor']],
+    ['POST', `${base}/resolve`, { summary: 'fixed' }, ['supervisor']],
+  ]
+  const callers = { agent, supervisor: lead, admin, integration }
+  for (const [method, url, body, allowed] of routes) {
+    for (const [role, as] of Object.entries(callers)) {
+      if (allowed.includes(role)) continue
+      const refused = await call(method, url, as, body)
+      t.same([refused.statusCode, refused.json().code], [403, 'forbidden'], `${role} may not ${method} ${url}`)
+    }
+    const as = callers[allowed.at(-1) as keyof typeof callers]
+    const answered = await call(method, url, as, body)
+    t.ok(answered.statusCode < 300, `${allowed.at(-1)} may ${method} ${url} (${answered.statusCode})`)
+  }
+})

@@ -18,11 +18,11 @@ function f(
 ) {
   // No promise in this data set was ever extended (test/reports/promises.test.ts covers extensions): the first promise
   // is the promise in force, and no complaint counts as extended. Nor was any transferred, reopened by POST /reopen or
-  // a repeat contact (test/reports/transfers.test.ts covers those).
+  // a repeat contact (test/reports/transfers.test.ts covers those), nor linked to an incident (test/reports/incidents.test.ts).
   return {
     received, closed, resolved, resolvedOnTheSpot, onTheSpotRate, withinDeadlineRate, escalated, escalationRate,
     maxLevel, reopened, reopenRate, followUpCoverage, satisfactionAvg, satisfiedShare,
-    transfers: 0, sentBack: 0, repeatContactRate: received === 0 ? null : 0,
+    transfers: 0, sentBack: 0, repeatContactRate: received === 0 ? null : 0, incidentShare: received === 0 ? null : 0,
     withinOriginalPromiseRate: withinDeadlineRate, extendedRate: received === 0 ? null : 0, resolutionMinutes: { p50, p90 },
     compensation,
   }
@@ -296,7 +296,7 @@ t.test('an empty period answers zeros and nulls, in JSON and CSV', async (t) => 
 
 t.test('the CSV parses back to the JSON, for every grouping', async (t) => {
   const { test } = await seed(t)
-  for (const groupBy of ['', 'category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month']) {
+  for (const groupBy of ['', 'category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month', 'incident']) {
     const url = `/v1/reports/summary?from=2026-09-01T00:00:00Z&to=2026-12-01T00:00:00Z${groupBy ? `&groupBy=${groupBy}` : ''}`
     const json = (await test.call('GET', url, test.admin)).json()
     const csv = await test.call('GET', url, test.admin, undefined, { accept: 'text/csv' })
@@ -312,7 +312,7 @@ t.test('the CSV parses back to the JSON, for every grouping', async (t) => {
     .body.split('\r\n')[0]
   t.equal(header, 'row,key,received,closed,resolved,resolvedOnTheSpot,onTheSpotRate,withinDeadlineRate,escalated,' +
     'escalationRate,maxLevel,reopened,reopenRate,followUpCoverage,satisfactionAvg,satisfiedShare,withinOriginalPromiseRate,' +
-    'extendedRate,transfers,sentBack,repeatContactRate,resolutionMinutes.p50,' +
+    'extendedRate,transfers,sentBack,repeatContactRate,incidentShare,resolutionMinutes.p50,' +
     'resolutionMinutes.p90,compensation.refund.count,compensation.refund.amount,compensation.voucher.count,compensation.voucher.amount')
 
   // Values a spreadsheet would run as formulas are guarded, and still come back exactly.

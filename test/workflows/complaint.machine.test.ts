@@ -51,6 +51,8 @@ const RULES: Rule[] = [
   { states: ['received', 'logged', 'escalated'], event: 'TRANSFER', who: 'staff' },
   { states: ['received', 'logged', 'escalated'], event: 'SEND_BACK', who: 'staff', onlyIfSendBackOpen: true },
   { states: ['closed'], event: 'REOPEN', who: 'staff', unlessWithdrawnOrDuplicate: true },
+  { states: ['received', 'logged', 'escalated'], event: 'LINK_INCIDENT', who: 'staff' },
+  { states: [...ACTIVE, 'closed'], event: 'UNLINK_INCIDENT', who: 'staff' },
 ]
 const ACTION_EVENT: Record<ActionName, EventType> = {
   log: 'LOG', resolve: 'RESOLVE', escalate: 'ESCALATE', acknowledge: 'ACKNOWLEDGE', 'follow-up': 'FOLLOW_UP',
@@ -118,7 +120,7 @@ function eventOf(type: EventType, actor: Actor, outcome: 'satisfied' | 'unsatisf
     case 'RESOLVE': return { type, actor, amount }
     case 'ESCALATE': return { type, actor, reason: 'customer angry' }
     case 'FOLLOW_UP': return { type, actor, outcome }
-    default: return { type, actor }
+    default: return { type, actor } as ComplaintEvent // one type of a union too wide for TypeScript to narrow the literal
   }
 }
 const ALL_EVENT_TYPES = Object.keys(HISTORY_TYPE) as EventType[]
@@ -340,6 +342,11 @@ t.test('effects', async (t) => {
   t.same(ok(t, decide(FIXTURES.logged!, { type: 'ASSIGN', actor: sup(1) })).effects, [notify('complaint.assigned')])
   t.same(ok(t, decide(FIXTURES.logged!, { type: 'NOTE', actor: agent })).effects, [], 'note: nothing')
   t.same(ok(t, decide(FIXTURES.closed!, { type: 'NOTE', actor: agent })).effects, [], 'note on closed: nothing')
+  const linked = ok(t, decide(FIXTURES['escalated (level 2)']!, { type: 'LINK_INCIDENT', actor: agent }))
+  t.same(linked.effects, [notify('complaint.linked_to_incident')], 'linking to an incident announces it and moves nothing')
+  t.same(linked.persisted, FIXTURES['escalated (level 2)'], 'the state and context stay')
+  t.same(ok(t, decide(FIXTURES.closed!, { type: 'UNLINK_INCIDENT', actor: agent })).effects, [notify('complaint.unlinked_from_incident')],
+    'a closed complaint leaves its incident')
   t.same(ok(t, decide(FIXTURES.logged!, { type: 'DEADLINE_WARNING', actor: system })).effects,
     [notify('deadline.warning')])
   t.same(ok(t, decide(FIXTURES.follow_up!, { type: 'FOLLOW_UP_DUE', actor: system })).effects,
@@ -516,7 +523,7 @@ t.test('persistence and replay', async (t) => {
 t.test('HISTORY_TYPE is distinct and machineEventType inverts it', async (t) => {
   const values = Object.values(HISTORY_TYPE)
   t.equal(new Set(values).size, values.length, 'distinct')
-  t.equal(values.length, 27, 'one per event type')
+  t.equal(values.length, 29, 'one per event type')
   for (const [type, history] of Object.entries(HISTORY_TYPE)) t.equal(machineEventType(history), type)
   t.equal(machineEventType('complaint.nope'), undefined)
   t.equal(machineEventType('LOG'), undefined)
