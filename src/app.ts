@@ -26,6 +26,9 @@ import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
 import extensionRequestsRoutes from './complaints/extension-requests.routes.js'
 import meRoutes from './live/me.routes.js'
+import { StreamTickets } from './live/stream-tickets.js'
+import streamTicketRoutes from './live/stream-tickets.routes.js'
+import boardRoutes from './board/board.routes.js'
 import { LiveHub } from './live/live-hub.js'
 import reportsRoutes from './reports/reports.routes.js'
 import policyRoutes from './sla/policy.routes.js'
@@ -138,7 +141,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(metricsPlugin, { metrics: metrics.watchComplaints() })
   await app.register(dbPlugin, { db: deps.db })
   await app.register(redisPlugin, { redis: deps.redis })
-  await app.register(authPlugin)
+  const tickets = new StreamTickets(deps.redis, deps.config.QUEUE_PREFIX, deps.clock)
+  await app.register(authPlugin, { tickets })
 
   const pipeline = commitPipeline(deps.redis, deps.config.QUEUE_PREFIX, { logger: deps.logger, metrics, horizonMs: deps.config.TIMER_HORIZON_MS })
   const { scheduler, deliveries } = pipeline
@@ -160,6 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const hub = new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
   await app.register(escalationRoutes, { hub })
   await app.register(meRoutes, { hub, ...(deps.clock ? { clock: deps.clock } : {}) })
+  await app.register(streamTicketRoutes, { tickets })
   await app.register(followUpRoutes)
   await app.register(extensionRequestsRoutes)
   await app.register(reportsRoutes)
@@ -167,6 +172,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
   await app.register(notificationRoutes)
   await app.register(customerRoutes)
+  await app.register(boardRoutes)
 
   app.get('/openapi.json', {
     config: { public: true },
