@@ -14,6 +14,7 @@ const ASSETS = {
   'board.html': 'text/html; charset=utf-8',
   'board.css': 'text/css; charset=utf-8',
   'board.js': 'text/javascript; charset=utf-8',
+  'icon.svg': 'image/svg+xml',
 } as const
 type Asset = keyof typeof ASSETS
 
@@ -63,7 +64,7 @@ const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (_request, reply) => send(reply, 'board.html'))
 
   // The page's own files: part of the page, not of the API (left out of the document, as Swagger UI's are).
-  for (const name of ['board.css', 'board.js'] as const) {
+  for (const name of ['board.css', 'board.js', 'icon.svg'] as const) {
     app.get(`/board/${name}`, { config: { public: true }, schema: { hide: true } }, async (_request, reply) => send(reply, name))
   }
 }

@@ -587,6 +587,7 @@ async function loadAgent() {
 function applyLanguage(lang) {
   state.lang = lang
   document.documentElement.lang = lang
+  status('')
   document.title = say('title')
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = say(node.dataset.i18n)
   const button = $('lang')
