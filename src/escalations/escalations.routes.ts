@@ -9,7 +9,6 @@ import { isFeedEvent, type LiveEvent } from '../live/live-events.js'
 import type { LiveHub } from '../live/live-hub.js'
 import { escalationIdInstant, replayEscalations } from '../live/escalation-replay.js'
 import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, TICKET_NOTE } from '../live/sse.js'
-import { problems } from '../http/problem.js'
 
 const InboxQuery = Type.Object(
   {
@@ -82,9 +81,7 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
     },
   }, async (request, reply) => {
     const user = request.user
-    const lastId = lastEventIdOf(request)
-    const after = lastId === undefined ? undefined : escalationIdInstant(lastId)
-    if (after === null) throw problems.validation([{ field: 'headers.last-event-id', message: 'is not an event id this stream gave out' }])
+    const after = lastEventIdOf(request, escalationIdInstant)
     const relevant = (event: LiveEvent) =>
       event.assigneeId === user.id || (event.level !== null && user.level !== null && event.level <= user.level)
     let unsubscribe = () => {}

@@ -89,9 +89,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
     },
   }, async (request, reply) => {
     const user = request.user
-    const lastId = lastEventIdOf(request)
-    const after = lastId === undefined ? undefined : parseFeedId(lastId)
-    if (after === null) throw problems.validation([{ field: 'headers.last-event-id', message: 'is not an event id this stream gave out' }])
+    const after = lastEventIdOf(request, parseFeedId)
     let unsubscribe = () => {}
     const stream = streams.open(request, reply, () => unsubscribe())
     await liveAfterReplay<FeedMessage>({

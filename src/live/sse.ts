@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
 import Type from 'typebox'
+import { problems } from '../http/problem.js'
 
 const HEARTBEAT_MS = 15_000
 /** The `retry:` advice a stream opens with: how long a client waits before reconnecting (milliseconds). */
@@ -56,11 +57,21 @@ export class OpenStreams {
   }
 }
 
-/** The `Last-Event-ID` a reconnecting client sends (the header, or `lastEventId` for clients that cannot set it). */
-export function lastEventIdOf(request: FastifyRequest): string | undefined {
+/**
+ * The `Last-Event-ID` a reconnecting client sends (the header, or `lastEventId` for clients that cannot set it), read
+ * with `parse`: undefined when none was sent; a value `parse` refuses is a 400 naming where it came from.
+ */
+export function lastEventIdOf<T>(request: FastifyRequest, parse: (id: string) => T | null): T | undefined {
   const header = request.headers['last-event-id']
-  const value = (Array.isArray(header) ? header[0] : header) ?? (request.query as { lastEventId?: string } | undefined)?.lastEventId
-  return value && value.length > 0 ? value : undefined
+  const fromHeader = Array.isArray(header) ? header[0] : header
+  const value = fromHeader || (request.query as { lastEventId?: string } | undefined)?.lastEventId
+  if (!value) return undefined
+  const parsed = parse(value)
+  if (parsed === null) {
+    const field = fromHeader ? 'headers.last-event-id' : 'querystring.lastEventId'
+    throw problems.validation([{ field, message: 'is not an event id this stream gave out' }])
+  }
+  return parsed
 }
 
 /** How a stream says it takes a ticket (its description in the API document). */

@@ -24,7 +24,7 @@ const TEXT = {
     overdue: 'overdue', until: 'until', signedInAs: (name, role) => `${name} (${role === 'supervisor' ? 'supervisor' : 'agent'})`,
     timesIn: (tz) => `times in ${tz}`, badToken: 'That token was not accepted.', wrongRole: 'This board is for agents and supervisors.',
     expired: 'Your session ended: sign in again.', newEscalation: (ref) => `New escalation ${ref}`,
-    takenElsewhere: 'Someone else took it first.', failed: 'Something went wrong; try again.', attempt: 'attempt',
+    takenElsewhere: 'Someone else took it first.', failed: 'Something went wrong; try again.', attempts: (n) => `${n} attempts made`,
     reasons: { deadline_missed: 'promise missed', not_acknowledged: 'not acknowledged in time', not_triaged: 'not triaged in time', reopened: 'reopened', follow_up_unsatisfied: 'customer unsatisfied' },
   },
   'zh-CN': {
@@ -42,7 +42,7 @@ const TEXT = {
     overdue: '已超时', until: '延至', signedInAs: (name, role) => `${name}（${role === 'supervisor' ? '主管' : '坐席'}）`,
     timesIn: (tz) => `时区 ${tz}`, badToken: '令牌无效。', wrongRole: '此看板仅供坐席和主管使用。',
     expired: '会话已结束，请重新登录。', newEscalation: (ref) => `新的升级工单 ${ref}`,
-    takenElsewhere: '已被其他人接手。', failed: '出错了，请重试。', attempt: '次',
+    takenElsewhere: '已被其他人接手。', failed: '出错了，请重试。', attempts: (n) => `已拨打 ${n} 次`,
     reasons: { deadline_missed: '承诺超时', not_acknowledged: '未及时确认', not_triaged: '未及时分拣', reopened: '重新打开', follow_up_unsatisfied: '客户不满意' },
   },
 }
@@ -579,7 +579,7 @@ async function loadAgent() {
       el('span', {}, complaint.customer?.name ?? ''),
       el('span', {}, complaint.category),
       el('span', { class: 'when' }, `${say('due')} ${formatTime(complaint.followUp?.dueAt)}`),
-      el('span', {}, `${complaint.followUp?.attempts ?? 0} ${say('attempt')}`)))
+      el('span', {}, words().attempts(complaint.followUp?.attempts ?? 0))))
 }
 
 // --- Language ----------------------------------------------------------------------------------------------------
