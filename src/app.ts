@@ -109,7 +109,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       openapi: '3.1.0',
       info: OPENAPI_INFO,
       servers: [{ url: '/' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an opaque user token' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an opaque user token' },
+          streamTicket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'event streams only: a single-use ticket from POST /v1/stream-tickets' },
+        },
+      },
       security: [{ bearer: [] }],
       tags: [
         { name: 'complaints', description: 'The complaint lifecycle' },

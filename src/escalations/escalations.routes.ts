@@ -8,7 +8,7 @@ import { json, problemResponses, Uuid } from '../http/schemas.js'
 import { isFeedEvent, type LiveEvent } from '../live/live-events.js'
 import type { LiveHub } from '../live/live-hub.js'
 import { escalationIdInstant, replayEscalations } from '../live/escalation-replay.js'
-import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, TICKET_NOTE } from '../live/sse.js'
+import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from '../live/sse.js'
 
 const InboxQuery = Type.Object(
   {
@@ -72,6 +72,7 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
         'replays, from the history (up to 24 hours back, starting a few seconds before the id: drop ids already seen), ' +
         'the escalations, acknowledgements, assignments, warnings and resolutions of the complaints this supervisor ' +
         'would hear of now. ' + TICKET_NOTE,
+      security: streamSecurity(),
       querystring: StreamQuery,
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
       response: {

@@ -13,7 +13,7 @@ import { PENDING_SQL } from '../timers/timers.repository.js'
 import { concerns, parseFeedId, replayFeed, type FeedMessage } from './feed.js'
 import { isFeedEvent } from './live-events.js'
 import type { LiveHub } from './live-hub.js'
-import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, TICKET_NOTE } from './sse.js'
+import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from './sse.js'
 
 const AtRiskQuery = Type.Object(
   {
@@ -80,6 +80,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
         'with `Last-Event-ID` replays, from Postgres, what followed it (up to 24 hours back, starting a few seconds ' +
         'before the id so that nothing committed late is lost: drop ids already seen), then `: connected`, then live ' +
         'events. `: ping` comments keep the stream alive. ' + TICKET_NOTE,
+      security: streamSecurity(),
       querystring: StreamQuery,
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
       response: {

@@ -79,6 +79,9 @@ export const TICKET_NOTE = 'A browser opens it with `?ticket=` (POST /v1/stream-
   'Authorization header, and `?lastEventId=` instead of the Last-Event-ID header. The stream starts with `retry: 3000`; ' +
   'a client that opened it with a ticket takes a new ticket before it reconnects.'
 
+/** A stream is opened with a token, or with a stream ticket instead (the document's security requirement). */
+export const streamSecurity = (): Record<string, string[]>[] => [{ bearer: [] }, { streamTicket: [] }]
+
 /** What a stream's query string takes: a stream ticket (src/live/stream-tickets.ts) and the last event id. */
 export const StreamQuery = Type.Object(
   {
