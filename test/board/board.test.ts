@@ -189,6 +189,14 @@ t.test('the board: a supervisor sees escalations arrive live and takes one; an a
     t.ok(await agentPage.isHidden('#supervisor'), 'no supervisor view')
     t.equal((await agentPage.$$('[data-escalation-id]')).length, 0, 'no escalation queue')
     t.equal((await agentPage.$$('#follow-ups li')).length, 0, 'no call due yet')
+    // The connection drops (the server cuts every socket, and goes on listening): the page opens its stream again
+    // with a new ticket (the browser's own retry would present the spent one), and hears what follows.
+    const tickets: string[] = []
+    agentPage.on('request', (request) => { if (request.url().endsWith('/v1/stream-tickets')) tickets.push(request.url()) })
+    app.server.closeAllConnections()
+    await agentPage.waitForSelector('#live[data-state="offline"]')
+    await agentPage.waitForSelector('#live[data-state="live"]', { timeout: 15_000 })
+    t.ok(tickets.length >= 1, `reconnected with a new ticket (${tickets.length} asked)`)
     await worker.dueNow(call3.id, 'follow_up')
     await agentPage.waitForSelector(`#follow-ups [data-complaint-id="${call3.id}"]`, { timeout: 15_000 })
     t.match(await agentPage.textContent(`#follow-ups [data-complaint-id="${call3.id}"]`), 'Chen Jie', 'the call due arrives live')
