@@ -561,7 +561,8 @@ function legend(chart, entries) {
   for (const [label, kind] of entries) {
     chart.append(svg('rect', { class: kind, x, y: 8, width: 12, height: 12 }))
     chart.append(svg('text', { class: 'legend', x: x + 16, y: 18 }, label))
-    x += 24 + label.length * 8
+    // The label's width, roughly: a CJK character is about twice a Latin one at this size.
+    x += 28 + [...label].reduce((w, c) => w + (/[\u2e80-\uffff]/.test(c) ? 13 : 7.5), 0)
   }
 }
 
