@@ -13,6 +13,7 @@ import { webhookSettings } from './webhooks/settings.js'
 import { startSweepLoop } from './webhooks/sweep.js'
 import { NotificationSender } from './notifications/send.js'
 import { notifySettings } from './notifications/settings.js'
+import { startNotificationLoader } from './notifications/loader.js'
 
 export interface Worker {
   close: () => Promise<void>
@@ -61,6 +62,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
     db: runtime.db, scheduler, redis: runtime.redis, everyMs: config.TIMER_LOAD_EVERY_MS, horizonMs: config.TIMER_HORIZON_MS, logger,
   })
   const sweep = startSweepLoop({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
+  const messages = startNotificationLoader({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.NOTIFY_LOAD_EVERY_MS, logger })
   const housekeeping = startHousekeepingLoop({
     db: runtime.db,
     redis: runtime.redis,
@@ -73,7 +75,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   logger.info({ prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started')
   return {
     close: async () => {
-      await Promise.all([loop.close(), loader.close(), sweep.close(), housekeeping.close()])
+      await Promise.all([loop.close(), loader.close(), sweep.close(), messages.close(), housekeeping.close()])
       await Promise.all([workers.close(), webhookWorker.close()])
       notifications.close()
       await Promise.all([pipeline.close(), metricsServer?.close()])

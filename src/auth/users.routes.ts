@@ -6,9 +6,9 @@ import { pageOf } from '../http/paging.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import { toAuthUser } from './auth.plugin.js'
 import { cachesOf } from '../cache/caches.js'
-import { hashToken, newToken, newWebhookSecret } from './tokens.js'
+import { createUser, userRuleViolations } from './users.service.js'
 import { CreatedUser, CreateUserBody, ListUsersQuery, Me, UpdateUserBody } from './users.schemas.js'
-import { findUser, insertUser, listUsers, updateUser } from './users.repository.js'
+import { findUser, listUsers, updateUser } from './users.repository.js'
 
 export function presentUser(row: UserRow) {
   const { id, name, role, level, compensationLimit, teams } = toAuthUser(row)
@@ -33,19 +33,9 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: json(CreatedUser, 'The user, with its token'), ...problemResponses(413, 415) },
     },
   }, async (request, reply) => {
-    const { name, role, level, compensationLimit, teams } = request.body
-    if (role === 'supervisor' && level === undefined) {
-      throw problems.validation([{ field: 'body.level', message: 'a supervisor needs a level (1, 2 or 3)' }])
-    }
-    if (role !== 'supervisor' && level !== undefined) {
-      throw problems.validation([{ field: 'body.level', message: 'only supervisors have a level' }])
-    }
-    const token = newToken()
-    const webhookSecret = role === 'integration' ? newWebhookSecret() : null
-    const row = await insertUser(app.db, {
-      name, role, level: level ?? null, compensationLimit: compensationLimit ?? 0, teams: teams ?? [],
-      tokenHash: hashToken(token), webhookSecret,
-    })
+    const violations = userRuleViolations(request.body)
+    if (violations.length > 0) throw problems.validation(violations)
+    const { row, token, webhookSecret } = await createUser(app.db, request.body)
     reply.status(201)
     return { ...presentUser(row), token, ...(webhookSecret ? { webhookSecret } : {}) }
   })

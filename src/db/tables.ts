@@ -260,6 +260,8 @@ export interface NotificationsTable {
   attempts: Generated<number>
   nextAttemptAt: Timestamp
   leaseUntil: NullableTimestamp
+  /** When the loader last handed it to the delivery queue (src/notifications/loader.ts). */
+  queuedAt: NullableTimestamp
   retrySince: Timestamp
   sentAt: NullableTimestamp
   lastError: string | null

@@ -60,7 +60,14 @@ export class Metrics {
   constructor(options: MetricsOptions) {
     this.db = options.db
     const registers = [this.registry]
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry })
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry })
+      // Gauges named like counters, which `promtool check metrics` refuses; their by-type gauges
+      // (nodejs_active_handles{type}, ...) carry the same numbers.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(name)
+      }
+    }
 
     this.httpDuration = new Histogram({
       name: 'hotline_http_request_duration_seconds',

@@ -23,6 +23,25 @@ export async function claimNotification(db: Db, id: string, leaseMs: number): Pr
   return rows[0]
 }
 
+/**
+ * The loader's take: new messages (never attempted) that are due, nobody holds and no loader handed out in the last
+ * `requeueAfterMs` (their job may still wait its turn), marked as handed out now, soonest first. Retries are not
+ * its business: the worker enqueues each retry when it records the failure, and the sweep repairs a lost one.
+ */
+export async function takeNewNotifications(db: Db, limit: number, requeueAfterMs: number): Promise<{ id: string; attempts: number }[]> {
+  const { rows } = await sql<{ id: string; attempts: number }>`
+    update notifications n set queued_at = now()
+    where n.id in (
+      select n.id from notifications n
+      where ${CLAIMABLE} and n.attempts = 0
+        and (n.queued_at is null or n.queued_at < now() - make_interval(secs => ${requeueAfterMs / 1000}))
+      order by n.next_attempt_at
+      limit ${limit}
+      for update skip locked)
+    returning n.id, n.attempts`.execute(db)
+  return rows
+}
+
 /** Due messages nobody holds, in id order after `after` (the sweep). */
 export async function findClaimableNotifications(db: Db, after: string, limit: number): Promise<{ id: string; attempts: number }[]> {
   const { rows } = await sql<{ id: string; attempts: number }>`

@@ -22,21 +22,20 @@ export interface OutboxInput {
 
 export type { ActiveEndpoint } from '../webhooks/endpoints.repository.js'
 
-/**
- * A delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane);
- * `notification` when it is a message to the customer (a `notifications` row) rather than a webhook delivery.
- */
+/** A webhook delivery the outbox wrote: `failing` when its endpoint's last attempt failed (its job goes in the slow lane). */
 export interface PendingDelivery {
   id: string
   failing: boolean
-  notification?: true
 }
 
 /** The rows one transition adds to the outbox, and the deliveries to enqueue once they commit. */
 export interface OutboxRows {
   events: Insertable<WebhookEventsTable>[]
   deliveries: Insertable<WebhookDeliveriesTable>[]
-  /** The messages to the customer (src/notifications/plan.ts), sent by the same workers and sweep. */
+  /**
+   * The messages to the customer (src/notifications/plan.ts), sent by the same workers and sweep. Nothing is enqueued
+   * for them after commit: the worker's loader hands them out (src/notifications/loader.ts).
+   */
   notifications: NotificationInsert[]
   pending: PendingDelivery[]
 }
@@ -46,17 +45,13 @@ export const NO_OUTBOX: OutboxRows = { events: [], deliveries: [], notifications
 /** The outbox with the transition's messages to the customer added. */
 export function withNotifications(outbox: OutboxRows, notifications: NotificationInsert[]): OutboxRows {
   if (notifications.length === 0) return outbox
-  return {
-    ...outbox,
-    notifications: [...outbox.notifications, ...notifications],
-    pending: [...outbox.pending, ...notifications.map((n) => ({ id: n.id, failing: false, notification: true as const }))],
-  }
+  return { ...outbox, notifications: [...outbox.notifications, ...notifications] }
 }
 
 /** Two transitions' outbox rows, in order (a creation that logs at once, a transition and the lapse it causes). */
 export function joinOutbox(a: OutboxRows, b: OutboxRows): OutboxRows {
-  if (a.pending.length === 0 && a.events.length === 0) return b
-  if (b.pending.length === 0 && b.events.length === 0) return a
+  if (a.pending.length === 0 && a.events.length === 0 && a.notifications.length === 0) return b
+  if (b.pending.length === 0 && b.events.length === 0 && b.notifications.length === 0) return a
   return {
     events: [...a.events, ...b.events],
     deliveries: [...a.deliveries, ...b.deliveries],

@@ -3,7 +3,7 @@ import type { PendingDelivery } from '../outbox/outbox.js'
 
 /** What the complaint service hands its after-commit hook (a TransitionResult has this and more). */
 export interface CommittedTransition {
-  /** The pending deliveries (and messages to the customer) the transition wrote to the outbox. */
+  /** The pending webhook deliveries the transition wrote to the outbox. */
   deliveries: PendingDelivery[]
 }
 
@@ -14,7 +14,7 @@ export interface CommittedTransition {
  */
 export function enqueueDeliveries(queue: DeliveryQueue) {
   return async (results: CommittedTransition[]): Promise<void> => {
-    const wakes = results.flatMap((r) => r.deliveries.map(({ id, failing, notification }) => ({ deliveryId: id, attempts: 0, failing, notification })))
+    const wakes = results.flatMap((r) => r.deliveries.map(({ id, failing }) => ({ deliveryId: id, attempts: 0, failing })))
     if (wakes.length > 0) await queue.enqueueAfterCommit(wakes)
   }
 }

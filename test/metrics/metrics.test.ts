@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import pino from 'pino'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
@@ -209,4 +210,19 @@ t.test('the worker serves its own registry on WORKER_METRICS_PORT', async (t) =>
   t.equal(other.status, 404)
   t.equal(other.headers.get('content-type'), 'application/problem+json')
   t.match(await other.json(), { code: 'not_found', status: 404 })
+})
+
+t.test('promtool check metrics finds nothing to say about a scrape', async (t) => {
+  const testApp = await setupApp(t)
+  const agent = await testApp.user('agent')
+  t.equal((await testApp.call('POST', '/v1/complaints', agent, aComplaint())).statusCode, 201)
+  const body = (await testApp.call('GET', '/metrics', null)).body
+  // promtool comes with Debian's prometheus package; .ci/run installs it when it is missing.
+  const checked = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' })
+  t.equal(checked.error, undefined, 'promtool runs')
+  t.equal(checked.status, 0, `promtool: ${checked.stdout}${checked.stderr}`)
+  t.equal(`${checked.stdout}${checked.stderr}`.trim(), '', 'no lint finding')
+  const scraped = parseScrape(body)
+  t.ok(scraped.family('nodejs_active_handles'), 'the active handles stay exposed, by type')
+  t.notOk(scraped.family('nodejs_active_handles_total'), 'not as a gauge named like a counter')
 })

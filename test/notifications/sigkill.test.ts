@@ -15,7 +15,7 @@ t.test('a worker killed between commit and send, and again mid-send: each messag
   const created = (await testApp.call('POST', '/v1/complaints', agent, aComplaint({ customer: { phone: '+86 138 0013 8000', email: 'li.wei@example.com' } }))).json()
   const [email, sms] = await notificationsOf(testApp, created.id)
   t.same([email!.status, sms!.status], ['pending', 'pending'], 'committed, not sent: no worker runs')
-  // Redis forgets the jobs the commit enqueued, as if the process had died before enqueueing: only the sweep finds them.
+  // The request enqueued nothing; Redis forgets whatever else it held: only Postgres knows of the messages.
   await deleteKeys(testApp.redis, `${testApp.prefix}:*`)
 
   const env = {
