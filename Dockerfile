@@ -15,7 +15,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workflows ./workflows
 COPY migrations ./migrations
-RUN npx tsc -b tsconfig.build.json
+# The build copies the board's page (src/board/public) beside the compiled code.
+RUN npm run build
 
 # --- Production dependencies only -----------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps

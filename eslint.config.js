@@ -50,6 +50,17 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // The board's page script (src/board/public): plain JavaScript run by browsers, not by Node.
+    files: ['src/board/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries([
+        'window', 'document', 'navigator', 'sessionStorage', 'localStorage', 'fetch', 'EventSource', 'Intl', 'Node',
+        'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console', 'URL',
+      ].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',

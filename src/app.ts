@@ -31,6 +31,9 @@ import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
 import extensionRequestsRoutes from './complaints/extension-requests.routes.js'
 import meRoutes from './live/me.routes.js'
+import { StreamTickets } from './live/stream-tickets.js'
+import streamTicketRoutes from './live/stream-tickets.routes.js'
+import boardRoutes from './board/board.routes.js'
 import { LiveHub } from './live/live-hub.js'
 import reportsRoutes from './reports/reports.routes.js'
 import policyRoutes from './sla/policy.routes.js'
@@ -113,7 +116,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       openapi: '3.1.0',
       info: OPENAPI_INFO,
       servers: [{ url: '/' }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an opaque user token' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an opaque user token' },
+          streamTicket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'event streams only: a single-use ticket from POST /v1/stream-tickets' },
+        },
+      },
       security: [{ bearer: [] }],
       tags: [
         { name: 'complaints', description: 'The complaint lifecycle' },
@@ -148,7 +156,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(redisPlugin, { redis: deps.redis })
   // Unset (tests, benchmarks building the app themselves): no limit. The process's configuration always sets both.
   await app.register(rateLimitPlugin, { perToken: deps.config.RATE_LIMIT_PER_TOKEN ?? 0, perIp: deps.config.RATE_LIMIT_PER_IP ?? 0, now: deps.clock && (() => deps.clock!().getTime()) })
-  await app.register(authPlugin)
+  const tickets = new StreamTickets(deps.redis, deps.config.QUEUE_PREFIX, deps.clock)
+  await app.register(authPlugin, { tickets })
 
   const pipeline = commitPipeline(deps.redis, deps.config.QUEUE_PREFIX, { logger: deps.logger, metrics, horizonMs: deps.config.TIMER_HORIZON_MS })
   const { scheduler, deliveries } = pipeline
@@ -171,6 +180,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const hub = new LiveHub(deps.redis, deps.config.QUEUE_PREFIX, deps.logger)
   await app.register(escalationRoutes, { hub })
   await app.register(meRoutes, { hub, ...(deps.clock ? { clock: deps.clock } : {}) })
+  await app.register(streamTicketRoutes, { tickets })
   await app.register(followUpRoutes)
   await app.register(extensionRequestsRoutes)
   await app.register(reportsRoutes)
@@ -179,6 +189,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(incidentRoutes, { service: new IncidentService(deps.db, service) })
   await app.register(notificationRoutes)
   await app.register(customerRoutes)
+  await app.register(boardRoutes)
 
   app.get('/openapi.json', {
     config: { public: true },

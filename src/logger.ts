@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino'
 
-// Tokens, secrets and customers' contact details never reach the logs.
+// Tokens, stream tickets, secrets and customers' contact details never reach the logs.
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["webhook-signature"]',
@@ -26,7 +26,7 @@ export const REDACT_PATHS = [
   'err.parameters[*]',
 ]
 
-const SENSITIVE_QUERY = /([?&](?:customerPhone|q)=)[^&]*/g
+const SENSITIVE_QUERY = /([?&](?:customerPhone|q|ticket)=)[^&]*/g
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(

@@ -5,8 +5,9 @@ import { Problem, problems } from '../http/problem.js'
 import { pageOf } from '../http/paging.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
 import { toAuthUser } from './auth.plugin.js'
+import { cachesOf } from '../cache/caches.js'
 import { createUser, userRuleViolations } from './users.service.js'
-import { CreatedUser, CreateUserBody, ListUsersQuery, UpdateUserBody } from './users.schemas.js'
+import { CreatedUser, CreateUserBody, ListUsersQuery, Me, UpdateUserBody } from './users.schemas.js'
 import { findUser, listUsers, updateUser } from './users.repository.js'
 
 export function presentUser(row: UserRow) {
@@ -59,10 +60,13 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['users'],
       operationId: 'getMe',
-      summary: 'The caller',
-      response: { 200: json(Type.Ref('User'), 'The authenticated user'), ...problemResponses() },
+      summary: 'The caller, with the time zone their times are written in',
+      response: { 200: json(Me, 'The authenticated user'), ...problemResponses() },
     },
-  }, async (request) => presentUser((await findUser(app.db, request.user.id))!))
+  }, async (request) => {
+    const [row, { policy }] = await Promise.all([findUser(app.db, request.user.id), cachesOf(app.db).policy()])
+    return { ...presentUser(row!), timezone: policy.calendar.timezone }
+  })
 
   app.patch('/v1/users/:id', {
     config: admin,

@@ -22,6 +22,14 @@ export const User = Type.Object(
   { $id: 'User', additionalProperties: false },
 )
 
+export const Me = Type.Object(
+  {
+    ...User.properties,
+    timezone: Type.String({ description: "the SLA policy's calendar zone (IANA): the zone the hotline writes times in", examples: ['Asia/Shanghai'] }),
+  },
+  { additionalProperties: false },
+)
+
 export const CreatedUser = Type.Object(
   {
     ...User.properties,

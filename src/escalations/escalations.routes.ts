@@ -8,8 +8,7 @@ import { json, problemResponses, Uuid } from '../http/schemas.js'
 import { isFeedEvent, type LiveEvent } from '../live/live-events.js'
 import type { LiveHub } from '../live/live-hub.js'
 import { escalationIdInstant, replayEscalations } from '../live/escalation-replay.js'
-import { lastEventIdOf, liveAfterReplay, OpenStreams } from '../live/sse.js'
-import { problems } from '../http/problem.js'
+import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from '../live/sse.js'
 
 const InboxQuery = Type.Object(
   {
@@ -63,7 +62,7 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
   })
 
   app.get('/v1/escalations/stream', {
-    config: { roles: ['supervisor'] },
+    config: { roles: ['supervisor'], streamTicket: true },
     schema: {
       operationId: 'streamEscalations',
       tags: ['escalations'],
@@ -72,7 +71,9 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
         'comes once the stream is listening; `: ping` comments keep it alive. Reconnecting with `Last-Event-ID` first ' +
         'replays, from the history (up to 24 hours back, starting a few seconds before the id: drop ids already seen), ' +
         'the escalations, acknowledgements, assignments, warnings and resolutions of the complaints this supervisor ' +
-        'would hear of now.',
+        'would hear of now. ' + TICKET_NOTE,
+      security: streamSecurity(),
+      querystring: StreamQuery,
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
       response: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: Type.String() } } },
@@ -81,9 +82,7 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
     },
   }, async (request, reply) => {
     const user = request.user
-    const lastId = lastEventIdOf(request)
-    const after = lastId === undefined ? undefined : escalationIdInstant(lastId)
-    if (after === null) throw problems.validation([{ field: 'headers.last-event-id', message: 'is not an event id this stream gave out' }])
+    const after = lastEventIdOf(request, escalationIdInstant)
     const relevant = (event: LiveEvent) =>
       event.assigneeId === user.id || (event.level !== null && user.level !== null && event.level <= user.level)
     let unsubscribe = () => {}

@@ -33,6 +33,9 @@ const MEANING: Record<ProblemCode, string> = {
   no_pending_extension: 'There is no extension request waiting for a decision on this complaint.',
   send_back_window_passed: 'A transferred complaint can only be sent back within the window the SLA policy allows after the transfer.',
   reopen_window_passed: 'A closed complaint can only be reopened within the window the SLA policy allows after it closed.',
+  complaint_closed: 'Only open complaints (received, logged or escalated) can be linked to an incident; this one is in follow-up or closed. Nothing in the request was linked.',
+  already_linked: 'The complaint is linked to another incident. Unlink it there first (DELETE /v1/incidents/{id}/complaints/{complaintId}). Nothing in the request was linked.',
+  incident_resolved: 'The incident is resolved: it takes no more complaints. Create a new incident for a new cause.',
 }
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)

@@ -13,9 +13,18 @@ import { PENDING_SQL } from '../timers/timers.repository.js'
 import { concerns, parseFeedId, replayFeed, type FeedMessage } from './feed.js'
 import { isFeedEvent } from './live-events.js'
 import type { LiveHub } from './live-hub.js'
-import { lastEventIdOf, liveAfterReplay, OpenStreams } from './sse.js'
+import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from './sse.js'
 
-const AtRiskQuery = Type.Object({ ...pagingQuery(200, 50) }, { additionalProperties: false })
+const AtRiskQuery = Type.Object(
+  {
+    scope: Type.Optional(Type.Union([Type.Literal('mine'), Type.Literal('teams')], {
+      default: 'mine',
+      description: "mine: the complaints the caller holds; teams (supervisors): every open complaint of the caller's teams",
+    })),
+    ...pagingQuery(200, 50),
+  },
+  { additionalProperties: false },
+)
 
 /** The soonest deadline first. */
 const AT_RISK_KEYS: SortKey[] = [
@@ -60,7 +69,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
   app.addHook('preClose', async () => streams.endAll())
 
   app.get('/v1/me/stream', {
-    config: { roles: ['agent', 'supervisor'] },
+    config: { roles: ['agent', 'supervisor'], streamTicket: true },
     schema: {
       operationId: 'streamMyFeed',
       tags: ['escalations'],
@@ -70,7 +79,9 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
         '`promise.extended` and `promise.extension_refused` for their requests. Each message has an `id:`; reconnecting ' +
         'with `Last-Event-ID` replays, from Postgres, what followed it (up to 24 hours back, starting a few seconds ' +
         'before the id so that nothing committed late is lost: drop ids already seen), then `: connected`, then live ' +
-        'events. `: ping` comments keep the stream alive.',
+        'events. `: ping` comments keep the stream alive. ' + TICKET_NOTE,
+      security: streamSecurity(),
+      querystring: StreamQuery,
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
       response: {
         200: { description: 'An event stream; each `data:` is a JSON FeedMessage', content: { 'text/event-stream': { schema: Type.String() } } },
@@ -79,9 +90,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
     },
   }, async (request, reply) => {
     const user = request.user
-    const lastId = lastEventIdOf(request)
-    const after = lastId === undefined ? undefined : parseFeedId(lastId)
-    if (after === null) throw problems.validation([{ field: 'headers.last-event-id', message: 'is not an event id this stream gave out' }])
+    const after = lastEventIdOf(request, parseFeedId)
     let unsubscribe = () => {}
     const stream = streams.open(request, reply, () => unsubscribe())
     await liveAfterReplay<FeedMessage>({
@@ -101,8 +110,10 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
     schema: {
       operationId: 'listMyAtRisk',
       tags: ['escalations'],
-      summary: "The caller's open complaints with a pending response deadline, the soonest first",
-      description: "A complaint the caller holds: logged and assigned to them, or escalated to them. Keyset-paginated: pass `nextCursor` as `cursor`.",
+      summary: "The caller's (or their teams') open complaints with a pending response deadline, the soonest first",
+      description: "scope=mine (default): a complaint the caller holds, logged and assigned to them or escalated to them. " +
+        "scope=teams (supervisors only, else 403): every logged or escalated complaint of the caller's teams (none when " +
+        'they have no team). Keyset-paginated: pass `nextCursor` as `cursor`.',
       querystring: AtRiskQuery,
       response: {
         200: json(pageOf(AtRiskItem), 'A page of deadlines'),
@@ -111,7 +122,12 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
     },
   }, async (request) => {
     const user = request.user
-    const { limit = 50, cursor } = request.query
+    const { scope = 'mine', limit = 50, cursor } = request.query
+    if (scope === 'teams' && user.role !== 'supervisor') throw problems.forbidden("scope=teams is for supervisors (their teams' promises)")
+    const whose = scope === 'mine'
+      ? sql`((c.state = 'logged' and c.assignee_id = ${user.id}) or (c.state = 'escalated' and c.escalation ->> 'assigneeId' = ${user.id}))`
+      // Open complaints by state (an index), then the team: a supervisor's teams hold a small share of them.
+      : sql`c.state in ('logged', 'escalated') and c.team = any(${[...user.teams]}::text[])`
     // From the caller's open complaints (an index on the assignee, or on the escalation's), then each one's pending
     // deadline: a few dozen probes, never a walk of every pending timer by due time.
     const { rows } = await sql<AtRiskRow>`
@@ -124,7 +140,7 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
         where t.complaint_id = c.id and t.kind in ('response', 'escalation_response') and ${sql.raw(PENDING_SQL('t'))}
         order by t.due_at limit 1
       ) t
-      where ((c.state = 'logged' and c.assignee_id = ${user.id}) or (c.state = 'escalated' and c.escalation ->> 'assigneeId' = ${user.id}))
+      where ${whose}
         ${cursor ? sql`and ${after(AT_RISK_KEYS, decodeCursor(cursor, AT_RISK_KEYS))}` : sql``}
       order by ${orderOf(AT_RISK_KEYS)}
       limit ${limit + 1}`.execute(app.db)

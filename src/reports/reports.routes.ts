@@ -6,7 +6,7 @@ import { problemResponses } from '../http/schemas.js'
 import { problems } from '../http/problem.js'
 import { CSV_CONTENT_TYPE, prefersCsv, toCsv, type Cell } from './csv.js'
 import { repeatComplainants, repeatCsv } from './repeat-complainants.js'
-import { RepeatQuery, RepeatReport, SummaryQuery, SummaryReport } from './reports.schemas.js'
+import { MAX_DAYS_BY_DAY, RepeatQuery, RepeatReport, SummaryQuery, SummaryReport } from './reports.schemas.js'
 import { refreshReportDays, summaryCsv, summaryReport } from './summary.js'
 
 const READERS = ['admin', 'supervisor'] as const
@@ -74,6 +74,9 @@ const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const from = instant(request.query.from, tz, 'querystring.from')
     const to = instant(request.query.to, tz, 'querystring.to')
     if (to.getTime() <= from.getTime()) throw problems.validation([{ field: 'querystring.to', message: 'must be later than from' }])
+    if (groupBy === 'day' && to.getTime() - from.getTime() > MAX_DAYS_BY_DAY * 86_400_000) {
+      throw problems.validation([{ field: 'querystring.to', message: `groupBy=day covers at most ${MAX_DAYS_BY_DAY} days` }])
+    }
     let result
     try {
       result = await summaryReport(app.db, { from, to, groupBy, tz })

@@ -3,9 +3,12 @@ import { Customer } from '../complaints/complaint.schemas.js'
 import { DateTime } from '../http/schemas.js'
 import { pagingQuery } from '../http/paging.js'
 
-export const GROUP_BY = ['category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month', 'incident'] as const
+export const GROUP_BY = ['category', 'channel', 'severity', 'team', 'region', 'product', 'agent', 'month', 'day', 'incident'] as const
 export type GroupBy = (typeof GROUP_BY)[number]
 const GroupBySchema = Type.Unsafe<GroupBy>(Type.Union(GROUP_BY.map((g) => Type.Literal(g))))
+
+/** groupBy=day answers one group per day: a period longer than this is refused. */
+export const MAX_DAYS_BY_DAY = 366
 
 const Count = (description: string) => Type.Integer({ minimum: 0, description })
 const Rate = (description: string) => Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description })
@@ -19,11 +22,12 @@ export const SummaryQuery = Type.Object(
     from: Bound('start of the period, inclusive: complaints received at or after it (a date is midnight in tz)'),
     to: Bound('end of the period, exclusive: complaints received before it (a date is midnight in tz)'),
     groupBy: Type.Optional(Type.Unsafe<GroupBy>(Type.Union(GROUP_BY.map((g) => Type.Literal(g)), {
-      description: 'one group per value; agent = who logged the complaint; month = month of receipt in tz; incident = the incident it is linked to (null: none)',
+      description: 'one group per value; agent = who logged the complaint; month = month of receipt in tz (YYYY-MM); ' +
+        `day = day of receipt in tz (YYYY-MM-DD; a period of at most ${MAX_DAYS_BY_DAY} days); incident = the incident it is linked to (null: none)`,
     }))),
     tz: Type.Optional(Type.String({
       minLength: 1, maxLength: 64, default: 'UTC',
-      description: 'IANA time zone for groupBy=month and for date-only from/to (default UTC)',
+      description: 'IANA time zone for groupBy=month and groupBy=day and for date-only from/to (default UTC)',
     })),
   },
   { additionalProperties: false },

@@ -169,13 +169,19 @@ function compensationOf(rows: Pick<GroupRow, 'kinds' | 'counts' | 'amounts'>[]):
   return Object.fromEntries([...byKind].sort(([a], [b]) => compareKeys(a, b)).map(([kind, e]) => [kind, { count: e.count, amount: e.cents / 100 }]))
 }
 
+/** The key of a group by period of receipt in tz: a day or hour of report_daily a period boundary cuts is read in finer parts. */
+const PERIOD_FORMAT = { month: 'YYYY-MM', day: 'YYYY-MM-DD' } as const
+
 /** The report's dimension in report_daily, and the key of a report_facts row (f) or a report_daily row (r, p). */
 function keys(groupBy: GroupBy | undefined, tz: string): { dim: string; rolled: RawBuilder<string | null>; raw: RawBuilder<string | null> } {
   switch (groupBy) {
     case undefined:
       return { dim: 'all', rolled: sql`null::text`, raw: sql`null::text` }
     case 'month':
-      return { dim: 'all', rolled: sql`to_char(p.lo at time zone ${tz}, 'YYYY-MM')`, raw: sql`to_char(f.received_at at time zone ${tz}, 'YYYY-MM')` }
+    case 'day': {
+      const format = PERIOD_FORMAT[groupBy]
+      return { dim: 'all', rolled: sql`to_char(p.lo at time zone ${tz}, ${format})`, raw: sql`to_char(f.received_at at time zone ${tz}, ${format})` }
+    }
     case 'agent':
       return { dim: 'agent', rolled: sql`r.key`, raw: sql`f.agent_id::text` }
     case 'incident':
@@ -194,7 +200,10 @@ export interface SummaryResult {
 export async function summaryReport(db: Db, input: SummaryInput): Promise<SummaryResult> {
   const { from, to, groupBy, tz } = input
   const { dim, rolled, raw } = keys(groupBy, tz)
-  const month = groupBy === 'month'
+  // By period: a UTC day in which a period of tz starts is read as its 24 hour rows (each hour a boundary cuts from
+  // report_facts); with groupBy=day in a zone off UTC, that is every day.
+  const periodic = groupBy === 'month' || groupBy === 'day'
+  const format = groupBy === 'day' ? PERIOD_FORMAT.day : PERIOD_FORMAT.month
   const { rows } = await db.transaction().execute(async (trx) => {
     // JIT compilation costs more than it saves here; the resolution times of a long period are held in memory.
     await sql`select set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`.execute(trx)
@@ -204,14 +213,14 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
         from generate_series((${from}::timestamptz at time zone 'UTC')::date::timestamp,
           ((${to}::timestamptz - interval '1 microsecond') at time zone 'UTC')::date::timestamp, interval '1 day') as d
       ), classified as (
-        -- 'day': read the day's row; 'hours': a month of tz starts within it, read its 24 hour rows; 'raw': read
+        -- 'day': read the day's row; 'hours': a month (or day) of tz starts within it, read its 24 hour rows; 'raw': read
         -- report_facts (a partial day at an end of the period, or a day noted dirty).
         select day, lo, hi,
           case
             when lo < ${from}::timestamptz or hi > ${to}::timestamptz
               or exists (select 1 from report_dirty_days x where x.day = days.day) then 'raw'
-            when ${month}::boolean
-              and to_char(lo at time zone ${tz}, 'YYYY-MM') <> to_char((hi - interval '1 microsecond') at time zone ${tz}, 'YYYY-MM')
+            when ${periodic}::boolean
+              and to_char(lo at time zone ${tz}, ${format}) <> to_char((hi - interval '1 microsecond') at time zone ${tz}, ${format})
               then 'hours'
             else 'day'
           end as source
@@ -221,9 +230,9 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
         from classified
         where source <> 'hours'
         union all
-        -- An hour a month boundary cuts (zones half an hour off) is read from report_facts.
+        -- An hour a period boundary cuts (zones half an hour off) is read from report_facts.
         select c.day, h.hour::smallint, h.lo, h.lo + interval '1 hour',
-          case when to_char(h.lo at time zone ${tz}, 'YYYY-MM') = to_char((h.lo + interval '1 hour' - interval '1 microsecond') at time zone ${tz}, 'YYYY-MM')
+          case when to_char(h.lo at time zone ${tz}, ${format}) = to_char((h.lo + interval '1 hour' - interval '1 microsecond') at time zone ${tz}, ${format})
             then 'hour' else 'raw' end
         from classified c
         cross join lateral (select n as hour, c.lo + n * interval '1 hour' as lo from generate_series(0, 23) as n) h
