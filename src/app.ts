@@ -25,6 +25,7 @@ import errorsPlugin, { clientErrorHandler, frameworkErrors } from './http/errors
 import { AJV_OPTIONS, partAwareValidator } from './http/validator.js'
 import rateLimitPlugin from './http/rate-limit.plugin.js'
 import problemPages from './http/problem-pages.js'
+import linkNextPlugin from './http/link-next.plugin.js'
 import { documentFrameworkProblems, referRateLimitHeaders, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
 import escalationRoutes from './escalations/escalations.routes.js'
@@ -174,6 +175,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   })
   await app.register(healthRoutes)
   await app.register(problemPages)
+  await app.register(linkNextPlugin)
   await app.register(usersRoutes)
   await app.register(policyRoutes)
   // One Redis subscription for every stream of this process.

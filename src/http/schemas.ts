@@ -70,6 +70,7 @@ export function referRateLimitHeaders<T extends { paths?: object; components?: o
   const headers = Object.fromEntries(Object.entries(RATE_LIMIT_HEADERS).map(([name, { type, description }]) => [name, { schema: { type }, description }]))
   return { ...document, components: { ...document.components, headers: { ...(document.components as { headers?: object } | undefined)?.headers, ...headers } } }
 }
+const LINK_NEXT = { link: { type: 'string', description: 'RFC 8288: `<URL of the next page>; rel="next"`, present when nextCursor is' } }
 const RETRY_AFTER_LIMIT = { 'retry-after': { type: 'string', description: 'seconds until the rate-limit window ends' } }
 
 function problemResponse(status: number) {
@@ -112,6 +113,9 @@ export function documentFrameworkProblems({ schema, url }: { schema: FastifySche
   const statuses = [408, 431, 503, ...(url.includes(':') ? [414] : []), ...(limited ? [429] : [])]
   const response = { ...(schema.response as Record<number, unknown> | undefined) }
   for (const status of statuses) response[status] ??= problemResponse(status)
+  // A list's answer: its next page is also in Link (src/http/link-next.plugin.ts).
+  const ok = response[200] as { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }>; headers?: Record<string, unknown> } | undefined
+  if (ok?.content?.['application/json']?.schema?.properties?.nextCursor) response[200] = { ...ok, headers: { ...ok.headers, ...LINK_NEXT } }
   if (limited) {
     // Every answer of a limited route says where the caller stands; a 429 also says when to come back.
     for (const [status, answer] of Object.entries(response)) {
