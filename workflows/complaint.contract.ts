@@ -1,4 +1,4 @@
-// Data of the module contract (docs/machine-spec.md); complaint.machine.ts re-exports the public part.
+// Data of the module contract (docs/machine.md; the transitions as they run: docs/machine-generated.md); complaint.machine.ts re-exports the public part.
 
 export const MACHINE_VERSION = 'complaint@1'
 

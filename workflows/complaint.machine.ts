@@ -16,7 +16,7 @@ const STAFF: readonly Role[] = ['agent', 'supervisor']
 const SYSTEM: readonly Role[] = ['system']
 
 // Who may send each event type. The extra "supervisor at the escalation level" rule is the supervisorAtLevel guard.
-const ROLE_MAY: Record<EventType, readonly Role[]> = {
+export const ROLE_MAY: Record<EventType, readonly Role[]> = {
   LOG: STAFF, RESOLVE: STAFF, ESCALATE: STAFF, ACKNOWLEDGE: ['supervisor'], FOLLOW_UP: STAFF, WITHDRAW: STAFF,
   ASSIGN: ['supervisor'], NOTE: STAFF,
   TRIAGE_MISSED: SYSTEM, DEADLINE_MISSED: SYSTEM, ACK_MISSED: SYSTEM, DEADLINE_WARNING: SYSTEM, FOLLOW_UP_DUE: SYSTEM,
