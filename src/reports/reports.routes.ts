@@ -7,7 +7,8 @@ import { problems } from '../http/problem.js'
 import { CSV_CONTENT_TYPE, prefersCsv, toCsv, type Cell } from './csv.js'
 import { repeatComplainants, repeatCsv } from './repeat-complainants.js'
 import { MAX_DAYS_BY_DAY, RepeatQuery, RepeatReport, SummaryQuery, SummaryReport } from './reports.schemas.js'
-import { refreshReportDays, summaryCsv, summaryReport } from './summary.js'
+import { refreshReportDays, summaryReport } from './summary.js'
+import { summaryCsv } from './summary-csv.js'
 
 const READERS = ['admin', 'supervisor'] as const
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/

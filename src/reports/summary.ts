@@ -1,172 +1,20 @@
-import os from 'node:os'
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../db/database.js'
-import type { Cell } from './csv.js'
-import type { Figures, GroupBy, SummaryGroup, SummaryReport } from './reports.schemas.js'
+import type { GroupBy, SummaryGroup, SummaryReport } from './reports.schemas.js'
+import { compensationOf, COUNT_FIELDS, countsOf, figures, type Counts, type GroupRow } from './figures.js'
+import { unpackSeconds } from './percentiles.js'
+import { compareKeys } from './summary-keys.js'
 
 // Every figure is defined in docs/reports.md. The cohort is the complaints received in [from, to). Each UTC day of
 // the period is read from report_daily (a whole day not noted dirty; its 24 hour rows when grouping by month and a
 // month of tz starts within it) or from report_facts (the partial days at the ends, days noted dirty, an hour a month
 // boundary cuts): one statement, so one snapshot, for both. See migrations/2026-11-22T0005_report_indexes.ts.
 
-interface GroupRow {
-  key: string | null
-  received: number
-  closed: number
-  resolved: number
-  onTheSpot: number
-  withinDeadline: number
-  escalated: number
-  maxLevel: number
-  reopened: number
-  followedUp: number
-  rated: number
-  satisfactionSum: number
-  satisfied: number
-  extended: number
-  withinOriginal: number
-  transfers: number
-  sentBack: number
-  repeatContacts: number
-  incidentLinked: number
-  seconds: Buffer | null
-  kinds: string[] | null
-  counts: number[] | null
-  amounts: string[] | null
-  dirty: number
-}
-
 export interface SummaryInput {
   from: Date
   to: Date
   groupBy: GroupBy | undefined
   tz: string
-}
-
-type Counts = Omit<GroupRow, 'key' | 'seconds' | 'kinds' | 'counts' | 'amounts' | 'dirty'>
-
-const COUNT_FIELDS = [
-  'received', 'closed', 'resolved', 'onTheSpot', 'withinDeadline', 'escalated', 'reopened', 'followedUp', 'rated',
-  'satisfactionSum', 'satisfied', 'extended', 'withinOriginal', 'transfers', 'sentBack', 'repeatContacts', 'incidentLinked',
-] as const
-
-const rate = (numerator: number, denominator: number) => (denominator === 0 ? null : numerator / denominator)
-
-/** The k-th smallest value (0-based) of values[from..], moving it to index k (Hoare's selection, in place). */
-function select(values: Int32Array, k: number, from = 0): number {
-  let lo = from
-  let hi = values.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    // Median of three as the pivot: sorted or constant runs stay linear.
-    const a = values[lo]!
-    const b = values[mid]!
-    const c = values[hi]!
-    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b
-    let i = lo
-    let j = hi
-    while (i <= j) {
-      while (values[i]! < pivot) i++
-      while (values[j]! > pivot) j--
-      if (i <= j) {
-        const t = values[i]!
-        values[i] = values[j]!
-        values[j] = t
-        i++
-        j--
-      }
-    }
-    if (k <= j) hi = j
-    else if (k >= i) lo = i
-    else return values[k]!
-  }
-  return values[k]!
-}
-
-/** The smallest value of values[from..]. */
-function minFrom(values: Int32Array, from: number): number {
-  let min = values[from]!
-  for (let i = from + 1; i < values.length; i++) if (values[i]! < min) min = values[i]!
-  return min
-}
-
-/**
- * percentile_cont for ascending p: linear interpolation between the closest ranks, found by selection (the values
- * are reordered). Equals sorting and reading ranks floor(p(n-1)) and ceil(p(n-1)).
- */
-export function percentiles(values: Int32Array, ps: readonly number[]): (number | null)[] {
-  const n = values.length
-  if (n === 0) return ps.map(() => null)
-  let from = 0
-  return ps.map((p) => {
-    const position = p * (n - 1)
-    const lo = Math.floor(position)
-    const low = select(values, lo, from)
-    // Everything after index lo is >= values[lo]: the next rank is the smallest of them.
-    const high = lo + 1 < n && position > lo ? minFrom(values, lo + 1) : low
-    from = lo
-    return low + (position - lo) * (high - low)
-  })
-}
-
-const minutes = (seconds: number | null) => (seconds === null ? null : Math.round((seconds / 60) * 100) / 100)
-const BIG_ENDIAN_HOST = os.endianness() === 'BE'
-
-/** The resolution times packed by int4send (big-endian int4), in no particular order. */
-function unpackSeconds(chunks: (Buffer | null)[]): Int32Array {
-  const total = chunks.reduce((n, b) => n + (b ? b.length : 0), 0)
-  const values = new Int32Array(total / 4)
-  const bytes = new Uint8Array(values.buffer)
-  let at = 0
-  for (const chunk of chunks) {
-    if (!chunk) continue
-    bytes.set(chunk, at)
-    at += chunk.length
-  }
-  if (!BIG_ENDIAN_HOST) Buffer.from(values.buffer).swap32()
-  return values
-}
-
-function figures(counts: Counts, seconds: Int32Array, compensation: Figures['compensation']): Figures {
-  const [p50 = null, p90 = null] = percentiles(seconds, [0.5, 0.9])
-  return {
-    received: counts.received,
-    closed: counts.closed,
-    resolved: counts.resolved,
-    resolvedOnTheSpot: counts.onTheSpot,
-    onTheSpotRate: rate(counts.onTheSpot, counts.resolved),
-    withinDeadlineRate: rate(counts.withinDeadline, counts.resolved),
-    withinOriginalPromiseRate: rate(counts.withinOriginal, counts.resolved),
-    extendedRate: rate(counts.extended, counts.received),
-    escalated: counts.escalated,
-    escalationRate: rate(counts.escalated, counts.received),
-    maxLevel: counts.maxLevel,
-    reopened: counts.reopened,
-    reopenRate: rate(counts.reopened, counts.resolved),
-    transfers: counts.transfers,
-    sentBack: counts.sentBack,
-    repeatContactRate: rate(counts.repeatContacts, counts.received),
-    incidentShare: rate(counts.incidentLinked, counts.received),
-    followUpCoverage: rate(counts.followedUp, counts.resolved),
-    satisfactionAvg: counts.rated === 0 ? null : counts.satisfactionSum / counts.rated,
-    satisfiedShare: rate(counts.satisfied, counts.rated),
-    resolutionMinutes: { p50: minutes(p50), p90: minutes(p90) },
-    compensation,
-  }
-}
-
-function compensationOf(rows: Pick<GroupRow, 'kinds' | 'counts' | 'amounts'>[]): Figures['compensation'] {
-  const byKind = new Map<string, { count: number; cents: number }>()
-  for (const row of rows) {
-    row.kinds?.forEach((kind, i) => {
-      const entry = byKind.get(kind) ?? { count: 0, cents: 0 }
-      entry.count += row.counts![i]!
-      // Amounts are numeric(…, 2) at most: added in cents, exactly.
-      entry.cents += Math.round(Number(row.amounts![i]) * 100)
-      byKind.set(kind, entry)
-    })
-  }
-  return Object.fromEntries([...byKind].sort(([a], [b]) => compareKeys(a, b)).map(([kind, e]) => [kind, { count: e.count, amount: e.cents / 100 }]))
 }
 
 /** The key of a group by period of receipt in tz: a day or hour of report_daily a period boundary cuts is read in finer parts. */
@@ -340,12 +188,6 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
   }
 }
 
-function countsOf(row: GroupRow): Counts {
-  const counts = { maxLevel: row.maxLevel } as Counts
-  for (const field of COUNT_FIELDS) counts[field] = Number(row[field])
-  return counts
-}
-
 /** Rebuilds the report_daily rows of the days noted dirty, a month of days per transaction; answers how many. */
 export async function refreshReportDays(db: Db, batch = 31): Promise<number> {
   let refreshed = 0
@@ -357,14 +199,6 @@ export async function refreshReportDays(db: Db, batch = 31): Promise<number> {
   }
 }
 
-/** Keys in code point order; complaints without a value (null) last. */
-export function compareKeys(a: string | null, b: string | null): number {
-  if (a === b) return 0
-  if (a === null) return 1
-  if (b === null) return -1
-  return a < b ? -1 : 1
-}
-
 /** The name of each group: the agent's, or the incident's reference and title. */
 async function groupNames(db: Db, groupBy: 'agent' | 'incident', keys: (string | null)[]): Promise<Map<string, string>> {
   const ids = keys.filter((k): k is string => k !== null)
@@ -373,34 +207,4 @@ async function groupNames(db: Db, groupBy: 'agent' | 'incident', keys: (string |
     ? await db.selectFrom('users').select(['id', 'name']).where('id', 'in', ids).execute()
     : await db.selectFrom('incidents').select(['id', sql<string>`reference || ' ' || title`.as('name')]).where('id', 'in', ids).execute()
   return new Map(rows.map((r) => [r.id, r.name]))
-}
-
-const FIGURE_COLUMNS = [
-  'received', 'closed', 'resolved', 'resolvedOnTheSpot', 'onTheSpotRate', 'withinDeadlineRate', 'escalated',
-  'escalationRate', 'maxLevel', 'reopened', 'reopenRate', 'followUpCoverage', 'satisfactionAvg', 'satisfiedShare',
-  'withinOriginalPromiseRate', 'extendedRate', 'transfers', 'sentBack', 'repeatContactRate', 'incidentShare',
-] as const
-
-/**
- * The CSV form: a `row` column (`total` or `group`), `key` (and `name` for groupBy=agent), then every figure, the
- * nested ones flattened with dots: `resolutionMinutes.p50`, `compensation.<kind>.count`, `compensation.<kind>.amount`
- * for every kind granted in the period (empty where a group granted none of it). The total row comes first.
- */
-export function summaryCsv(report: SummaryReport): { header: string[]; rows: Cell[][] } {
-  const kinds = Object.keys(report.total.compensation)
-  const withName = report.groupBy === 'agent' || report.groupBy === 'incident'
-  const header = [
-    'row', 'key', ...(withName ? ['name'] : []), ...FIGURE_COLUMNS, 'resolutionMinutes.p50', 'resolutionMinutes.p90',
-    ...kinds.flatMap((kind) => [`compensation.${kind}.count`, `compensation.${kind}.amount`]),
-  ]
-  const line = (kind: 'total' | 'group', key: string | null, name: string | null | undefined, figures: Figures): Cell[] => [
-    kind, key, ...(withName ? [name ?? null] : []),
-    ...FIGURE_COLUMNS.map((column) => figures[column]),
-    figures.resolutionMinutes.p50, figures.resolutionMinutes.p90,
-    ...kinds.flatMap((k) => [figures.compensation[k]?.count ?? null, figures.compensation[k]?.amount ?? null]),
-  ]
-  return {
-    header,
-    rows: [line('total', null, null, report.total), ...report.groups.map((g) => line('group', g.key, g.name, g))],
-  }
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { csvField, prefersCsv, toCsv } from '../../src/reports/csv.js'
-import { compareKeys, percentiles } from '../../src/reports/summary.js'
+import { percentiles } from '../../src/reports/percentiles.js'
+import { compareKeys } from '../../src/reports/summary-keys.js'
 import { parseCsv, text } from './fixtures/support.js'
 
 /** percentile_cont as Postgres defines it, on a sorted copy. */
