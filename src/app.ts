@@ -11,6 +11,7 @@ import usersRoutes from './auth/users.routes.js'
 import { User } from './auth/users.schemas.js'
 import { Complaint, State } from './complaints/complaint.schemas.js'
 import complaintRoutes from './complaints/complaint.routes.js'
+import similarRoutes from './search/similar.routes.js'
 import customerRoutes from './customers/customers.routes.js'
 import { commitPipeline } from './commit-pipeline.js'
 import { ComplaintService } from './complaints/complaint.service.js'
@@ -165,6 +166,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(reportsRoutes)
   await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
+  await app.register(similarRoutes)
   await app.register(notificationRoutes)
   await app.register(customerRoutes)
 
