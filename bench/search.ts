@@ -184,8 +184,16 @@ async function main() {
     }
     await Promise.all(Array.from({ length: SEARCH_WORKERS }, worker))
     const t2 = Date.now()
-    await sql`create index complaint_search_created_idx on complaint_search (created_at desc, complaint_id desc)`.execute(db)
-    await sql`create index complaint_search_tokens_idx on complaint_search using gin (tokens) with (fastupdate = on, gin_pending_list_limit = 256)`.execute(db)
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      // The app's pool has a statement timeout; an index build over 1,000,000 rows takes minutes.
+      await client.query('set statement_timeout = 0')
+      await client.query('create index complaint_search_created_idx on complaint_search (created_at desc, complaint_id desc)')
+      await client.query('create index complaint_search_tokens_idx on complaint_search using gin (tokens) with (fastupdate = on, gin_pending_list_limit = 256)')
+    } finally {
+      await client.end()
+    }
     seeded.indexSeconds = (Date.now() - t2) / 1000
     seeded.searchRowsSeconds = (t2 - t1) / 1000
     log(`search rows in ${seeded.searchRowsSeconds.toFixed(0)} s, indexes in ${seeded.indexSeconds.toFixed(0)} s`)
