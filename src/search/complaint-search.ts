@@ -51,14 +51,26 @@ const afterPosition = (position: Position | null) =>
 async function tierPage(db: Executor, tier: Tier, terms: SearchTerms, filters: RawBuilder<boolean>[], position: Position | null, need: number): Promise<Found[]> {
   const where = sql.join([tierMatch(tier, terms), ...filters], sql` and `)
   const select = sql`complaints.*, ${cursorTime(sql`s.created_at`)} as "cursorAt"`
-  const walked = await sql<Found>`
-    select ${select}
-    from (select complaint_id, created_at, title, body from complaint_search s where ${afterPosition(position)}
-      order by created_at desc, complaint_id desc limit ${WALK_ROWS}) s
-    join complaints on complaints.id = s.complaint_id
-    where ${where}
-    order by s.created_at desc, s.complaint_id desc
-    limit ${need}`.execute(db)
+  // With other filters the walk reads the newest WALK_ROWS complaints that pass them (through the filter's own index,
+  // as the plain list does), so that a filter that keeps few complaints does not starve the window.
+  const walked = filters.length === 0
+    ? await sql<Found>`
+      select ${select}
+      from (select complaint_id, created_at, title, body from complaint_search s where ${afterPosition(position)}
+        order by created_at desc, complaint_id desc limit ${WALK_ROWS}) s
+      join complaints on complaints.id = s.complaint_id
+      where ${tierMatch(tier, terms)}
+      order by s.created_at desc, s.complaint_id desc
+      limit ${need}`.execute(db)
+    : await sql<Found>`
+      select ${select}
+      from (select complaints.* from complaints where ${sql.join(filters, sql` and `)}
+        and ${position ? sql`(complaints.created_at, complaints.id) < (${position.t}::timestamptz, ${position.id}::uuid)` : sql`true`}
+        order by complaints.created_at desc, complaints.id desc limit ${WALK_ROWS}) complaints
+      join complaint_search s on s.complaint_id = complaints.id
+      where ${tierMatch(tier, terms)}
+      order by complaints.created_at desc, complaints.id desc
+      limit ${need}`.execute(db)
   const found = walked.rows
   if (found.length >= need) return found
   const last = found.at(-1)

@@ -5,7 +5,7 @@ import { textSimilarity, textTokens } from '../text/tokens.js'
 /** The states of an open complaint (CONTRACT.md, "Additions: incidents"): literals, so the partial index applies. */
 const OPEN = sql.raw(`('received', 'logged', 'escalated')`)
 
-/** How many of the newest open complaints are read in order before the search index is asked instead. */
+/** How many of the newest open complaints are looked at for candidates. */
 export const SIMILAR_WALK = 2_000
 /** At most this many candidates are scored. */
 export const SIMILAR_CANDIDATES = 300
@@ -37,36 +37,28 @@ function titleTokens(summary: string): string[] {
 }
 
 /**
- * Open complaints whose title shares a CJK pair or a word with `summary`: from the newest SIMILAR_WALK open
- * complaints in order (the open-complaints index), then, when they hold too few, from the search index's GIN over
- * all of them.
+ * Open complaints whose title shares a CJK pair or a word with `summary`, among the newest SIMILAR_WALK open
+ * complaints (the open-complaints index, newest first), checked against their search rows' tokens. Bounded on purpose:
+ * asking the GIN index for every complaint that shares a token (`tokens && ...`) and keeping the open ones read tens of
+ * thousands of rows for a common pair such as 快递 at 1,000,000 complaints (seconds, bench/RESULTS.md); the complaints
+ * an incident gathers are a burst of recent ones.
  */
 async function candidates(db: Executor, summary: string, exclude: string[], want: number): Promise<Candidate[]> {
   const tokens = titleTokens(summary)
   if (tokens.length === 0) return []
-  const excluded = sql`${exclude}::uuid[]`
-  const walked = await sql<Candidate>`
-    select c.id, c.reference, c.summary, c.description, c.created_at
+  const { rows } = await sql<Candidate>`
+    select c.id, c.reference, c.summary, c.description
     from (select id, reference, summary, description, created_at from complaints where state in ${OPEN}
       order by created_at desc, id desc limit ${SIMILAR_WALK}) c
     join complaint_search s on s.complaint_id = c.id
-    where s.tokens && ${tokens}::text[] and c.id <> all (${excluded})
+    where s.tokens && ${tokens}::text[] and c.id <> all (${sql`${exclude}::uuid[]`})
     order by c.created_at desc, c.id desc
     limit ${want}`.execute(db)
-  if (walked.rows.length >= want) return walked.rows
-  const seen = new Set(walked.rows.map((row) => row.id))
-  const indexed = await sql<Candidate>`
-    select c.id, c.reference, c.summary, c.description
-    from (select complaint_id from complaint_search where tokens && ${tokens}::text[] offset 0) s
-    join complaints c on c.id = s.complaint_id
-    where c.state in ${OPEN} and c.id <> all (${excluded})
-    order by c.created_at desc, c.id desc
-    limit ${want + walked.rows.length}`.execute(db)
-  return [...walked.rows, ...indexed.rows.filter((row) => !seen.has(row.id))].slice(0, want)
+  return rows
 }
 
 /**
- * The open complaints most like a text (a summary and description), best first: candidates from the search index,
+ * The open complaints most like a text (a summary and description), best first: candidates from the search rows,
  * scored by textSimilarity (CJK pairs and whole words, Dice). Those that share nothing are left out. The incident
  * suggestions of an intake can call it with the new complaint's text.
  */
