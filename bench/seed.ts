@@ -167,6 +167,16 @@ export async function benchDatabase(server: string, name: string, log: (message:
   return { url: url.toString(), db: createDb(url.toString(), { max: 10 }), reuse }
 }
 
+/** Runs a statement on the client and logs its label, row count and duration. */
+export function timedQueries(client: pg.Client, log: (message: string) => void) {
+  return async (label: string, text: string) => {
+    const t0 = Date.now()
+    const result = await client.query(text)
+    log(`${label}: ${result.rowCount ?? ''} in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    return result
+  }
+}
+
 /** Seeds the migrated, empty database at url. Answers the number of events written and the seconds it took. */
 export async function seed(url: string, size: SeedSize, options: SeedOptions = {}): Promise<{ events: number; seconds: number }> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`))
@@ -174,12 +184,7 @@ export async function seed(url: string, size: SeedSize, options: SeedOptions = {
   const started = Date.now()
   const client = new pg.Client({ connectionString: url })
   await client.connect()
-  const run = async (label: string, text: string) => {
-    const t0 = Date.now()
-    const result = await client.query(text)
-    log(`${label}: ${result.rowCount ?? ''} in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
-    return result
-  }
+  const run = timedQueries(client, log)
   try {
     // Bulk load: foreign keys and triggers (the report rows' refresh among them) are off for this session; the rows
     // are consistent by construction and the report rows are built once at the end, by the same function.

@@ -14,6 +14,7 @@ import { Incident, IncidentDetail, IntakeComplaint } from './incidents/incident.
 import incidentRoutes from './incidents/incidents.routes.js'
 import { IncidentService } from './incidents/incident.service.js'
 import complaintRoutes from './complaints/complaint.routes.js'
+import similarRoutes from './search/similar.routes.js'
 import customerRoutes from './customers/customers.routes.js'
 import { commitPipeline } from './commit-pipeline.js'
 import { ComplaintService } from './complaints/complaint.service.js'
@@ -189,6 +190,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(webhooksPlugin, { service, queue: deliveries, settings: webhookSettings(deps.config) })
   await app.register(complaintRoutes, { service, defaultPhoneCountry: deps.config.DEFAULT_PHONE_COUNTRY })
   await app.register(incidentRoutes, { service: new IncidentService(deps.db, service) })
+  await app.register(similarRoutes)
   await app.register(notificationRoutes)
   await app.register(customerRoutes)
   await app.register(boardRoutes)

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Static } from 'typebox'
 import type { AuthUser } from '../auth/auth.plugin.js'
 import type { Db } from '../db/database.js'
@@ -8,6 +8,7 @@ import { loadRecords, type ComplaintRecord } from './complaint.repository.js'
 import type { ListQuery } from './complaint.schemas.js'
 import { PENDING_SQL } from '../timers/timers.repository.js'
 import { isUuid } from '../ids.js'
+import { searchComplaints } from '../search/complaint-search.js'
 
 interface Cursor {
   /** created_at in UTC with all six fractional digits Postgres keeps: a millisecond Date would skip rows. */
@@ -41,31 +42,26 @@ function decodeCursor(cursor: string): Cursor {
   throw problems.validation([{ field: 'querystring.cursor', message: 'is not a cursor this API gave out' }])
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 const OPEN_STATES = ['received', 'logged', 'escalated']
 
-/** Newest first, keyset-paginated on (createdAt, id) so pages stay stable while complaints arrive. */
-export async function listComplaints(
+/** The list's filters but q, as conditions on `complaints` (the plain list and the search share them). */
+function complaintFilters(
   db: Db,
   user: AuthUser,
   query: Static<typeof ListQuery>,
   defaultPhoneCountry?: string,
-): Promise<{ items: ComplaintRecord[]; nextCursor: string | null }> {
-  const limit = query.limit ?? 20
-  let q = db
-    .selectFrom('complaints')
-    .selectAll('complaints')
-    .select(sql<string>`to_char(complaints.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursorAt'))
-  if (user.role === 'integration') q = q.where('complaints.integrationId', '=', user.id)
-  if (query.state) q = q.where('complaints.state', '=', query.state)
-  if (query.category) q = q.where('complaints.category', '=', query.category)
-  if (query.severity) q = q.where('complaints.severity', '=', query.severity)
-  if (query.team) q = q.where('complaints.team', '=', query.team)
-  if (query.assigneeId) q = q.where('complaints.assigneeId', '=', query.assigneeId === 'me' ? user.id : query.assigneeId)
+): RawBuilder<boolean>[] {
+  const filters: RawBuilder<boolean>[] = []
+  if (user.role === 'integration') filters.push(sql<boolean>`complaints.integration_id = ${user.id}`)
+  if (query.state) filters.push(sql<boolean>`complaints.state = ${query.state}`)
+  if (query.category) filters.push(sql<boolean>`complaints.category = ${query.category}`)
+  if (query.severity) filters.push(sql<boolean>`complaints.severity = ${query.severity}`)
+  if (query.team) filters.push(sql<boolean>`complaints.team = ${query.team}`)
+  if (query.assigneeId) filters.push(sql<boolean>`complaints.assignee_id = ${query.assigneeId === 'me' ? user.id : query.assigneeId}`)
   if (query.customerPhone) {
     const phone = normalisePhone(query.customerPhone, defaultPhoneCountry)
     if (!phone) throw problems.validation([{ field: 'querystring.customerPhone', message: 'is not a valid phone number' }])
-    q = q.where('complaints.customerId', 'in', db.selectFrom('customers').select('id').where('phone', '=', phone))
+    filters.push(sql<boolean>`complaints.customer_id in (${db.selectFrom('customers').select('id').where('phone', '=', phone)})`)
   }
   if (query.overdue !== undefined) {
     // coalesce: a complaint without a promise (received, not logged yet) is not overdue, and so is "not overdue".
@@ -79,18 +75,32 @@ export async function listComplaints(
       or exists (select 1 from timers t where t.complaint_id = complaints.id and ${sql.raw(PENDING_SQL('t'))}
         and t.due_at < now() and t.kind in ('triage', 'escalation_ack', 'escalation_response')
         offset 0)))`
-    q = q.where(query.overdue ? overdue : sql<boolean>`not ${overdue}`)
+    filters.push(query.overdue ? overdue : sql<boolean>`not ${overdue}`)
   }
-  if (query.q) {
-    const pattern = `%${escapeLike(query.q)}%`
-    q = q.where((eb) =>
-      eb.or([
-        eb('complaints.summary', 'ilike', pattern),
-        eb('complaints.description', 'ilike', pattern),
-        eb('complaints.reference', 'ilike', pattern),
-      ]),
-    )
+  return filters
+}
+
+/**
+ * Newest first, keyset-paginated on (createdAt, id) so pages stay stable while complaints arrive; with q, the
+ * search's order instead, most relevant first (src/search/complaint-search.ts, docs/search.md).
+ */
+export async function listComplaints(
+  db: Db,
+  user: AuthUser,
+  query: Static<typeof ListQuery>,
+  defaultPhoneCountry?: string,
+): Promise<{ items: ComplaintRecord[]; nextCursor: string | null }> {
+  const limit = query.limit ?? 20
+  const filters = complaintFilters(db, user, query, defaultPhoneCountry)
+  if (query.q !== undefined) {
+    const found = await searchComplaints(db, query.q, filters, { limit, cursor: query.cursor })
+    return { items: await loadRecords(db, found.rows), nextCursor: found.nextCursor }
   }
+  let q = db
+    .selectFrom('complaints')
+    .selectAll('complaints')
+    .select(sql<string>`to_char(complaints.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursorAt'))
+  for (const filter of filters) q = q.where(filter)
   if (query.cursor) {
     const cursor = decodeCursor(query.cursor)
     q = q.where(sql<boolean>`(complaints.created_at, complaints.id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)`)

@@ -136,7 +136,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     schema: {
       tags: ['complaints'],
       operationId: 'listComplaints',
-      summary: 'List complaints, newest first',
+      summary: 'List complaints, newest first (with q: most relevant first)',
       querystring: ListQuery,
       response: {
         200: json(Type.Object({ items: Type.Array(Type.Ref('Complaint')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of complaints'),

@@ -221,7 +221,17 @@ export const ListQuery = Type.Object(
     customerPhone: Type.Optional(Type.String({ minLength: 3, maxLength: 40 })),
     team: Type.Optional(Text(100)),
     overdue: Type.Optional(Type.Boolean()),
-    q: Type.Optional(Text(200)),
+    q: Type.Optional(Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Search: the complaints whose summary, description, notes, customer name or reference hold every term of q ' +
+        '(terms are separated by spaces). A Chinese (CJK) term matches anywhere in the text, one character or more; any other ' +
+        'term matches at the start of a word (`rout` finds router, not outer), and a term with punctuation inside it ' +
+        '(`tp-link`, `C-20261128`) matches those words in that order; the reference matches any fragment of it (`0427`). ' +
+        'Case, full-width forms and punctuation do not matter (NFKC); punctuation alone finds nothing. With q the list is ' +
+        'most relevant first: the complaints with every term in the summary, customer name or reference, then the others; ' +
+        'newest first within each. Its nextCursor pages through that order.',
+    })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },

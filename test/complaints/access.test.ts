@@ -21,6 +21,11 @@ t.test('admin reads but never acts; integration sees only its own complaints', a
   t.equal(asAdmin.statusCode, 200)
   t.same(asAdmin.json().actions, [], 'admin is offered no action')
   t.equal((await call('GET', `/v1/complaints/${mine.id}/events`, admin)).statusCode, 200)
+  for (const [who, as] of [['admin', admin], ['integration', integration]] as const) {
+    const similar = await call('GET', `/v1/complaints/${mine.id}/similar`, as)
+    t.same([similar.statusCode, similar.json().code], [403, 'forbidden'], `${who} may not ask for similar complaints (agents and supervisors may)`)
+  }
+  t.equal((await call('GET', `/v1/complaints/${mine.id}/similar`, agent)).statusCode, 200)
   t.equal((await call('POST', '/v1/complaints', admin, aComplaint())).json().code, 'forbidden')
 
   for (const [action, body] of Object.entries(ACTION_BODIES)) {
