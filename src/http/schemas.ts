@@ -5,7 +5,7 @@ import { type ProblemCode, statusOf } from './problem.js'
 
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String({ format: 'uri' }),
+    type: Type.String({ format: 'uri-reference', description: 'the page /problems/{code} of this server, as a reference relative to the request URL (RFC 9457 3.1.1)' }),
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),

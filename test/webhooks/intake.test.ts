@@ -83,7 +83,7 @@ t.test('each refusal is its own problem+json and creates nothing', async (t) => 
     t.equal(response.statusCode, status, `${label}: ${status}`)
     t.match(response.headers['content-type'], /^application\/problem\+json/, `${label}: problem+json`)
     const problem = response.json()
-    t.match(problem, { code, status, type: /^https:\/\//, title: String, detail: String }, `${label}: ${code}`)
+    t.match(problem, { code, status, type: `/problems/${code}`, title: String, detail: String }, `${label}: ${code}`)
     if (detail) t.match(problem.detail, detail, `${label}: says why`)
     if (code === 'validation_failed') t.ok(problem.errors.length > 0, `${label}: names the fields`)
   }
