@@ -1,5 +1,5 @@
 import { audienceOf, feedId, feedMessage } from '../live/feed.js'
-import type { LivePublisher, Published } from '../live/live-events.js'
+import { liveEventOf, type LivePublisher, type Published } from '../live/live-events.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { Scheduler } from '../timers/scheduler.js'
 import type { TransitionResult } from './transition.js'
@@ -10,16 +10,8 @@ export function afterCommit(scheduler: Scheduler, live: LivePublisher, metrics?:
     metrics?.committed(results)
     const at = new Date().toISOString()
     const events: Published[] = results.flatMap(({ row, effects, seq }) =>
-      effects.filter((effect) => effect.type === 'notify').map((effect, index) => ({
-        type: effect.event,
-        complaintId: row.id,
-        reference: row.reference,
-        state: row.state,
-        level: row.escalation?.level ?? null,
-        assigneeId: row.escalation?.assigneeId ?? row.assigneeId,
-        at,
-        id: `${feedId(row.updatedAt, row.id, seq)}.${index}`,
-      })),
+      effects.filter((effect) => effect.type === 'notify').map((effect, index) =>
+        liveEventOf(effect.event, row.id, row, at, `${feedId(row.updatedAt, row.id, seq)}.${index}`)),
     )
     for (const { row, history } of results) {
       for (const entry of history) {

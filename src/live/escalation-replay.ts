@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { EscalationRecord } from '../db/tables.js'
 import { FEED_OVERLAP_MS, FEED_REPLAY_MS, feedId } from './feed.js'
-import type { LiveEvent } from './live-events.js'
+import { liveEventOf, type LiveEvent } from './live-events.js'
 
 /**
  * What the escalation stream announces, by the history type that announces it, with its place among that
@@ -42,16 +42,7 @@ export async function replayEscalations(db: Db, user: { id: string; level: numbe
     .map((row) => {
       const announced = ANNOUNCED[row.type]!
       const at = new Date(row.at)
-      return {
-        type: announced.type,
-        complaintId: row.complaintId,
-        reference: row.reference,
-        state: row.state,
-        level: row.escalation?.level ?? null,
-        assigneeId: row.escalation?.assigneeId ?? row.assigneeId,
-        at: at.toISOString(),
-        id: `${feedId(at, row.complaintId, row.seq)}.${announced.index}`,
-      }
+      return liveEventOf(announced.type, row.complaintId, row, at.toISOString(), `${feedId(at, row.complaintId, row.seq)}.${announced.index}`)
     })
 }
 

@@ -16,6 +16,20 @@ export interface LiveEvent {
   id?: string
 }
 
+/** What a live event says of its complaint: the live push (after commit) and the stream's replay build it alike. */
+export function liveEventOf(
+  type: string,
+  complaintId: string,
+  complaint: { reference: string; state: string; escalation: { level: number; assigneeId: string | null } | null; assigneeId: string | null },
+  at: string,
+  id: string,
+): LiveEvent {
+  return {
+    type, complaintId, reference: complaint.reference, state: complaint.state, level: complaint.escalation?.level ?? null,
+    assigneeId: complaint.escalation?.assigneeId ?? complaint.assigneeId, at, id,
+  }
+}
+
 /** An event of the agent's feed, for the people its audience names (src/live/feed.ts). */
 export interface FeedEvent {
   feed: FeedMessage
