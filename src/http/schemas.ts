@@ -55,7 +55,8 @@ const RATE_LIMIT_HEADERS = {
 }
 /**
  * The swagger `transformObject` step: the rate-limit headers, inlined on every answer of every limited route by
- * documentFrameworkProblems, become references to one definition each under components.headers.
+ * documentFrameworkProblems, become references to one definition each under components.headers (here, after the
+ * conversion: @fastify/swagger would wrap a `$ref` header given to the route in `schema`).
  */
 export function referRateLimitHeaders<T extends { paths?: object; components?: object }>(document: T): T {
   for (const operations of Object.values(document.paths ?? {}) as Record<string, { responses?: Record<string, { headers?: Record<string, unknown> }> }>[]) {
