@@ -72,7 +72,7 @@ t.test('a complaint from the call to closed, through the generated client', asyn
   const queued = await waitFor(async () => {
     const { data } = await supervisor.GET('/v1/escalations', { params: { query: { assigneeId: 'me', status: 'open' } } })
     return data?.items.find((item) => item.id === complaintId)
-  }, 15_000, 'the escalation to reach the supervisor')
+  }, 30_000, 'the escalation to reach the supervisor')
   t.match(queued, { state: 'escalated', escalation: { level: 1, assigneeId: supervisorId, acknowledgedAt: null } })
   t.ok(queued.actions.includes('acknowledge'))
 
