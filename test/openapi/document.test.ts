@@ -60,5 +60,7 @@ t.test('the document has a webhook per event type, each posting its own payload 
     const schema = resolved<{ properties: { type: { const: string } } }>(document, post.requestBody!.content['application/json']!.schema as { $ref: string })
     t.equal(schema.properties.type.const, type, `${type}: its schema is the one of its type`)
     t.ok(post.responses['2XX'] && post.responses.default, `${type}: what the receiver answers`)
+    // An event type the machine gained without a word in COMPLAINT_EVENTS (src/webhooks/event.schemas.ts) gets a stopgap.
+    t.notMatch(post.description, /^The machine announced/, `${type}: says when it is sent`)
   }
 })
