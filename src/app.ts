@@ -27,7 +27,7 @@ import { AJV_OPTIONS, partAwareValidator } from './http/validator.js'
 import rateLimitPlugin from './http/rate-limit.plugin.js'
 import problemPages from './http/problem-pages.js'
 import linkNextPlugin from './http/link-next.plugin.js'
-import { documentFrameworkProblems, referRateLimitHeaders, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
+import { documentFrameworkProblems, documentedFrameworkProblems, referRateLimitHeaders, json, ProblemSchema, publicProblemResponses } from './http/schemas.js'
 import redisPlugin from './redis.plugin.js'
 import escalationRoutes from './escalations/escalations.routes.js'
 import followUpRoutes from './follow-ups/follow-ups.routes.js'
@@ -41,6 +41,7 @@ import reportsRoutes from './reports/reports.routes.js'
 import policyRoutes from './sla/policy.routes.js'
 import { webhookSettings, type WebhookSettings } from './webhooks/settings.js'
 import webhooksPlugin from './webhooks/webhooks.plugin.js'
+import { documentWebhooks } from './webhooks/event.schemas.js'
 import queueConsole, { documentQueueConsole } from './admin/queues.plugin.js'
 import { Metrics } from './metrics/metrics.js'
 import metricsPlugin from './metrics/metrics.plugin.js'
@@ -64,9 +65,11 @@ const DOCS_PATH = {
     operationId: 'swaggerUi',
     tags: ['operations'],
     summary: 'Swagger UI for this API',
+    description: 'An HTML page that renders this document (/openapi.json) and lets a user with a token try the operations. Never rate-limited.',
     security: [],
     responses: {
       200: { description: 'The Swagger UI page', content: { 'text/html': { schema: { type: 'string' as const } } } },
+      ...documentedFrameworkProblems('/docs'),
     },
   },
 }
@@ -146,7 +149,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       if (!('openapiObject' in document)) return document.swaggerObject
       const { openapiObject } = document
       openapiObject.paths = { ...openapiObject.paths, '/docs': DOCS_PATH }
-      return referRateLimitHeaders(documentQueueConsole(openapiObject))
+      return documentWebhooks(referRateLimitHeaders(documentQueueConsole(openapiObject)))
     },
   })
   for (const schema of [ProblemSchema, State, Complaint, User, Incident, IncidentDetail, IntakeComplaint]) app.addSchema(schema)
@@ -201,6 +204,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       operationId: 'getOpenApi',
       tags: ['operations'],
       summary: 'This OpenAPI document',
+      description: 'The document openapi.yaml holds, generated from the route schemas: the operations and, under `webhooks`, every event Hotline posts to a registered endpoint. Never rate-limited.',
       security: [],
       response: { 200: json(Type.Object({}, { additionalProperties: true }), 'OpenAPI 3.1 document'), ...publicProblemResponses() },
     },

@@ -29,6 +29,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['users'],
       operationId: 'createUser',
       summary: 'Create a user and its token (shown once)',
+      description: 'Admins only. The answer holds the user\'s bearer token, and for an integration its Standard Webhooks `webhookSecret`, both shown this once: only the token\'s hash is stored. `level` is for supervisors (1 team lead, 2 manager, 3 director); `compensationLimit` bounds what the user may grant when resolving (403 authority_exceeded above it).',
       body: CreateUserBody,
       response: { 201: json(CreatedUser, 'The user, with its token'), ...problemResponses(413, 415) },
     },
@@ -61,6 +62,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['users'],
       operationId: 'getMe',
       summary: 'The caller, with the time zone their times are written in',
+      description: 'Any role. The user the bearer token belongs to, and the SLA policy\'s calendar zone, in which the hotline writes local times (messages to customers, the board).',
       response: { 200: json(Me, 'The authenticated user'), ...problemResponses() },
     },
   }, async (request) => {
@@ -74,6 +76,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['users'],
       operationId: 'updateUser',
       summary: 'Change or deactivate a user',
+      description: 'Admins only. Only the fields sent change. `active: false` deactivates the user: their token stops working at once in this process and within CACHE_TTL (a second by default) in every other.',
       params: IdParams,
       body: UpdateUserBody,
       response: { 200: json(Type.Ref('User'), 'The updated user'), ...problemResponses('not_found', 'conflict', 413, 415) },

@@ -47,7 +47,14 @@ export const CreateUserBody = Type.Object(
     compensationLimit: Type.Optional(Money),
     teams: Type.Optional(Teams),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { name: 'Ann Agent', role: 'agent', compensationLimit: 50, teams: ['east'] },
+      { name: '张伟', role: 'supervisor', level: 1, compensationLimit: 500, teams: ['east'] },
+      { name: 'Web shop', role: 'integration' },
+    ],
+  },
 )
 
 export const UpdateUserBody = Type.Object(
@@ -58,7 +65,7 @@ export const UpdateUserBody = Type.Object(
     compensationLimit: Type.Optional(Money),
     teams: Type.Optional(Teams),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ compensationLimit: 100 }, { active: false }] },
 )
 
 export const ListUsersQuery = Type.Object(

@@ -26,6 +26,7 @@ import { sendBackCommand, transferCommand } from './transfers.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
 import type { ComplaintRecord } from './complaint.repository.js'
 import {
+  ACTION_DESCRIPTIONS,
   ActionHeaders,
   AssignBody,
   ComplaintEvent,
@@ -116,6 +117,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       tags: ['complaints'],
       operationId: 'createComplaint',
       summary: 'Log a complaint from a call or a visit',
+      description: 'Agents and supervisors. The customer is found by any identity (external id, phone, email) or created; the complaint starts in `logged` with its promised response time (`promisedBy`, or the SLA policy\'s). Send an `Idempotency-Key` to retry safely. The answer lists the open incidents the complaint may belong to.',
       headers: CreateHeaders,
       body: CreateComplaintBody,
       response: {
@@ -137,6 +139,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       tags: ['complaints'],
       operationId: 'listComplaints',
       summary: 'List complaints, newest first (with q: most relevant first)',
+      description: 'Any role; an integration sees only the complaints it sent. Filters combine (and). `q` searches the summary, description, notes, customer name and reference, Chinese and English (docs/search.md). Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
       querystring: ListQuery,
       response: {
         200: json(Type.Object({ items: Type.Array(Type.Ref('Complaint')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of complaints'),
@@ -154,6 +157,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       tags: ['complaints'],
       operationId: 'getComplaint',
       summary: 'One complaint, with the actions the caller may take',
+      description: 'Any role; an integration only its own complaints (404 otherwise). `actions` are those the machine allows now and the caller\'s role may take. The ETag is the version to send back in `If-Match`.',
       params: IdParams,
       response: { 200: complaintResponse('The complaint'), ...problemResponses('not_found') },
     },
@@ -184,6 +188,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       operationId: 'mergeComplaint',
       tags: ['complaints'],
       summary: 'Close this complaint as a duplicate of another; its history and contacts are carried across',
+      description: 'Agents and supervisors. This complaint (received, logged or escalated) closes as `duplicate` into `into`, an open complaint of the same customer (409 merge_customer_mismatch otherwise), which records `complaint.duplicate_absorbed`; each keeps its own history. `If-Match` guards this complaint\'s version.',
       params: IdParams,
       headers: ActionHeaders,
       body: MergeBody,
@@ -208,6 +213,7 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
         operationId: action.operationId,
         tags: ['complaints'],
         summary: action.summary,
+        description: ACTION_DESCRIPTIONS[action.operationId],
         params: IdParams,
         headers: ActionHeaders,
         body: action.body,

@@ -44,12 +44,32 @@ export const CreateComplaintBody = Type.Object(
     channel: Type.Optional(AgentChannel),
     promisedBy: Type.Optional(DateTime),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        customer: { name: 'Li Wei', phone: '+86 138 0013 8000' },
+        category: 'delivery',
+        summary: 'Kettle arrived with a cracked lid',
+        product: 'kettle',
+        region: 'east',
+      },
+      {
+        customer: { name: '王芳', phone: '+86 139 1234 5678', language: 'zh-CN' },
+        category: 'delivery',
+        severity: 'high',
+        summary: '快递员态度差，包裹被扔在门口',
+        description: '客户说快递员没有敲门，包裹直接扔在门口，里面的杯子碎了一个。',
+        channel: 'phone',
+        promisedBy: '2026-11-23T18:00:00+08:00',
+      },
+    ],
+  },
 )
 
 export const LogBody = Type.Object(
   { category: Type.Optional(Text(100)), severity: Type.Optional(Severity), promisedBy: Type.Optional(DateTime) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ category: 'delivery', severity: 'normal', promisedBy: '2026-11-24T18:00:00+08:00' }] },
 )
 export const CompensationInput = Type.Object(
   { kind: Text(50), amount: Type.Optional(Money), currency: Type.Optional(Currency) },
@@ -57,34 +77,47 @@ export const CompensationInput = Type.Object(
 )
 export const ResolveBody = Type.Object(
   { summary: Text(2000), compensation: Type.Optional(CompensationInput) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { summary: 'Replacement lid sent', compensation: { kind: 'voucher', amount: 20, currency: 'CNY' } },
+      { summary: '已补发新杯子，并向客户致歉' },
+    ],
+  },
 )
 export const EscalateBody = Type.Object(
   { reason: Text(500), note: Type.Optional(Type.String({ maxLength: 5000 })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ reason: 'Customer asks for a refund of 80 CNY, above my limit', note: 'Second complaint this month about the same kettle' }] },
 )
-export const EmptyBody = Type.Object({}, { additionalProperties: false, description: 'no fields; the body may be omitted' })
+export const EmptyBody = Type.Object({}, { additionalProperties: false, description: 'no fields; the body may be omitted', examples: [{}] })
 export const FollowUpBody = Type.Object(
   {
     outcome: Outcome,
     satisfaction: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
     comment: Type.Optional(Type.String({ maxLength: 5000 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ outcome: 'satisfied', satisfaction: 5 }, { outcome: 'unsatisfied', satisfaction: 2, comment: '客户认为补偿太少' }] },
 )
-export const WithdrawBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
-export const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false })
-export const WaitBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 5000 })) }, { additionalProperties: false })
+export const WithdrawBody = Type.Object({ reason: Text(500) }, { additionalProperties: false, examples: [{ reason: 'The parcel turned up at a neighbour\'s; the customer no longer complains' }] })
+export const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false, examples: [{ assigneeId: '0f8e6a52-3c1d-4b7e-9a2f-5d6c7b8e9f01' }] })
+export const WaitBody = Type.Object(
+  { note: Type.Optional(Type.String({ maxLength: 5000 })) },
+  { additionalProperties: false, examples: [{ note: 'Asked the customer for a photo of the damaged lid' }] },
+)
 export const MergeBody = Type.Object(
   { into: Uuid, note: Type.Optional(Type.String({ maxLength: 5000 })) },
-  { additionalProperties: false, description: 'the open complaint this one duplicates' },
+  {
+    additionalProperties: false,
+    description: 'the open complaint this one duplicates',
+    examples: [{ into: '6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', note: 'Same customer called twice about the same parcel' }],
+  },
 )
 export const TransferBody = Type.Object(
   { team: Text(100), reason: Text(500) },
-  { additionalProperties: false, description: 'the receiving team, and why' },
+  { additionalProperties: false, description: 'the receiving team, and why', examples: [{ team: 'billing', reason: 'The customer was charged twice: a billing matter' }] },
 )
-export const SendBackBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
-export const ReopenBody = Type.Object({ reason: Text(500) }, { additionalProperties: false })
+export const SendBackBody = Type.Object({ reason: Text(500) }, { additionalProperties: false, examples: [{ reason: 'Not a billing matter: the charge was correct, the parcel was late' }] })
+export const ReopenBody = Type.Object({ reason: Text(500) }, { additionalProperties: false, examples: [{ reason: '客户反映补发的杯子也是坏的' }] })
 export const Transfer = Type.Object(
   {
     fromTeam: Nullable(Type.String()),
@@ -100,17 +133,17 @@ export const Transfer = Type.Object(
   },
   { additionalProperties: false },
 )
-export const NoteBody = Type.Object({ text: Text(10_000) }, { additionalProperties: false })
+export const NoteBody = Type.Object({ text: Text(10_000) }, { additionalProperties: false, examples: [{ text: 'Called the courier: the driver will be spoken to' }] })
 export const RequestExtensionBody = Type.Object(
   {
     until: Type.String({ format: 'date-time', description: 'the new promised time: later than promisedBy, at most policy.maxExtension after it' }),
     reason: Text(500),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ until: '2026-11-26T18:00:00+08:00', reason: 'Waiting for the supplier to send a replacement part' }] },
 )
 export const DecideExtensionBody = Type.Object(
   { approve: Type.Boolean(), note: Type.Optional(Type.String({ maxLength: 5000 })) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ approve: true, note: 'Approved: the part ships on Wednesday' }] },
 )
 export const ExtensionStatus = literals(['pending', 'approved', 'refused', 'lapsed'])
 export const Extension = Type.Object(
@@ -131,7 +164,12 @@ export const ActionHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'the complaint version you saw, as its ETag: "<version>"' })),
 })
 export const CreateHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  'idempotency-key': Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: 'your id for this intake (e.g. call-2026-11-22-0001), per user, kept IDEMPOTENCY_KEY_RETENTION (30 days): a retry with the same key and body answers 200 with the complaint ' +
+      'the first one created (Idempotent-Replayed: true) and creates nothing; the same key with another body is 422 idempotency_mismatch',
+  })),
 })
 
 export const Customer = Type.Object(
@@ -250,3 +288,38 @@ export const ComplaintEvent = Type.Object(
   },
   { additionalProperties: false },
 )
+
+const IF_MATCH = 'Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.'
+/** What each action route does, by operationId: the document's operation descriptions (complaint.routes.ts). */
+export const ACTION_DESCRIPTIONS: Record<string, string> = {
+  logComplaint: 'A complaint received through a webhook is checked by an agent: category and severity may be corrected and ' +
+    'the promised response time (`promisedBy`, or the SLA policy\'s) is made; the triage deadline is cancelled. ' + IF_MATCH,
+  resolveComplaint: 'From logged, an agent resolves on the spot within their `compensationLimit` (above it: 403 ' +
+    'authority_exceeded: escalate instead); from escalated, a supervisor of the escalation\'s level or above, within ' +
+    'theirs. The follow-up call falls due ' +
+    'after policy.followUpAfter. ' + IF_MATCH,
+  escalateComplaint: 'Up one level (at most policy.maxLevel); the worker routes it to a supervisor of that level, who must ' +
+    'acknowledge it within policy.escalationAck or it is escalated again. ' + IF_MATCH,
+  acknowledgeEscalation: 'A supervisor of the escalation\'s level or above takes it, once: its acknowledgement deadline ' +
+    'is cancelled. ' + IF_MATCH,
+  recordFollowUp: 'The call to the customer after resolution: `satisfied` closes the complaint, `unsatisfied` escalates ' +
+    'it again one level up, `unreachable` calls again after policy.followUpRetry and closes it as `unreachable` after ' +
+    'policy.followUpAttempts calls. With policy.followUpBy ' +
+    '`not_resolver`, the agent who resolved it may not record it (403 forbidden). ' + IF_MATCH,
+  withdrawComplaint: 'The customer no longer complains: the complaint closes as `withdrawn` and its deadlines are cancelled. ' + IF_MATCH,
+  assignComplaint: 'A supervisor gives an open complaint to another user (`assigneeId`). ' + IF_MATCH,
+  addNote: 'Appends a `complaint.note_added` event to the history; the state and deadlines do not change. ' + IF_MATCH,
+  awaitCustomer: 'While the agent waits for something from the customer, the response clock stops: the customer is ' +
+    'reminded after policy.awaitingReminderAfter and the complaint closes as `no_response` after ' +
+    'policy.awaitingCloseAfter. ' + IF_MATCH,
+  resumeClock: 'The wait ends (an integration relays the customer\'s reply the same way): the response deadlines move ' +
+    'later by the time spent waiting. ' + IF_MATCH,
+  requestExtension: 'An agent asks to move the promise to `until` (later than promisedBy, at most policy.maxExtension ' +
+    'after it); supervisors see it in GET /v1/extension-requests and decide with decide-extension. ' + IF_MATCH,
+  transferComplaint: 'The complaint moves to `team`; the receiving team may send it back within policy.sendBackWithin. ' + IF_MATCH,
+  sendBackComplaint: 'Undoes a transfer once: the complaint goes back to the team and assignee it came from. ' + IF_MATCH,
+  reopenComplaint: 'The customer comes back about a closed complaint: it starts again, escalated one level up with the ' +
+    'reason `reopened`. ' + IF_MATCH,
+  decideExtension: 'A supervisor other than the requester decides the pending extension request: approved, the promise moves to its `until` and the ' +
+    'customer is told; refused, the promise stands. ' + IF_MATCH,
+}

@@ -32,5 +32,5 @@ export const UpdateCustomerBody = Type.Object(
     language: Type.Optional(Nullable(Language, "null: back to the service's DEFAULT_LANGUAGE")),
     notify: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ tier: 'gold' }, { name: '李伟', language: 'zh-CN', notify: true }] },
 )

@@ -74,7 +74,9 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
         'would hear of now. ' + TICKET_NOTE,
       security: streamSecurity(),
       querystring: StreamQuery,
-      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
+      headers: Type.Object({
+        'last-event-id': Type.Optional(Type.String({ maxLength: 200, description: 'the id of the last message received: replay what followed it (EventSource sends it on reconnecting)' })),
+      }),
       response: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: Type.String() } } },
         ...problemResponses(),

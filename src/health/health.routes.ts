@@ -23,6 +23,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['operations'],
       operationId: 'healthz',
       summary: 'Liveness: the process answers',
+      description: 'For a liveness probe: 200 as long as the process serves HTTP; it touches neither Postgres nor Redis. Never rate-limited.',
       security: [],
       response: { 200: json(Type.Object({ status: Type.Literal('ok') }), 'Alive'), ...publicProblemResponses() },
     },
@@ -35,6 +36,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['operations'],
       operationId: 'readyz',
       summary: 'Readiness: Postgres and Redis are reachable',
+      description: 'For a readiness probe: 200 with each check when Postgres and Redis both answer, else 503 (take the process out of the balancer until it is 200 again). Never rate-limited.',
       security: [],
       response: {
         200: json(Type.Object({ status: Type.Literal('ready'), checks: Checks }), 'Ready'),

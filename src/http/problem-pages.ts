@@ -55,6 +55,7 @@ const problemPages: FastifyPluginAsync = async (app) => {
     config: { public: true },
     schema: {
       tags: ['operations'], operationId: 'listProblemTypes', summary: 'Every problem code, what it means and what to do', security: [],
+      description: 'An HTML page listing every problem `code` this API answers, with its status, title and what a client should do about it.',
       response: { 200: { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } }, ...publicProblemResponses() },
     },
   }, async (_request, reply) => {
@@ -68,6 +69,7 @@ const problemPages: FastifyPluginAsync = async (app) => {
     config: { public: true },
     schema: {
       tags: ['operations'], operationId: 'getProblemType', summary: 'What one problem code means and what to do', security: [],
+      description: 'The page a problem\'s `type` refers to (`/problems/{code}`, relative to the request URL): its status, title and what to do. An unknown code is 404.',
       params: { type: 'object', properties: { code: { type: 'string', maxLength: 100 } }, required: ['code'] },
       response: { 200: { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } }, ...publicProblemResponses(404) },
     },

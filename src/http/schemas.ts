@@ -104,6 +104,24 @@ export const Nullable = <T extends TSchema>(schema: T, description?: string) =>
 export const DateTime = Type.String({ format: 'date-time' })
 export const IdParams = Type.Object({ id: Uuid })
 
+/** What the HTTP layer answers on the route at `url` before the route runs (see documentFrameworkProblems). */
+export function frameworkProblemResponses(url: string): Record<number, unknown> {
+  const statuses = [408, 431, 503, ...(url.includes(':') ? [414] : []), ...(isLimited(url) ? [429] : [])]
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)]))
+}
+
+/** The same in the document's own form, for a path added to it after the conversion (the Swagger UI page). */
+export function documentedFrameworkProblems(url: string): Record<number, unknown> {
+  return Object.fromEntries(Object.entries(frameworkProblemResponses(url)).map(([status, answer]) => {
+    const { description, headers } = answer as { description: string; headers?: Record<string, { type: string; description: string }> }
+    return [status, {
+      description,
+      ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([name, { type, description }]) => [name, { schema: { type }, description }])) } : {}),
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    }]
+  }))
+}
+
 /**
  * Documents what the HTTP layer answers on any route before the route runs (408, 431, 503 while shutting down) and,
  * where the path has a parameter, 414: the swagger `transform`, so the document says it without each route repeating it.
@@ -111,9 +129,7 @@ export const IdParams = Type.Object({ id: Uuid })
 export function documentFrameworkProblems({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
   if ((schema as { hide?: boolean } | undefined)?.hide ?? !schema) return { schema, url }
   const limited = isLimited(url)
-  const statuses = [408, 431, 503, ...(url.includes(':') ? [414] : []), ...(limited ? [429] : [])]
-  const response = { ...(schema.response as Record<number, unknown> | undefined) }
-  for (const status of statuses) response[status] ??= problemResponse(status)
+  const response: Record<number, unknown> = { ...frameworkProblemResponses(url), ...(schema.response as Record<number, unknown> | undefined) }
   // A list's answer: its next page is also in Link (src/http/link-next.plugin.ts).
   const ok = response[200] as { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }>; headers?: Record<string, unknown> } | undefined
   if (ok?.content?.['application/json']?.schema?.properties?.nextCursor) response[200] = { ...ok, headers: { ...ok.headers, ...LINK_NEXT } }

@@ -13,7 +13,15 @@ export const CreateIncidentBody = Type.Object(
     region: Type.Optional(Text(100)),
     description: Type.Optional(Type.String({ maxLength: 10_000 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{
+      title: '华东仓发货延迟',
+      category: 'delivery',
+      region: 'east',
+      description: 'The Hangzhou warehouse shipped nothing on 27 November: every order of that day is two days late.',
+    }],
+  },
 )
 
 export const IncidentState = Type.Union([Type.Literal('open'), Type.Literal('resolved')])
@@ -73,7 +81,7 @@ export const IncidentComplaintParams = Type.Object({ id: Uuid, complaintId: Uuid
 
 export const LinkBody = Type.Object(
   { complaintIds: Type.Array(Uuid, { minItems: 1, maxItems: 200, description: 'open complaints (received, logged, escalated) of any customer' }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ complaintIds: ['6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'] }] },
 )
 
 export const IncidentHeaders = Type.Object({

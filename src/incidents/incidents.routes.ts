@@ -42,11 +42,12 @@ const incidentRoutes: FastifyPluginAsyncTypebox<IncidentRoutesOptions> = async (
       tags: ['incidents'],
       operationId: 'createIncident',
       summary: 'Open an incident: one cause behind the complaints of many customers',
+      description: 'Supervisors only. The incident starts open and empty: link complaints to it, then resolve them all at once (docs/incidents.md).',
       body: CreateIncidentBody,
       response: {
         201: {
           description: 'The incident, open, with no complaint yet',
-          headers: { etag: { type: 'string' }, location: { type: 'string' } },
+          headers: { etag: { type: 'string', description: 'the incident version, "<version>"' }, location: { type: 'string', description: 'the URL of the incident' } },
           content: { 'application/json': { schema: Type.Ref('Incident') } },
         },
         ...problemResponses(413, 415),
@@ -79,6 +80,7 @@ const incidentRoutes: FastifyPluginAsyncTypebox<IncidentRoutesOptions> = async (
       tags: ['incidents'],
       operationId: 'getIncident',
       summary: "One incident, with its complaints' ids, references and states",
+      description: 'Agents, supervisors and admins. The ETag is the incident\'s version, for `If-Match` on its resolve.',
       params: IncidentParams,
       response: { 200: detailResponse('The incident'), ...problemResponses('not_found') },
     },

@@ -82,7 +82,9 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
         'events. `: ping` comments keep the stream alive. ' + TICKET_NOTE,
       security: streamSecurity(),
       querystring: StreamQuery,
-      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 200 })) }),
+      headers: Type.Object({
+        'last-event-id': Type.Optional(Type.String({ maxLength: 200, description: 'the id of the last message received: replay what followed it (EventSource sends it on reconnecting)' })),
+      }),
       response: {
         200: { description: 'An event stream; each `data:` is a JSON FeedMessage', content: { 'text/event-stream': { schema: Type.String() } } },
         ...problemResponses(),

@@ -24,6 +24,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['notifications'], operationId: 'listComplaintNotifications',
       summary: "The messages sent (or being sent) to the complaint's customer, newest first, addresses masked",
+      description: 'Agents and supervisors. Each message with its kind, channel (email or SMS), language, status and attempts; the address is masked. Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
       params: IdParams, querystring: NotificationsQuery,
       response: { 200: json(NotificationPage, 'A page of messages'), ...problemResponses('not_found') },
     },
@@ -34,6 +35,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['notifications'], operationId: 'listNotificationTemplates',
       summary: 'The template of every kind of message in every language: the one that ships, or an admin\'s override',
+      description: 'Admins only. `custom` tells an admin\'s override from the template that ships; PUT replaces one (docs/notifications.md).',
       response: {
         200: json(Type.Object({ items: Type.Array(Type.Ref('NotificationTemplate')) }, { additionalProperties: false }), 'Every template'),
         ...problemResponses(),

@@ -40,7 +40,13 @@ export const TemplateBody = Type.Object(
     custom: Type.Optional(Type.Boolean({ description: 'read-only: ignored' })),
     updatedAt: Type.Optional(Nullable(DateTime, 'read-only: ignored')),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { subject: '您的投诉 {{reference}} 已受理', text: '{{customerName}}，您好：您的投诉 {{reference}} 已受理，我们会在 {{promisedBy}} 前答复您。' },
+      { subject: 'Your complaint {{reference}}', text: 'Dear {{customerName}}, we have logged your complaint {{reference}} and will answer by {{promisedBy}}.' },
+    ],
+  },
 )
 
 export const TemplateParams = Type.Object({ kind: NotificationKindSchema, language: LanguageSchema })

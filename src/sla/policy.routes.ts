@@ -16,6 +16,7 @@ const policyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getSlaPolicy',
       tags: ['sla'],
       summary: 'The SLA policy in force',
+      description: 'Admins only. The policy and its `version` (0 while the built-in default is in force); every field is answered, the defaults filling in what a stored policy lacks. What GET answers may be sent back to PUT as it is.',
       response: { 200: json(SlaPolicyResponse, 'The policy, with its version'), ...problemResponses() },
     },
   }, async () => present(await cachesOf(app.db).policy()))

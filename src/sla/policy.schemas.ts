@@ -1,5 +1,6 @@
 import Type, { type TOptional } from 'typebox'
 import { DateTime } from '../http/schemas.js'
+import { DEFAULT_POLICY } from './policy.js'
 
 // Weeks, days, hours, minutes, seconds: calendar months and years have no fixed length and are refused.
 const ISO_DURATION = '^P(?!$)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$'
@@ -97,6 +98,20 @@ export const SlaPolicyResponse = Type.Object(
   { additionalProperties: false },
 )
 
+const WORKDAY: [string, string][] = [['09:00', '12:00'], ['13:00', '18:00']]
+// The built-in policy in Shanghai's calendar (a National Day week, a make-up Sunday), gold customers answered sooner.
+const POLICY_EXAMPLE = {
+  ...DEFAULT_POLICY,
+  calendar: {
+    timezone: 'Asia/Shanghai',
+    week: { mon: WORKDAY, tue: WORKDAY, wed: WORKDAY, thu: WORKDAY, fri: WORKDAY, sat: [], sun: [] },
+    holidays: ['2026-10-01', '2026-10-02', '2026-10-05'],
+    extraWorkdays: ['2026-09-27'],
+  },
+  tiers: { gold: { response: { normal: 'P1D' } } },
+  version: 4,
+}
+
 /** What PUT accepts: the policy, or what GET answered (`version` checked like If-Match; `updatedAt` ignored). */
 export const SlaPolicyPut = Type.Object(
   {
@@ -104,5 +119,5 @@ export const SlaPolicyPut = Type.Object(
     version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read: a newer one in force answers 412 version_conflict' })),
     updatedAt: Type.Optional(Type.Union([DateTime, Type.Null()], { description: 'read-only: ignored' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [POLICY_EXAMPLE] },
 )

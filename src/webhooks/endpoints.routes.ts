@@ -38,6 +38,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
     config: admin,
     schema: {
       tags, operationId: 'createWebhookEndpoint', summary: 'Register an endpoint for outbound events; its secret is shown once',
+      description: 'Admins only. The endpoint is sent every event it subscribes to (the `webhooks` of this document), signed per Standard Webhooks with the `secret` answered here once. With `integrationId` it hears only of the complaints that integration created. A URL whose address is private or loopback is refused unless WEBHOOK_ALLOWED_HOSTS names it.',
       body: CreateEndpointBody,
       response: { 201: json(CreatedEndpoint, 'The endpoint, with its signing secret'), ...problemResponses(413, 415) },
     },
@@ -68,6 +69,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
     config: admin,
     schema: {
       tags, operationId: 'getWebhookEndpoint', summary: 'One endpoint', params: IdParams,
+      description: 'Admins only. The endpoint without its secret, with its health (`consecutiveFailures`, `failingSince`) and, when disabled, why.',
       response: { 200: json(Type.Ref('WebhookEndpoint'), 'The endpoint'), ...problemResponses('not_found') },
     },
   }, async (request) => {
@@ -80,6 +82,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
     config: admin,
     schema: {
       tags, operationId: 'updateWebhookEndpoint', summary: 'Change, stop or restart an endpoint', params: IdParams,
+      description: 'Admins only. Only the fields sent change. `active: false` stops it and cancels what is pending (`disabledReason: manual`); `active: true` starts it again with a clean record.',
       body: UpdateEndpointBody,
       response: { 200: json(Type.Ref('WebhookEndpoint'), 'The updated endpoint'), ...problemResponses('not_found', 413, 415) },
     },
@@ -95,6 +98,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
     config: admin,
     schema: {
       tags, operationId: 'deleteWebhookEndpoint', summary: 'Remove an endpoint; what is pending for it is cancelled', params: IdParams,
+      description: 'Admins only. The endpoint is sent nothing more; its deliveries are kept in the database but no longer listed.',
       response: { 204: { description: 'Removed', type: 'null' }, ...problemResponses('not_found') },
     },
   }, async (request, reply) => {
@@ -106,6 +110,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
     config: admin,
     schema: {
       tags, operationId: 'listWebhookDeliveries', summary: "The endpoint's deliveries, newest first, each with its attempts",
+      description: 'Admins only. Filter by `status`. Each delivery lists its attempts (status code, error, duration, the start of the answer). Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
       params: IdParams, querystring: DeliveriesQuery,
       response: {
         200: json(Type.Object({ items: Type.Array(Type.Ref('WebhookDelivery')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of deliveries'),
@@ -121,6 +126,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
     config: admin,
     schema: {
       tags, operationId: 'replayWebhookDelivery', summary: 'Send a delivery again (same webhook-id), with a fresh run of retries',
+      description: 'Admins only. A settled delivery goes back to pending, due now, at the head of its complaint\'s line; a pending one is made due now; one in flight answers 409 conflict. Its attempts keep their numbers.',
       params: DeliveryParams,
       response: {
         202: json(Type.Ref('WebhookDelivery'), 'The delivery, pending again'),

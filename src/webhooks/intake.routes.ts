@@ -107,12 +107,12 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
       response: {
         200: {
           description: 'A redelivery of a webhook-id already taken (Idempotent-Replayed: true): the same complaint',
-          headers: { etag: { type: 'string' }, location: { type: 'string' } },
+          headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' }, location: { type: 'string', description: 'the URL of the complaint' } },
           content: { 'application/json': { schema: Type.Ref('Complaint') } },
         },
         202: {
           description: 'Accepted: the complaint, in received, with its triage deadline and the open incidents it may belong to',
-          headers: { etag: { type: 'string' }, location: { type: 'string' } },
+          headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' }, location: { type: 'string', description: 'the URL of the complaint' } },
           content: { 'application/json': { schema: Type.Ref('IntakeComplaint') } },
         },
         ...INTAKE_PROBLEMS,
@@ -147,7 +147,7 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
       response: {
         200: {
           description: 'The complaint, its clock running again (or, for a redelivery, as it is now)',
-          headers: { etag: { type: 'string' } },
+          headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' } },
           content: { 'application/json': { schema: Type.Ref('Complaint') } },
         },
         ...INTAKE_PROBLEMS,

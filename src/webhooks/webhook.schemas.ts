@@ -35,7 +35,10 @@ export const CreatedEndpoint = Type.Object(
 
 export const CreateEndpointBody = Type.Object(
   { url: Url, events: Events, integrationId: Type.Optional(Uuid), description: Type.Optional(Description) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ url: 'https://crm.example.com/hooks/hotline', events: ['complaint.escalated', 'complaint.resolved', 'complaint.closed'], description: 'CRM: escalations and outcomes' }],
+  },
 )
 
 export const UpdateEndpointBody = Type.Object(
@@ -46,7 +49,7 @@ export const UpdateEndpointBody = Type.Object(
     description: Type.Optional(Nullable(Description)),
     active: Type.Optional(Type.Boolean({ description: 'false stops the endpoint and cancels what is pending; true starts it again' })),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ active: true }, { events: ['complaint.received', 'complaint.closed'] }] },
 )
 
 export const Attempt = Type.Object(
@@ -103,7 +106,7 @@ export const IntakeParams = Type.Object({ integrationId: Uuid })
 export const ReplyParams = Type.Object({ integrationId: Uuid, complaintId: Uuid })
 export const ReplyBody = Type.Object(
   { text: Type.String({ minLength: 1, maxLength: 10_000, description: "the customer's reply, as the integration received it" }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ text: '照片已经发过去了，盖子裂了一条缝。' }] },
 )
 
 // The promise to the customer is made when an agent logs the complaint; the channel is the gateway's to say.
@@ -120,7 +123,11 @@ export const IntakeBody = Type.Object(
     channel: Type.Optional(IntakeChannel),
     externalRef: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the complaint's id in the sender's system" })),
   },
-  { additionalProperties: false, description: 'as POST /v1/complaints without promisedBy, with its own channel, plus externalRef' },
+  {
+    additionalProperties: false,
+    description: 'as POST /v1/complaints without promisedBy, with its own channel, plus externalRef',
+    examples: [{ customer: { externalId: 'cust-9', email: 'li@example.com' }, category: 'delivery', summary: 'Parcel arrived damaged', externalRef: 'order-77' }],
+  },
 )
 
 // Required here for the document; a request without them is refused 401 by the signature check, which runs first.
