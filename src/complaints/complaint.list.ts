@@ -24,7 +24,12 @@ function complaintFilters(
 ): RawBuilder<boolean>[] {
   const filters: RawBuilder<boolean>[] = []
   if (user.role === 'integration') filters.push(sql<boolean>`complaints.integration_id = ${user.id}`)
-  if (query.state) filters.push(sql<boolean>`complaints.state = ${query.state}`)
+  // The state as an initplan's value, `(select $1)`: still an index condition, but one the planner cannot see through at
+  // planning time. Seen, `state = 'logged'` implies the predicate of complaints_open_created_idx, which on a table never
+  // analysed the planner believes empty (it was built on an empty table: reltuples 0), so it ANDs that index's bitmap
+  // with a (state, ...) index's and sorts every match: 0.2-0.9 s a page at 250,000 complaints, where reading the
+  // (state, field, id) index of the order takes under 10 ms (EXPLAIN ANALYZE without statistics, issue 16).
+  if (query.state) filters.push(sql<boolean>`complaints.state = (select ${query.state}::text)`)
   if (query.category) filters.push(sql<boolean>`complaints.category = ${query.category}`)
   if (query.severity) filters.push(sql<boolean>`complaints.severity = ${query.severity}`)
   if (query.team) filters.push(sql<boolean>`complaints.team = ${query.team}`)
