@@ -58,6 +58,10 @@ function complaintFilters(
 
 function dateFilters(query: Static<typeof ListQuery>): RawBuilder<boolean>[] {
   const { createdFrom, createdTo, updatedSince } = query
+  for (const [name, value] of Object.entries({ createdFrom, createdTo, updatedSince })) {
+    // RFC 3339 has a year 0000; Postgres has none (1 BC) and would fail the query.
+    if (value?.startsWith('0000')) throw problems.validation([{ field: `querystring.${name}`, message: 'must be in year 0001 or later' }])
+  }
   if (createdFrom !== undefined && createdTo !== undefined && Date.parse(createdFrom) >= Date.parse(createdTo)) {
     throw problems.validation([{ field: 'querystring.createdTo', message: 'must be later than createdFrom' }])
   }

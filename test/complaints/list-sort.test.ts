@@ -133,7 +133,7 @@ t.test('createdFrom (inclusive), createdTo (exclusive), updatedSince (inclusive)
   for (const bad of ['createdFrom=2026-11-02T00:00:00Z&createdTo=2026-11-02T00:00:00Z', 'createdFrom=2026-11-03T00:00:00Z&createdTo=2026-11-02T00:00:00Z']) {
     t.match((await problem(t, call, agent, bad)).errors, [{ field: 'querystring.createdTo', message: 'must be later than createdFrom' }], 'from >= to')
   }
-  for (const bad of ['createdFrom=2026-11-02', 'createdTo=yesterday', 'updatedSince=2026-11-02T00:00:00', 'updatedSince=']) {
+  for (const bad of ['createdFrom=2026-11-02', 'createdTo=yesterday', 'updatedSince=2026-11-02T00:00:00', 'updatedSince=', 'createdFrom=0000-01-01T00:00:00Z', 'updatedSince=2026-02-30T00:00:00Z']) {
     t.equal((await problem(t, call, agent, bad)).code, 'validation_failed', `${bad}: a date-time with its offset`)
   }
 })
