@@ -94,6 +94,15 @@ async function main() {
   const headers = { authorization: `Bearer ${token}`, accept: 'application/json' }
 
   const customers = customersFor(COMPLAINTS)
+  const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString()
+  const SORTS = ['createdAt', 'updatedAt', '-updatedAt', 'promisedBy', '-promisedBy']
+  // A day's window spread over the two years; the changes of the last hour (a poll), and of the last 30 days.
+  const DATE_FILTERS: [string, (i: number) => string][] = [
+    ['createdFrom + createdTo (one day)', (i) => `createdFrom=${daysAgo(1 + (i % 700))}&createdTo=${daysAgo(i % 700)}`],
+    ['updatedSince (last hour) + sort=updatedAt', () => `updatedSince=${daysAgo(1 / 24)}&sort=updatedAt`],
+    ['updatedSince (last 30 days)', () => `updatedSince=${daysAgo(30)}`],
+    ['updatedSince (last hour), newest first', () => `updatedSince=${daysAgo(1 / 24)}`],
+  ]
   // Spread over the whole history, so each request reads pages no earlier request warmed.
   const spread = (i: number, n: number) => 1 + ((i * 7919) % n)
   const phone = (n: number) => encodeURIComponent(`+86 139 ${String(n).padStart(8, '0').replace(/(\d{4})(\d{4})/, '$1 $2')}`)
@@ -108,6 +117,18 @@ async function main() {
     { name: 'team (12 teams in turn)', url: (i) => `/v1/complaints?team=team-${i % TEAMS}` },
     { name: 'state=logged + assigneeId', url: (i) => `/v1/complaints?state=logged&assigneeId=${agentId(1 + (i % AGENTS))}` },
     { name: 'state=escalated + assigneeId (none)', url: (i) => `/v1/complaints?state=escalated&assigneeId=${agentId(1 + (i % AGENTS))}` },
+    // Issue 16: each order alone, with a state and with an assignee; the date filters likewise.
+    ...SORTS.flatMap((sort): Case[] => [
+      { name: `sort=${sort}`, url: () => `/v1/complaints?sort=${sort}` },
+      { name: `sort=${sort} + state=logged`, url: () => `/v1/complaints?sort=${sort}&state=logged` },
+      { name: `sort=${sort} + state=escalated (none)`, url: () => `/v1/complaints?sort=${sort}&state=escalated` },
+      { name: `sort=${sort} + assigneeId`, url: (i) => `/v1/complaints?sort=${sort}&assigneeId=${agentId(1 + (i % AGENTS))}` },
+    ]),
+    ...DATE_FILTERS.flatMap(([name, query]): Case[] => [
+      { name, url: (i) => `/v1/complaints?${query(i)}` },
+      { name: `${name} + state=logged`, url: (i) => `/v1/complaints?${query(i)}&state=logged` },
+      { name: `${name} + assigneeId`, url: (i) => `/v1/complaints?${query(i)}&assigneeId=${agentId(1 + (i % AGENTS))}` },
+    ]),
   ]
   const reads: Case[] = [
     { name: 'GET /v1/complaints/{id}', url: (i) => `/v1/complaints/${complaintId(spread(i, COMPLAINTS))}` },

@@ -21,7 +21,7 @@ import {
   resumeCommand,
   withdrawCommand,
 } from './commands.js'
-import { listComplaints } from './complaint.list.js'
+import { listComplaints, pageEtag } from './complaint.list.js'
 import { sendBackCommand, transferCommand } from './transfers.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
 import type { ComplaintRecord } from './complaint.repository.js'
@@ -41,6 +41,7 @@ import {
   LogBody,
   MergeBody,
   NoteBody,
+  ReadHeaders,
   ReopenBody,
   RequestExtensionBody,
   ResolveBody,
@@ -52,7 +53,7 @@ import {
 import type { ComplaintService } from './complaint.service.js'
 import { presentComplaint } from './complaint.view.js'
 import type { Command } from './transition.js'
-import { etag } from './if-match.js'
+import { etag, noneMatch } from './if-match.js'
 import { withSuggestions } from '../incidents/incident.view.js'
 
 const STAFF = ['agent', 'supervisor'] as const
@@ -104,6 +105,17 @@ function sendComplaint(reply: FastifyReply, record: ComplaintRecord, view: Retur
   return view
 }
 
+/** 304 (RFC 9110 15.4.5): no body, the ETag repeated. */
+function notModified(reply: FastifyReply, tag: string) {
+  return reply.code(304).header('etag', tag).send()
+}
+
+const notModifiedResponse = (what: string) => ({
+  type: 'null',
+  description: `If-None-Match holds the ${what}'s current ETag (or is *): no body`,
+  headers: { etag: { type: 'string', description: `the ${what}'s current ETag` } },
+})
+
 const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async (app, { service, defaultPhoneCountry }) => {
   const complaintResponse = (description: string, schema = 'Complaint') => ({
     description,
@@ -138,16 +150,24 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     schema: {
       tags: ['complaints'],
       operationId: 'listComplaints',
-      summary: 'List complaints, newest first (with q: most relevant first)',
-      description: 'Any role; an integration sees only the complaints it sent. Filters combine (and). `q` searches the summary, description, notes, customer name and reference, Chinese and English (docs/search.md). Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).',
+      summary: 'List complaints, newest first (with q: most relevant first; sort: another order)',
+      description: 'Any role; an integration sees only the complaints it sent. Filters combine (and). `q` searches the summary, description, notes, customer name and reference, Chinese and English (docs/search.md). `sort` orders by createdAt, updatedAt or promisedBy (a leading - for descending, nulls last); `createdFrom`/`createdTo`/`updatedSince` bound the dates (an incremental feed: poll with updatedSince and sort=updatedAt). Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md). `If-None-Match` with the page\'s ETag answers 304.',
       querystring: ListQuery,
+      headers: ReadHeaders,
       response: {
-        200: json(Type.Object({ items: Type.Array(Type.Ref('Complaint')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of complaints'),
+        200: {
+          ...json(Type.Object({ items: Type.Array(Type.Ref('Complaint')), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 'A page of complaints'),
+          headers: { etag: { type: 'string', description: "weak: the page's complaints (ids and versions), their customers, the next cursor and the caller" } },
+        },
+        304: notModifiedResponse('page'),
         ...problemResponses(),
       },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const page = await listComplaints(app.db, request.user, request.query, defaultPhoneCountry)
+    const tag = pageEtag(request.user, page.items, page.nextCursor)
+    if (noneMatch(request.headers['if-none-match'], tag)) return notModified(reply, tag)
+    reply.header('etag', tag)
     return { items: page.items.map((r) => presentComplaint(r, request.user)), nextCursor: page.nextCursor }
   })
 
@@ -159,10 +179,12 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       summary: 'One complaint, with the actions the caller may take',
       description: 'Any role; an integration only its own complaints (404 otherwise). `actions` are those the machine allows now and the caller\'s role may take. The ETag is the version to send back in `If-Match`.',
       params: IdParams,
-      response: { 200: complaintResponse('The complaint'), ...problemResponses('not_found') },
+      headers: ReadHeaders,
+      response: { 200: complaintResponse('The complaint'), 304: notModifiedResponse('complaint'), ...problemResponses('not_found') },
     },
   }, async (request, reply) => {
     const record = await service.get(request.user, request.params.id)
+    if (noneMatch(request.headers['if-none-match'], etag(record.complaint.version))) return notModified(reply, etag(record.complaint.version))
     return sendComplaint(reply, record, presentComplaint(record, request.user))
   })
 

@@ -4,6 +4,7 @@ import { pagingQuery } from '../http/paging.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { SEVERITIES } from '../sla/policy.js'
 import { LANGUAGES } from '../notifications/kinds.js'
+import { LIST_SORTS, type ListSort } from './list-order.js'
 
 const literals = (values: readonly string[], options: TSchemaOptions = {}) =>
   Type.Union(values.map((v) => Type.Literal(v)), options)
@@ -270,11 +271,30 @@ export const ListQuery = Type.Object(
         'most relevant first: the complaints with every term in the summary, customer name or reference, then the others; ' +
         'newest first within each. Its nextCursor pages through that order.',
     })),
+    sort: Type.Optional(Type.Unsafe<ListSort>(Type.String({
+      enum: [...LIST_SORTS],
+      description: 'The order: createdAt, updatedAt or promisedBy, ascending, or descending with a leading - (-updatedAt); ' +
+        'the id breaks ties. promisedBy is null until a promise is made: those complaints come last either way. ' +
+        'Without sort: -createdAt (newest first), or with q most relevant first; with q and sort, the matches in that order.',
+    }))),
+    createdFrom: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after this instant' })),
+    createdTo: Type.Optional(Type.String({ format: 'date-time', description: 'created before this instant (later than createdFrom)' })),
+    updatedSince: Type.Optional(Type.String({
+      format: 'date-time',
+      description: 'changed (created, or any transition, timers included) at or after this instant: with sort=updatedAt, an incremental feed',
+    })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: "the previous page's nextCursor, with the same filters and sort" })),
   },
   { additionalProperties: false },
 )
+
+export const ReadHeaders = Type.Object({
+  'if-none-match': Type.Optional(Type.String({
+    maxLength: 2_000,
+    description: 'ETags you hold (RFC 9110 13.1.2), or *: 304 without a body when the current one is among them',
+  })),
+})
 
 export const EventsQuery = Type.Object({ ...pagingQuery(1_000, 200) }, { additionalProperties: false })
 

@@ -22,3 +22,15 @@ export function checkVersion(header: string | undefined, version: number, what =
 }
 
 export const etag = (version: number) => `"${version}"`
+
+const opaqueTag = (tag: string) => tag.replace(/^W\//, '')
+
+/**
+ * Whether If-None-Match (RFC 9110 13.1.2) holds the current ETag, by weak comparison (W/ aside, the quoted tags are
+ * equal), or is `*` (any current representation): then a GET answers 304 without a body.
+ */
+export function noneMatch(header: string | undefined, current: string): boolean {
+  if (header === undefined) return false
+  if (header.trim() === '*') return true
+  return (header.match(/(?:W\/)?"[^"]*"/g) ?? []).some((tag) => opaqueTag(tag) === opaqueTag(current))
+}

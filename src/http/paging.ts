@@ -61,17 +61,53 @@ function validValue(value: unknown, key: SortKey): boolean {
   }
 }
 
-export function decodeCursor(cursor: string, keys: SortKey[]): KeyValue[] {
-  let parsed: unknown
+/** The JSON a cursor holds; undefined for anything that is not base64url JSON. */
+export function parseCursor(cursor: string): unknown {
   try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
   } catch {
-    parsed = undefined
+    return undefined
   }
-  if (Array.isArray(parsed) && parsed.length === keys.length && parsed.every((value, i) => validValue(value, keys[i]!))) {
-    return parsed as KeyValue[]
-  }
-  throw problems.validation([{ field: 'querystring.cursor', message: 'is not a cursor this list gave out' }])
+}
+
+const validValues = (values: unknown, keys: SortKey[]): values is KeyValue[] =>
+  Array.isArray(values) && values.length === keys.length && values.every((value, i) => validValue(value, keys[i]!))
+
+const notOurs = () => problems.validation([{ field: 'querystring.cursor', message: 'is not a cursor this list gave out' }])
+
+export function decodeCursor(cursor: string, keys: SortKey[]): KeyValue[] {
+  const parsed = parseCursor(cursor)
+  if (validValues(parsed, keys)) return parsed
+  throw notOurs()
+}
+
+/**
+ * A list with several orders (`sort`) names the order in its cursors, so that a cursor made for one order and passed
+ * with another is refused as such, with both names, rather than as garbage or, worse, read as a position in the
+ * wrong order.
+ */
+export function encodeOrderCursor(order: string, values: KeyValue[]): string {
+  return Buffer.from(JSON.stringify({ order, after: values })).toString('base64url')
+}
+
+/** The order an encodeOrderCursor cursor names; undefined for any other string. */
+export function cursorOrder(parsed: unknown): string | undefined {
+  const order = (parsed as { order?: unknown } | null | undefined)?.order
+  return typeof order === 'string' ? order : undefined
+}
+
+/** A cursor of one order used with another: `made` and `used` name them as the caller wrote them (`sort=updatedAt`). */
+export function orderMismatch(made: string, used: string) {
+  return problems.validation([{ field: 'querystring.cursor', message: `was made for ${made}, not ${used}: start again without cursor` }])
+}
+
+export function decodeOrderCursor(cursor: string, order: string, keys: SortKey[]): KeyValue[] {
+  const parsed = parseCursor(cursor)
+  const made = cursorOrder(parsed)
+  if (made !== undefined && made !== order) throw orderMismatch(`sort=${made}`, `sort=${order}`)
+  const after = (parsed as { after?: unknown } | undefined)?.after
+  if (made === order && validValues(after, keys)) return after
+  throw notOurs()
 }
 
 const CAST: Record<KeyKind, string> = { time: 'timestamptz', uuid: 'uuid', int: 'bigint' }

@@ -115,3 +115,16 @@ export async function searchComplaints(
     nextCursor: found.length > page.limit && last ? encodeCursor([last.tier, last.row.cursorAt, last.row.id]) : null,
   }
 }
+
+/**
+ * q as one condition on `complaints`, for a list in another order than relevance (`sort`): the complaints that hold
+ * every term, in the title or not (both tiers). The matches come from the GIN index and are checked against the
+ * patterns; `offset 0` keeps them one set the list's index walk probes, rather than a probe of the search row of every
+ * complaint walked, which a rare term would make a walk of the whole table. null: q has no term, nothing matches.
+ */
+export async function searchCondition(db: Executor, q: string): Promise<RawBuilder<boolean> | null> {
+  const terms = await searchTerms(db, q)
+  if (terms.patterns.length === 0) return null
+  return sql<boolean>`complaints.id in (select complaint_id from complaint_search s
+    where s.tokens @> ${terms.plain}::text[] and (s.title || E'\n' || s.body) like all (${terms.patterns}::text[]) offset 0)`
+}
