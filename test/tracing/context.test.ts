@@ -15,8 +15,8 @@ t.test('untraced, every helper is a pass-through', async (t) => {
   await startTracing('api')
   t.notOk(tracingEnabled(), 'OTEL_EXPORTER_OTLP_ENDPOINT is unset: nothing started')
   await stopTracing()
-  const process = async () => 'done'
-  t.equal(tracedProcessor(process), process, 'the processor itself')
+  const processor = async () => 'done'
+  t.equal(tracedProcessor(processor), processor, 'the processor itself')
   t.same(withTrace(), {}, 'no trace in job data')
   t.equal(currentTrace(), undefined)
   t.equal(await inSpan('x', { kind: 'internal' }, async () => 7), 7)
