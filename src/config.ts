@@ -47,6 +47,9 @@ export const ConfigSchema = Type.Object({
   SMS_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   SMS_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' })),
   DEFAULT_LANGUAGE: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')], { default: 'zh-CN' }),
+  // Tracing is on when set (src/tracing, docs/operations.md); the SDK reads it and the other OTEL_ variables itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
 })
 
 /** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
@@ -114,6 +117,8 @@ const EXPECTED: Record<Variable, string> = {
   SMS_WEBHOOK_URL: 'must be an http:// or https:// URL of the SMS gateway, or unset for no SMS',
   SMS_WEBHOOK_SECRET: 'must be the gateway\'s Standard Webhooks secret (whsec_ and base64), set whenever SMS_WEBHOOK_URL is',
   DEFAULT_LANGUAGE: 'must be zh-CN or en',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'must be the http:// or https:// URL of an OTLP/HTTP collector (traces go to /v1/traces under it), or unset for no tracing',
+  OTEL_SERVICE_NAME: 'must be a name of 1 to 255 characters, or unset for hotline, hotline-api or hotline-worker by command',
 }
 
 /** Values shown back in the error; URLs and tokens may hold secrets and are never echoed. */
@@ -122,13 +127,13 @@ const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL'
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'RATE_LIMIT_PER_TOKEN', 'RATE_LIMIT_PER_IP', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
   'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL',
-  'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_LOAD_EVERY', 'NOTIFY_FROM', 'DEFAULT_LANGUAGE'])
+  'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_LOAD_EVERY', 'NOTIFY_FROM', 'DEFAULT_LANGUAGE', 'OTEL_SERVICE_NAME'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'RATE_LIMIT_PER_TOKEN', 'RATE_LIMIT_PER_IP', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 
 const URLS = new Set<Variable>(['DATABASE_URL', 'REDIS_URL'])
 /** URLs that need no embedded fallback: checked for being URLs at all. */
-const PLAIN_URLS = ['SMTP_URL', 'SMS_WEBHOOK_URL'] as const
+const PLAIN_URLS = ['SMTP_URL', 'SMS_WEBHOOK_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const
 /** What NOTIFY_FROM must hold: an address, bare or in angle brackets after a display name. */
 const SENDER = /^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/
 /** DATABASE_URL or REDIS_URL set to this: the embedded service, as when unset. */

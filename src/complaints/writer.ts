@@ -96,9 +96,10 @@ with appended as (
   from jsonb_to_recordset($4::jsonb) as a(id text, complaint_id uuid, kind text, due_at timestamptz, armed_state text,
     armed_seq integer, queued boolean, job_id text, fired_at timestamptz, cancelled_at timestamptz)
 ), announced as (
-  insert into webhook_events (id, complaint_id, seq, seq_index, type, payload, created_at)
-  select w.id, w.complaint_id, w.seq, w.seq_index, w.type, w.payload, coalesce(w.created_at, now())
-  from jsonb_to_recordset($5::jsonb) as w(id uuid, complaint_id uuid, seq integer, seq_index smallint, type text, payload text, created_at timestamptz)
+  insert into webhook_events (id, complaint_id, seq, seq_index, type, payload, created_at, traceparent, tracestate)
+  select w.id, w.complaint_id, w.seq, w.seq_index, w.type, w.payload, coalesce(w.created_at, now()), w.traceparent, w.tracestate
+  from jsonb_to_recordset($5::jsonb) as w(id uuid, complaint_id uuid, seq integer, seq_index smallint, type text, payload text, created_at timestamptz,
+    traceparent text, tracestate text)
 ), addressed as (
   insert into webhook_deliveries (id, event_id, endpoint_id, complaint_id, seq, seq_index)
   select d.id, d.event_id, d.endpoint_id, d.complaint_id, d.seq, d.seq_index
@@ -163,7 +164,8 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
       events.push({ complaint_id: e.complaintId, seq: e.seq, type: e.type, actor_id: e.actorId ?? null, actor_role: e.actorRole, at: e.at, data: asText(e.data) })
     }
     for (const e of write.outbox.events) {
-      announced.push({ id: e.id, complaint_id: e.complaintId, seq: e.seq, seq_index: e.seqIndex, type: e.type, payload: e.payload, created_at: e.createdAt })
+      announced.push({ id: e.id, complaint_id: e.complaintId, seq: e.seq, seq_index: e.seqIndex, type: e.type, payload: e.payload, created_at: e.createdAt,
+        ...(e.traceparent ? { traceparent: e.traceparent, tracestate: e.tracestate } : {}) })
     }
     for (const d of write.outbox.deliveries) {
       addressed.push({ id: d.id, event_id: d.eventId, endpoint_id: d.endpointId, complaint_id: d.complaintId, seq: d.seq, seq_index: d.seqIndex })

@@ -217,6 +217,9 @@ export interface WebhookEventsTable {
   type: string
   payload: string
   createdAt: CreatedAt
+  /** The W3C trace context of the transition that wrote it, when tracing was on (migration 0033). */
+  traceparent?: string | null
+  tracestate?: string | null
 }
 
 export interface WebhookDeliveriesTable {

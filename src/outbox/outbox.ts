@@ -5,6 +5,7 @@ import type { ComplaintRow, WebhookDeliveriesTable, WebhookEventsTable } from '.
 import type { NotificationInsert } from '../notifications/plan.js'
 import type { ActiveEndpoint } from '../webhooks/endpoints.repository.js'
 import { eventPayload } from '../webhooks/events.js'
+import { currentTrace } from '../tracing/context.js'
 
 /**
  * The transactional outbox: the outbound webhook events of one transition, written in its transaction (one event
@@ -78,12 +79,14 @@ export function planOutbox(endpoints: readonly ActiveEndpoint[], input: OutboxIn
   const failing = new Set(subscribed.filter((endpoint) => endpoint.consecutiveFailures > 0).map((endpoint) => endpoint.id))
   const events: OutboxRows['events'] = []
   const deliveries: OutboxRows['deliveries'] = []
+  // Traced, the events keep the transition's context for the requests that deliver them, however late.
+  const trace = currentTrace()
   types.forEach((type, seqIndex) => {
     const subscribers = subscribed.filter((endpoint) => endpoint.events.includes(type))
     if (subscribers.length === 0) return
     const id = randomUUID()
     const payload = eventPayload(type, complaint, input.at, { seq: input.seq, seqIndex, cause: input.historyType })
-    events.push({ id, complaintId: complaint.id, seq: input.seq, seqIndex, type, payload, createdAt: input.at })
+    events.push({ id, complaintId: complaint.id, seq: input.seq, seqIndex, type, payload, createdAt: input.at, ...trace })
     for (const endpoint of subscribers) {
       deliveries.push({ id: randomUUID(), eventId: id, endpointId: endpoint.id, complaintId: complaint.id, seq: input.seq, seqIndex })
     }

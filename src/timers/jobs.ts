@@ -1,4 +1,5 @@
 import type { TimerKind } from '../../workflows/complaint.machine.js'
+import type { TracedJob } from '../tracing/context.js'
 
 /** Timer rows also carry internal jobs that must survive a crash, such as routing an escalation. */
 export type JobKind = TimerKind | 'route_escalation'
@@ -25,7 +26,7 @@ export interface ScheduledTimer {
 }
 
 /** A timer's own job, or the job of timers due together (named `group`), fired as one batch. */
-export type TimerJobData = { timerId: string } | { timerIds: string[] }
+export type TimerJobData = ({ timerId: string } | { timerIds: string[] }) & TracedJob
 
 export const GROUP_JOB = 'group'
 

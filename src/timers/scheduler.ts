@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { withTrace } from '../tracing/context.js'
 import { DEFAULT_TIMER_HORIZON_MS } from './horizon.js'
 import { GROUP_JOB, jobIdOf, QUEUES, queueOf, type QueueName, type ScheduledTimer, type TimerJobData } from './jobs.js'
 
@@ -46,6 +47,7 @@ export class Scheduler {
       else jobs.set(jobId, [timer])
       byQueue.set(queue, jobs)
     }
+    const trace = withTrace()
     await Promise.all(
       [...byQueue].map(([queue, jobs]) =>
         this.queues[queue].addBulk(
@@ -53,8 +55,8 @@ export class Scheduler {
             const dueAt = Math.max(...list.map((t) => t.dueAt.getTime()))
             const opts = { ...JOB_OPTIONS, jobId, delay: Math.max(0, dueAt - now) }
             return list.length === 1 && !list[0]!.jobId
-              ? { name: list[0]!.kind, data: { timerId: list[0]!.id }, opts }
-              : { name: GROUP_JOB, data: { timerIds: list.map((t) => t.id) }, opts }
+              ? { name: list[0]!.kind, data: { timerId: list[0]!.id, ...trace }, opts }
+              : { name: GROUP_JOB, data: { timerIds: list.map((t) => t.id), ...trace }, opts }
           }),
         ),
       ),

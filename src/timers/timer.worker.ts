@@ -11,6 +11,7 @@ import { HISTORY_TYPE } from '../../workflows/complaint.machine.js'
 import { kindOfTimer } from '../complaints/timer-rows.js'
 import { QUEUES, timerIdsOf, type QueueName, type TimerJobData } from './jobs.js'
 import { retryWhilePostgresAway } from './postgres-away.js'
+import { tracedProcessor } from '../tracing/context.js'
 
 /** A routing batch holds up to this many times WORKER_CONCURRENCY routings: one transaction under the routing lock. */
 const ROUTING_BATCH_FACTOR = 4
@@ -50,8 +51,8 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   // take turns on the routing lock anyway: one in flight, and the routings that arrive meanwhile make the next,
   // larger batch.
   const batchers: Record<QueueName, Batcher<FireResult>> = {
-    timers: new Batcher(fire, options.concurrency * 2, 5, 2),
-    escalations: new Batcher(fire, options.concurrency * ROUTING_BATCH_FACTOR, 5, 1),
+    timers: new Batcher(fire, options.concurrency * 2, 5, 2, 'timers fire'),
+    escalations: new Batcher(fire, options.concurrency * ROUTING_BATCH_FACTOR, 5, 1, 'escalations fire'),
   }
 
   const processOn = (queue: QueueName) => async (job: Job<TimerJobData>, token?: string): Promise<FireOutcome[]> => {
@@ -76,7 +77,7 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   }
 
   const workers = [QUEUES.timers, QUEUES.escalations].map((queue) => {
-    const worker = new Worker<TimerJobData, FireOutcome[]>(queue, processOn(queue), {
+    const worker = new Worker<TimerJobData, FireOutcome[]>(queue, tracedProcessor(processOn(queue)), {
       connection,
       prefix: options.prefix,
       // Twice a batch: one batch is written while the next gathers (with one batch's worth, the queue hands out nothing

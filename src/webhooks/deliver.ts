@@ -7,6 +7,7 @@ import type { DeliveryWake } from './delivery-queue.js'
 import { postWebhook, type PostResult } from './http-client.js'
 import { nextAttemptAt } from './retry.js'
 import { leaseMs, type WebhookSettings } from './settings.js'
+import { currentTrace, inSpan } from '../tracing/context.js'
 
 export type DeliveryOutcome = 'skipped' | 'delivered' | 'retrying' | 'failed'
 
@@ -37,10 +38,16 @@ export async function deliverOnce(deps: DeliverDeps, deliveryId: string): Promis
 
 /** The second half of an attempt, once claimed: the request, then its record. The claim's lease covers it. */
 export async function sendClaimed(deps: DeliverDeps, claimed: ClaimedDelivery): Promise<{ outcome: Exclude<DeliveryOutcome, 'skipped'>; wakes: DeliveryWake[] }> {
-  const result = await postWebhook(claimed.url, claimed.payload, signedHeaders(claimed.secret, claimed.eventId, claimed.payload, new Date()), {
-    timeoutMs: deps.settings.WEBHOOK_TIMEOUT_MS,
-    policy: deps.policy,
-  })
+  // Traced, the request is a client span in the trace of the transition that wrote the event (linked to the job that
+  // sent it, which may be a retry, the previous event on the line or the sweep), or of that job when the event kept
+  // no context; the receiver gets the span's traceparent and tracestate.
+  const written = claimed.traceparent ? { traceparent: claimed.traceparent, ...(claimed.tracestate ? { tracestate: claimed.tracestate } : {}) } : undefined
+  const span = { kind: 'client' as const, attributes: { 'hotline.delivery.id': claimed.id }, ...(written ? { detached: { parent: written, links: [currentTrace()] } } : {}) }
+  const result = await inSpan('webhook send', span, () =>
+    postWebhook(claimed.url, claimed.payload, { ...signedHeaders(claimed.secret, claimed.eventId, claimed.payload, new Date()), ...currentTrace() }, {
+      timeoutMs: deps.settings.WEBHOOK_TIMEOUT_MS,
+      policy: deps.policy,
+    }))
   const settled = await recordAttempt(deps, claimed, result)
   if (settled.outcome === 'retrying') {
     return { outcome: 'retrying', wakes: [{ deliveryId: claimed.id, attempts: claimed.attempts, dueAt: settled.retryAt!, failing: true }] }

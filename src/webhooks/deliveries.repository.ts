@@ -13,6 +13,9 @@ export interface ClaimedDelivery {
   payload: string
   url: string
   secret: string
+  /** The trace context its event was written in (migration 0033), null when tracing was off. */
+  traceparent: string | null
+  tracestate: string | null
 }
 
 // Not before its time (a little early is fine: app and database clocks differ), not while another worker holds its
@@ -41,7 +44,7 @@ export async function claimDelivery(db: Db, id: string, leaseMs: number): Promis
     ), attempt as (
       insert into webhook_attempts (delivery_id, n) select id, attempts from claimed
     )
-    select c.*, e.payload, ep.url, ep.secret
+    select c.*, e.payload, e.traceparent, e.tracestate, ep.url, ep.secret
     from claimed c join webhook_events e on e.id = c.event_id join webhook_endpoints ep on ep.id = c.endpoint_id`.execute(db)
   return rows[0]
 }

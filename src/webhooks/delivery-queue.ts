@@ -1,10 +1,11 @@
 import { Queue, type JobsOptions } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
+import { withTrace, type TracedJob } from '../tracing/context.js'
 
 export const DELIVERY_QUEUE = 'webhooks'
 
-export interface DeliveryJobData {
+export interface DeliveryJobData extends TracedJob {
   deliveryId: string
 }
 
@@ -62,9 +63,10 @@ export class DeliveryQueue {
 
   async enqueue(wakes: DeliveryWake[], now = Date.now()): Promise<void> {
     if (wakes.length === 0) return
+    const trace = withTrace()
     await this.queue.addBulk(wakes.map((wake) => ({
       name: wake.notification ? NOTIFY_JOB : 'deliver',
-      data: { deliveryId: wake.deliveryId },
+      data: { deliveryId: wake.deliveryId, ...trace },
       opts: {
         ...JOB_OPTIONS,
         jobId: deliveryJobId(wake),

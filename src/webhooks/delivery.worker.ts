@@ -11,6 +11,7 @@ import { DELIVERY_QUEUE, NOTIFY_JOB, type DeliveryJobData, type DeliveryQueue } 
 import type { NotificationSender } from '../notifications/send.js'
 import { leaseMs, type WebhookSettings } from './settings.js'
 import { retryWhilePostgresAway } from '../timers/postgres-away.js'
+import { tracedProcessor } from '../tracing/context.js'
 
 /** Requests one worker process keeps in flight at most; past that, jobs wait for one to finish. */
 export const MAX_IN_FLIGHT = 1_024
@@ -96,7 +97,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
     return 'sending'
   }
 
-  const worker = new Worker<DeliveryJobData, 'skipped' | 'sending'>(DELIVERY_QUEUE, process, {
+  const worker = new Worker<DeliveryJobData, 'skipped' | 'sending'>(DELIVERY_QUEUE, tracedProcessor(process), {
     connection,
     prefix: queue.prefix,
     concurrency: options.concurrency,
