@@ -4,7 +4,7 @@ import Type, { type TSchema } from 'typebox'
 import type { Actor } from '../../workflows/complaint.machine.js'
 import { USER_ROLES, type UserRole } from '../db/tables.js'
 import { pageOf } from '../http/paging.js'
-import { IdParams, json, problemResponses } from '../http/schemas.js'
+import { IdParams, json, LOCATION_HEADER, problemResponses, REPLAYED_HEADER } from '../http/schemas.js'
 import type { ProblemCode } from '../http/problem.js'
 import {
   acknowledgeCommand,
@@ -117,9 +117,9 @@ const notModifiedResponse = (what: string) => ({
 })
 
 const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async (app, { service, defaultPhoneCountry }) => {
-  const complaintResponse = (description: string, schema = 'Complaint') => ({
+  const complaintResponse = (description: string, schema = 'Complaint', headers: Record<string, object> = {}) => ({
     description,
-    headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' } },
+    headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' }, ...headers },
     content: { 'application/json': { schema: Type.Ref(schema) } },
   })
 
@@ -133,8 +133,8 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
       headers: CreateHeaders,
       body: CreateComplaintBody,
       response: {
-        200: complaintResponse('An earlier request with this Idempotency-Key (Idempotent-Replayed: true)'),
-        201: complaintResponse('The complaint, in logged, with the open incidents it may belong to', 'IntakeComplaint'),
+        200: complaintResponse('An earlier request with this Idempotency-Key (Idempotent-Replayed: true)', 'Complaint', { location: LOCATION_HEADER, 'idempotent-replayed': REPLAYED_HEADER }),
+        201: complaintResponse('The complaint, in logged, with the open incidents it may belong to', 'IntakeComplaint', { location: LOCATION_HEADER }),
         ...problemResponses(413, 415, 422),
       },
     },

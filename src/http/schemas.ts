@@ -19,9 +19,14 @@ export const ProblemSchema = Type.Object(
     ),
     moreErrors: Type.Optional(Type.Integer({ minimum: 1, description: 'how many more failing fields were left out of errors' })),
     allowed: Type.Optional(Type.Array(Type.String(), { description: 'the actions allowed now (invalid_transition)' })),
+    currentVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'the current version, to read again before retrying (version_conflict)' })),
   },
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
 )
+
+/** Response headers some answers carry: the created resource's URL, and the mark of an answer replayed for a repeated key. */
+export const LOCATION_HEADER = { type: 'string', description: 'the URL of what was created (or found again)' } as const
+export const REPLAYED_HEADER = { type: 'string', enum: ['true'], description: 'present on an answer to a repeated Idempotency-Key or webhook-id: the first request\'s result, nothing done again' } as const
 
 const DESCRIPTIONS: Partial<Record<number, string>> = {
   400: 'Invalid request (validation_failed, invalid_json)',

@@ -3,7 +3,7 @@ import Type from 'typebox'
 import type { Db } from '../db/database.js'
 import { Problem, problems } from '../http/problem.js'
 import { pageOf } from '../http/paging.js'
-import { IdParams, json, problemResponses } from '../http/schemas.js'
+import { IdParams, json, LOCATION_HEADER, problemResponses } from '../http/schemas.js'
 import type { AddressPolicy } from './address-policy.js'
 import { getDelivery, listDeliveries, replayDelivery } from './deliveries.list.js'
 import type { DeliveryQueue } from './delivery-queue.js'
@@ -40,7 +40,7 @@ const endpointRoutes: FastifyPluginAsyncTypebox<EndpointRoutesOptions> = async (
       tags, operationId: 'createWebhookEndpoint', summary: 'Register an endpoint for outbound events; its secret is shown once',
       description: 'Admins only. The endpoint is sent every event it subscribes to (the `webhooks` of this document), signed per Standard Webhooks with the `secret` answered here once. With `integrationId` it hears only of the complaints that integration created. A URL whose address is private or loopback is refused unless WEBHOOK_ALLOWED_HOSTS names it.',
       body: CreateEndpointBody,
-      response: { 201: json(CreatedEndpoint, 'The endpoint, with its signing secret'), ...problemResponses(413, 415) },
+      response: { 201: { ...json(CreatedEndpoint, 'The endpoint, with its signing secret'), headers: { location: LOCATION_HEADER } }, ...problemResponses(413, 415) },
     },
   }, async (request, reply) => {
     await checkTarget(app.db, policy, request.body)

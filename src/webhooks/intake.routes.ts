@@ -10,6 +10,7 @@ import { findIdempotencyKey, requestHash } from '../complaints/idempotency.js'
 import { etag } from '../complaints/if-match.js'
 import { unstorableFields } from '../http/input.plugin.js'
 import { Problem, problems } from '../http/problem.js'
+import { LOCATION_HEADER, REPLAYED_HEADER } from '../http/schemas.js'
 import { findIntegration, verifySignature } from './intake-secrets.js'
 import type { WebhookSettings } from './settings.js'
 import { IntakeBody, IntakeHeaders, IntakeParams, ReplyBody, ReplyParams } from './webhook.schemas.js'
@@ -107,7 +108,7 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
       response: {
         200: {
           description: 'A redelivery of a webhook-id already taken (Idempotent-Replayed: true): the same complaint',
-          headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' }, location: { type: 'string', description: 'the URL of the complaint' } },
+          headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' }, location: LOCATION_HEADER, 'idempotent-replayed': REPLAYED_HEADER },
           content: { 'application/json': { schema: Type.Ref('Complaint') } },
         },
         202: {
@@ -147,7 +148,7 @@ const intakeRoutes: FastifyPluginAsyncTypebox<IntakeRoutesOptions> = async (app,
       response: {
         200: {
           description: 'The complaint, its clock running again (or, for a redelivery, as it is now)',
-          headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' } },
+          headers: { etag: { type: 'string', description: 'the complaint version, "<version>"' }, 'idempotent-replayed': REPLAYED_HEADER },
           content: { 'application/json': { schema: Type.Ref('Complaint') } },
         },
         ...INTAKE_PROBLEMS,

@@ -31,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers */
+        /**
+         * Liveness: the process answers
+         * @description For a liveness probe: 200 as long as the process serves HTTP; it touches neither Postgres nor Redis. Never rate-limited.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -48,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Postgres and Redis are reachable */
+        /**
+         * Readiness: Postgres and Redis are reachable
+         * @description For a readiness probe: 200 with each check when Postgres and Redis both answer, else 503 (take the process out of the balancer until it is 200 again). Never rate-limited.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -65,7 +71,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every problem code, what it means and what to do */
+        /**
+         * Every problem code, what it means and what to do
+         * @description An HTML page listing every problem `code` this API answers, with its status, title and what a client should do about it.
+         */
         get: operations["listProblemTypes"];
         put?: never;
         post?: never;
@@ -82,7 +91,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What one problem code means and what to do */
+        /**
+         * What one problem code means and what to do
+         * @description The page a problem's `type` refers to (`/problems/{code}`, relative to the request URL): its status, title and what to do. An unknown code is 404.
+         */
         get: operations["getProblemType"];
         put?: never;
         post?: never;
@@ -105,7 +117,10 @@ export interface paths {
          */
         get: operations["listUsers"];
         put?: never;
-        /** Create a user and its token (shown once) */
+        /**
+         * Create a user and its token (shown once)
+         * @description Admins only. The answer holds the user's bearer token, and for an integration its Standard Webhooks `webhookSecret`, both shown this once: only the token's hash is stored. `level` is for supervisors (1 team lead, 2 manager, 3 director); `compensationLimit` bounds what the user may grant when resolving (403 authority_exceeded above it).
+         */
         post: operations["createUser"];
         delete?: never;
         options?: never;
@@ -120,7 +135,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller, with the time zone their times are written in */
+        /**
+         * The caller, with the time zone their times are written in
+         * @description Any role. The user the bearer token belongs to, and the SLA policy's calendar zone, in which the hotline writes local times (messages to customers, the board).
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
@@ -143,7 +161,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate a user */
+        /**
+         * Change or deactivate a user
+         * @description Admins only. Only the fields sent change. `active: false` deactivates the user: their token stops working at once in this process and within CACHE_TTL (a second by default) in every other.
+         */
         patch: operations["updateUser"];
         trace?: never;
     };
@@ -154,7 +175,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The SLA policy in force */
+        /**
+         * The SLA policy in force
+         * @description Admins only. The policy and its `version` (0 while the built-in default is in force); every field is answered, the defaults filling in what a stored policy lacks. What GET answers may be sent back to PUT as it is.
+         */
         get: operations["getSlaPolicy"];
         /**
          * Replace the SLA policy; pending deadlines keep what was promised
@@ -397,7 +421,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Give an integration a new intake secret; the old one stays valid for WEBHOOK_SECRET_GRACE */
+        /**
+         * Give an integration a new intake secret; the old one stays valid for WEBHOOK_SECRET_GRACE
+         * @description Admins only; for integration users. The new secret is shown once and accepted at once; every earlier secret keeps working until its own grace ends (`previousSecretValidUntil`), so the sender can switch without a gap.
+         */
         post: operations["rotateWebhookSecret"];
         delete?: never;
         options?: never;
@@ -418,7 +445,10 @@ export interface paths {
          */
         get: operations["listWebhookEndpoints"];
         put?: never;
-        /** Register an endpoint for outbound events; its secret is shown once */
+        /**
+         * Register an endpoint for outbound events; its secret is shown once
+         * @description Admins only. The endpoint is sent every event it subscribes to (the `webhooks` of this document), signed per Standard Webhooks with the `secret` answered here once. With `integrationId` it hears only of the complaints that integration created. A URL whose address is private or loopback is refused unless WEBHOOK_ALLOWED_HOSTS names it.
+         */
         post: operations["createWebhookEndpoint"];
         delete?: never;
         options?: never;
@@ -433,15 +463,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One endpoint */
+        /**
+         * One endpoint
+         * @description Admins only. The endpoint without its secret, with its health (`consecutiveFailures`, `failingSince`) and, when disabled, why.
+         */
         get: operations["getWebhookEndpoint"];
         put?: never;
         post?: never;
-        /** Remove an endpoint; what is pending for it is cancelled */
+        /**
+         * Remove an endpoint; what is pending for it is cancelled
+         * @description Admins only. The endpoint is sent nothing more; its deliveries are kept in the database but no longer listed.
+         */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
-        /** Change, stop or restart an endpoint */
+        /**
+         * Change, stop or restart an endpoint
+         * @description Admins only. Only the fields sent change. `active: false` stops it and cancels what is pending (`disabledReason: manual`); `active: true` starts it again with a clean record.
+         */
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
@@ -452,7 +491,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The endpoint's deliveries, newest first, each with its attempts */
+        /**
+         * The endpoint's deliveries, newest first, each with its attempts
+         * @description Admins only. Filter by `status`. Each delivery lists its attempts (status code, error, duration, the start of the answer). Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).
+         */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -471,7 +513,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a delivery again (same webhook-id), with a fresh run of retries */
+        /**
+         * Send a delivery again (same webhook-id), with a fresh run of retries
+         * @description Admins only. A settled delivery goes back to pending, due now, at the head of its complaint's line; a pending one is made due now; one in flight answers 409 conflict. Its attempts keep their numbers.
+         */
         post: operations["replayWebhookDelivery"];
         delete?: never;
         options?: never;
@@ -506,10 +551,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List complaints, newest first (with q: most relevant first) */
+        /**
+         * List complaints, newest first (with q: most relevant first; sort: another order)
+         * @description Any role; an integration sees only the complaints it sent. Filters combine (and). `q` searches the summary, description, notes, customer name and reference, Chinese and English (docs/search.md). `sort` orders by createdAt, updatedAt or promisedBy (a leading - for descending, nulls last); `createdFrom`/`createdTo`/`updatedSince` bound the dates (an incremental feed: poll with updatedSince and sort=updatedAt). Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md). `If-None-Match` with the page's ETag answers 304.
+         */
         get: operations["listComplaints"];
         put?: never;
-        /** Log a complaint from a call or a visit */
+        /**
+         * Log a complaint from a call or a visit
+         * @description Agents and supervisors. The customer is found by any identity (external id, phone, email) or created; the complaint starts in `logged` with its promised response time (`promisedBy`, or the SLA policy's). Send an `Idempotency-Key` to retry safely. The answer lists the open incidents the complaint may belong to.
+         */
         post: operations["createComplaint"];
         delete?: never;
         options?: never;
@@ -524,7 +575,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One complaint, with the actions the caller may take */
+        /**
+         * One complaint, with the actions the caller may take
+         * @description Any role; an integration only its own complaints (404 otherwise). `actions` are those the machine allows now and the caller's role may take. The ETag is the version to send back in `If-Match`.
+         */
         get: operations["getComplaint"];
         put?: never;
         post?: never;
@@ -563,7 +617,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close this complaint as a duplicate of another; its history and contacts are carried across */
+        /**
+         * Close this complaint as a duplicate of another; its history and contacts are carried across
+         * @description Agents and supervisors. This complaint (received, logged or escalated) closes as `duplicate` into `into`, an open complaint of the same customer (409 merge_customer_mismatch otherwise), which records `complaint.duplicate_absorbed`; each keeps its own history. `If-Match` guards this complaint's version.
+         */
         post: operations["mergeComplaint"];
         delete?: never;
         options?: never;
@@ -580,7 +637,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log a received complaint */
+        /**
+         * Log a received complaint
+         * @description A complaint received through a webhook is checked by an agent: category and severity may be corrected and the promised response time (`promisedBy`, or the SLA policy's) is made; the triage deadline is cancelled. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["logComplaint"];
         delete?: never;
         options?: never;
@@ -597,7 +657,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resolve (on the spot from logged, after escalation from escalated) */
+        /**
+         * Resolve (on the spot from logged, after escalation from escalated)
+         * @description From logged, an agent resolves on the spot within their `compensationLimit` (above it: 403 authority_exceeded: escalate instead); from escalated, a supervisor of the escalation's level or above, within theirs. The follow-up call falls due after policy.followUpAfter. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["resolveComplaint"];
         delete?: never;
         options?: never;
@@ -614,7 +677,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Escalate one level higher */
+        /**
+         * Escalate one level higher
+         * @description Up one level (at most policy.maxLevel); the worker routes it to a supervisor of that level, who must acknowledge it within policy.escalationAck or it is escalated again. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["escalateComplaint"];
         delete?: never;
         options?: never;
@@ -631,7 +697,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Take the escalation */
+        /**
+         * Take the escalation
+         * @description A supervisor of the escalation's level or above takes it, once: its acknowledgement deadline is cancelled. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["acknowledgeEscalation"];
         delete?: never;
         options?: never;
@@ -648,7 +717,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record the follow-up call */
+        /**
+         * Record the follow-up call
+         * @description The call to the customer after resolution: `satisfied` closes the complaint, `unsatisfied` escalates it again one level up, `unreachable` calls again after policy.followUpRetry and closes it as `unreachable` after policy.followUpAttempts calls. With policy.followUpBy `not_resolver`, the agent who resolved it may not record it (403 forbidden). Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["recordFollowUp"];
         delete?: never;
         options?: never;
@@ -665,7 +737,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close a complaint the customer withdrew */
+        /**
+         * Close a complaint the customer withdrew
+         * @description The customer no longer complains: the complaint closes as `withdrawn` and its deadlines are cancelled. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["withdrawComplaint"];
         delete?: never;
         options?: never;
@@ -682,7 +757,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reassign the complaint */
+        /**
+         * Reassign the complaint
+         * @description A supervisor gives an open complaint to another user (`assigneeId`). Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["assignComplaint"];
         delete?: never;
         options?: never;
@@ -699,7 +777,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a note; no state change */
+        /**
+         * Add a note; no state change
+         * @description Appends a `complaint.note_added` event to the history; the state and deadlines do not change. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["addNote"];
         delete?: never;
         options?: never;
@@ -716,7 +797,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop the response clock while waiting for the customer */
+        /**
+         * Stop the response clock while waiting for the customer
+         * @description While the agent waits for something from the customer, the response clock stops: the customer is reminded after policy.awaitingReminderAfter and the complaint closes as `no_response` after policy.awaitingCloseAfter. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["awaitCustomer"];
         delete?: never;
         options?: never;
@@ -733,7 +817,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restart the response clock; its deadlines move by the time spent waiting */
+        /**
+         * Restart the response clock; its deadlines move by the time spent waiting
+         * @description The wait ends (an integration relays the customer's reply the same way): the response deadlines move later by the time spent waiting. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["resumeClock"];
         delete?: never;
         options?: never;
@@ -750,7 +837,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits) */
+        /**
+         * Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits)
+         * @description An agent asks to move the promise to `until` (later than promisedBy, at most policy.maxExtension after it); supervisors see it in GET /v1/extension-requests and decide with decide-extension. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["requestExtension"];
         delete?: never;
         options?: never;
@@ -767,7 +857,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Transfer to another team (an agent of the complaint's team, or any agent when it has none; any supervisor): the receiving team's least-loaded agent takes it; the promise does not move */
+        /**
+         * Transfer to another team (an agent of the complaint's team, or any agent when it has none; any supervisor): the receiving team's least-loaded agent takes it; the promise does not move
+         * @description The complaint moves to `team`; the receiving team may send it back within policy.sendBackWithin. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["transferComplaint"];
         delete?: never;
         options?: never;
@@ -784,7 +877,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The receiving team sends a transfer back to the team and assignee it came from, within policy.sendBackWithin (409 send_back_window_passed), once */
+        /**
+         * The receiving team sends a transfer back to the team and assignee it came from, within policy.sendBackWithin (409 send_back_window_passed), once
+         * @description Undoes a transfer once: the complaint goes back to the team and assignee it came from. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["sendBackComplaint"];
         delete?: never;
         options?: never;
@@ -801,7 +897,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reopen a closed complaint within policy.reopenWithin (409 reopen_window_passed): escalated one level up, reason reopened; not one closed as withdrawn or duplicate */
+        /**
+         * Reopen a closed complaint within policy.reopenWithin (409 reopen_window_passed): escalated one level up, reason reopened; not one closed as withdrawn or duplicate
+         * @description The customer comes back about a closed complaint: it starts again, escalated one level up with the reason `reopened`. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["reopenComplaint"];
         delete?: never;
         options?: never;
@@ -818,7 +917,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension) */
+        /**
+         * Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension)
+         * @description A supervisor other than the requester decides the pending extension request: approved, the promise moves to its `until` and the customer is told; refused, the promise stands. Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.
+         */
         post: operations["decideExtension"];
         delete?: never;
         options?: never;
@@ -839,7 +941,10 @@ export interface paths {
          */
         get: operations["listIncidents"];
         put?: never;
-        /** Open an incident: one cause behind the complaints of many customers */
+        /**
+         * Open an incident: one cause behind the complaints of many customers
+         * @description Supervisors only. The incident starts open and empty: link complaints to it, then resolve them all at once (docs/incidents.md).
+         */
         post: operations["createIncident"];
         delete?: never;
         options?: never;
@@ -854,7 +959,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One incident, with its complaints' ids, references and states */
+        /**
+         * One incident, with its complaints' ids, references and states
+         * @description Agents, supervisors and admins. The ETag is the incident's version, for `If-Match` on its resolve.
+         */
         get: operations["getIncident"];
         put?: never;
         post?: never;
@@ -951,7 +1059,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The messages sent (or being sent) to the complaint's customer, newest first, addresses masked */
+        /**
+         * The messages sent (or being sent) to the complaint's customer, newest first, addresses masked
+         * @description Agents and supervisors. Each message with its kind, channel (email or SMS), language, status and attempts; the address is masked. Keyset-paginated: pass `nextCursor` as `cursor` (docs/api-conventions.md).
+         */
         get: operations["listComplaintNotifications"];
         put?: never;
         post?: never;
@@ -968,7 +1079,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The template of every kind of message in every language: the one that ships, or an admin's override */
+        /**
+         * The template of every kind of message in every language: the one that ships, or an admin's override
+         * @description Admins only. `custom` tells an admin's override from the template that ships; PUT replaces one (docs/notifications.md).
+         */
         get: operations["listNotificationTemplates"];
         put?: never;
         post?: never;
@@ -1049,7 +1163,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This OpenAPI document */
+        /**
+         * This OpenAPI document
+         * @description The document openapi.yaml holds, generated from the route schemas: the operations and, under `webhooks`, every event Hotline posts to a registered endpoint. Never rate-limited.
+         */
         get: operations["getOpenApi"];
         put?: never;
         post?: never;
@@ -1066,7 +1183,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Swagger UI for this API */
+        /**
+         * Swagger UI for this API
+         * @description An HTML page that renders this document (/openapi.json) and lets a user with a token try the operations. Never rate-limited.
+         */
         get: operations["swaggerUi"];
         put?: never;
         post?: never;
@@ -1097,7 +1217,488 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "complaint.assigned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.assigned: sent to the endpoints that subscribe to it
+         * @description A supervisor gave the complaint to another user. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintAssignedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.awaiting_customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.awaiting_customer: sent to the endpoints that subscribe to it
+         * @description The response clock stopped while the agent waits for the customer. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintAwaitingCustomerWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.awaiting_reminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.awaiting_reminder: sent to the endpoints that subscribe to it
+         * @description The customer, waited for since policy.awaitingReminderAfter, was reminded. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintAwaitingReminderWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.closed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.closed: sent to the endpoints that subscribe to it
+         * @description The complaint closed; `closeReason` says why. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintClosedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.duplicate_absorbed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.duplicate_absorbed: sent to the endpoints that subscribe to it
+         * @description Another complaint of the same customer was merged into this one (it closed as duplicate). Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintDuplicateAbsorbedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.escalated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.escalated: sent to the endpoints that subscribe to it
+         * @description The complaint went up a level (`escalationLevel`): an agent escalated it, a deadline was missed, a follow-up found the customer unsatisfied, or it was reopened (`cause` says which). Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintEscalatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.linked_to_incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.linked_to_incident: sent to the endpoints that subscribe to it
+         * @description The complaint was linked to an incident. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintLinkedToIncidentWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.logged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.logged: sent to the endpoints that subscribe to it
+         * @description An agent logged the complaint: the promise to the customer is made. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintLoggedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.received: sent to the endpoints that subscribe to it
+         * @description A complaint arrived: an integration's (state `received`) or an agent's intake (logged at once, so its state is already `logged`). Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintReceivedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.resolved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.resolved: sent to the endpoints that subscribe to it
+         * @description The complaint was resolved; the follow-up call falls due after policy.followUpAfter. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintResolvedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.resumed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.resumed: sent to the endpoints that subscribe to it
+         * @description The wait ended (an agent, or the customer's reply through an integration): the response clock runs again. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintResumedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.sent_back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.sent_back: sent to the endpoints that subscribe to it
+         * @description The receiving team sent a transfer back. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintSentBackWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.transferred": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.transferred: sent to the endpoints that subscribe to it
+         * @description The complaint was transferred to another team. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintTransferredWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "complaint.unlinked_from_incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * complaint.unlinked_from_incident: sent to the endpoints that subscribe to it
+         * @description The complaint was taken out of its incident. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onComplaintUnlinkedFromIncidentWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "deadline.warning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * deadline.warning: sent to the endpoints that subscribe to it
+         * @description The response deadline is near: policy.warnAt of its window is spent. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onDeadlineWarningWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "escalation.acknowledged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * escalation.acknowledged: sent to the endpoints that subscribe to it
+         * @description A supervisor took the escalation. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onEscalationAcknowledgedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "escalation.assigned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * escalation.assigned: sent to the endpoints that subscribe to it
+         * @description The escalation was routed to a supervisor of its level. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onEscalationAssignedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "follow_up.due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * follow_up.due: sent to the endpoints that subscribe to it
+         * @description The follow-up call to the customer is due. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onFollowUpDueWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "follow_up.recorded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * follow_up.recorded: sent to the endpoints that subscribe to it
+         * @description A follow-up call was recorded. When it closes or escalates the complaint, complaint.closed or complaint.escalated follows with the same seq. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onFollowUpRecordedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "promise.extended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * promise.extended: sent to the endpoints that subscribe to it
+         * @description A supervisor approved the extension: the promise moved. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onPromiseExtendedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "promise.extension_lapsed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * promise.extension_lapsed: sent to the endpoints that subscribe to it
+         * @description The pending extension request lapsed: the complaint left logged before anyone decided it. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onPromiseExtensionLapsedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "promise.extension_refused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * promise.extension_refused: sent to the endpoints that subscribe to it
+         * @description A supervisor refused the extension: the promise stands. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onPromiseExtensionRefusedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "promise.extension_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * promise.extension_requested: sent to the endpoints that subscribe to it
+         * @description An agent asked a supervisor for more time before the promise breaks. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onPromiseExtensionRequestedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ping: sent to the endpoints that subscribe to it
+         * @description An admin asked to check the endpoint (POST /v1/webhook-endpoints/{id}/ping). No endpoint subscribes to it. Signed per Standard Webhooks with the endpoint's secret; events of one complaint arrive in history order (docs/webhooks.md).
+         */
+        post: operations["onPingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description RFC 9457 problem details */
@@ -1122,6 +1723,8 @@ export interface components {
             moreErrors?: number;
             /** @description the actions allowed now (invalid_transition) */
             allowed?: string[];
+            /** @description the current version, to read again before retrying (version_conflict) */
+            currentVersion?: number;
         } & {
             [key: string]: unknown;
         };
@@ -1556,9 +2159,257 @@ export interface components {
                 createdAt: string;
             }[];
         };
+        /** @description the complaint as it is after the transition that announced the event */
+        WebhookComplaintData: {
+            /** Format: uuid */
+            complaintId: string;
+            /** @example C-20261122-000042 */
+            reference: string;
+            /** @description the complaint's id in the system of the integration that sent it; null for an agent's intake */
+            externalRef: string | null;
+            state: components["schemas"]["ComplaintState"];
+            severity: "low" | "normal" | "high" | "urgent";
+            category: string;
+            /** @description the current (or last) escalation level; null if never escalated */
+            escalationLevel: number | null;
+            /** @description satisfied, unreachable, withdrawn, duplicate or no_response once closed; else null */
+            closeReason: string | null;
+            /** @description the complaint's history event that announced this (GET /v1/complaints/{id}/events) */
+            seq: number;
+            /** @description its place among the events one history event announced: order by (seq, seqIndex) */
+            seqIndex: number;
+            /** @description the type of that history event, e.g. deadline.response_missed for an escalation the clock caused */
+            cause: string;
+        };
+        /** @description A supervisor gave the complaint to another user. */
+        ComplaintAssignedWebhook: {
+            /** @constant */
+            type: "complaint.assigned";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The response clock stopped while the agent waits for the customer. */
+        ComplaintAwaitingCustomerWebhook: {
+            /** @constant */
+            type: "complaint.awaiting_customer";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The customer, waited for since policy.awaitingReminderAfter, was reminded. */
+        ComplaintAwaitingReminderWebhook: {
+            /** @constant */
+            type: "complaint.awaiting_reminder";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The complaint closed; `closeReason` says why. */
+        ComplaintClosedWebhook: {
+            /** @constant */
+            type: "complaint.closed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description Another complaint of the same customer was merged into this one (it closed as duplicate). */
+        ComplaintDuplicateAbsorbedWebhook: {
+            /** @constant */
+            type: "complaint.duplicate_absorbed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The complaint went up a level (`escalationLevel`): an agent escalated it, a deadline was missed, a follow-up found the customer unsatisfied, or it was reopened (`cause` says which). */
+        ComplaintEscalatedWebhook: {
+            /** @constant */
+            type: "complaint.escalated";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The complaint was linked to an incident. */
+        ComplaintLinkedToIncidentWebhook: {
+            /** @constant */
+            type: "complaint.linked_to_incident";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description An agent logged the complaint: the promise to the customer is made. */
+        ComplaintLoggedWebhook: {
+            /** @constant */
+            type: "complaint.logged";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description A complaint arrived: an integration's (state `received`) or an agent's intake (logged at once, so its state is already `logged`). */
+        ComplaintReceivedWebhook: {
+            /** @constant */
+            type: "complaint.received";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The complaint was resolved; the follow-up call falls due after policy.followUpAfter. */
+        ComplaintResolvedWebhook: {
+            /** @constant */
+            type: "complaint.resolved";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The wait ended (an agent, or the customer's reply through an integration): the response clock runs again. */
+        ComplaintResumedWebhook: {
+            /** @constant */
+            type: "complaint.resumed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The receiving team sent a transfer back. */
+        ComplaintSentBackWebhook: {
+            /** @constant */
+            type: "complaint.sent_back";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The complaint was transferred to another team. */
+        ComplaintTransferredWebhook: {
+            /** @constant */
+            type: "complaint.transferred";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The complaint was taken out of its incident. */
+        ComplaintUnlinkedFromIncidentWebhook: {
+            /** @constant */
+            type: "complaint.unlinked_from_incident";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The response deadline is near: policy.warnAt of its window is spent. */
+        DeadlineWarningWebhook: {
+            /** @constant */
+            type: "deadline.warning";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description A supervisor took the escalation. */
+        EscalationAcknowledgedWebhook: {
+            /** @constant */
+            type: "escalation.acknowledged";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The escalation was routed to a supervisor of its level. */
+        EscalationAssignedWebhook: {
+            /** @constant */
+            type: "escalation.assigned";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The follow-up call to the customer is due. */
+        FollowUpDueWebhook: {
+            /** @constant */
+            type: "follow_up.due";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description A follow-up call was recorded. When it closes or escalates the complaint, complaint.closed or complaint.escalated follows with the same seq. */
+        FollowUpRecordedWebhook: {
+            /** @constant */
+            type: "follow_up.recorded";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description A supervisor approved the extension: the promise moved. */
+        PromiseExtendedWebhook: {
+            /** @constant */
+            type: "promise.extended";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description The pending extension request lapsed: the complaint left logged before anyone decided it. */
+        PromiseExtensionLapsedWebhook: {
+            /** @constant */
+            type: "promise.extension_lapsed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description A supervisor refused the extension: the promise stands. */
+        PromiseExtensionRefusedWebhook: {
+            /** @constant */
+            type: "promise.extension_refused";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description An agent asked a supervisor for more time before the promise breaks. */
+        PromiseExtensionRequestedWebhook: {
+            /** @constant */
+            type: "promise.extension_requested";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["WebhookComplaintData"];
+        };
+        /** @description An admin asked to check the endpoint (POST /v1/webhook-endpoints/{id}/ping). No endpoint subscribes to it. */
+        PingWebhook: {
+            /** @constant */
+            type: "ping";
+            /** Format: date-time */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                endpointId: string;
+            };
+        };
     };
-    responses: never;
-    parameters: never;
+    responses: {
+        /** @description Acknowledged: the delivery is done. Answer quickly and do the work afterwards; an answer later than WEBHOOK_TIMEOUT_MS (10 s) is a failed attempt. */
+        WebhookAcknowledged: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description Any other answer, a redirect (never followed), a connection error or no answer is a failed attempt: retried with backoff from 10 s to 4 h for up to a day, then the delivery fails; a long run of failures disables the endpoint (docs/webhooks.md). 410 Gone disables the endpoint at once (disabledReason gone): it is sent nothing more until an admin starts it again. */
+        WebhookFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+    };
+    parameters: {
+        /**
+         * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+         * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+         */
+        WebhookId: string;
+        /**
+         * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+         * @example 1795384194
+         */
+        WebhookTimestamp: string;
+        /**
+         * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+         * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+         */
+        WebhookSignature: string;
+    };
     requestBodies: never;
     headers: {
         /** @description draft-ietf-httpapi-ratelimit-headers: the requests left (r) in this minute's window, which ends in t seconds, e.g. "token";r=1187;t=42 */
@@ -2762,6 +3613,110 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "calendar": {
+                 *         "timezone": "Asia/Shanghai",
+                 *         "week": {
+                 *           "mon": [
+                 *             [
+                 *               "09:00",
+                 *               "12:00"
+                 *             ],
+                 *             [
+                 *               "13:00",
+                 *               "18:00"
+                 *             ]
+                 *           ],
+                 *           "tue": [
+                 *             [
+                 *               "09:00",
+                 *               "12:00"
+                 *             ],
+                 *             [
+                 *               "13:00",
+                 *               "18:00"
+                 *             ]
+                 *           ],
+                 *           "wed": [
+                 *             [
+                 *               "09:00",
+                 *               "12:00"
+                 *             ],
+                 *             [
+                 *               "13:00",
+                 *               "18:00"
+                 *             ]
+                 *           ],
+                 *           "thu": [
+                 *             [
+                 *               "09:00",
+                 *               "12:00"
+                 *             ],
+                 *             [
+                 *               "13:00",
+                 *               "18:00"
+                 *             ]
+                 *           ],
+                 *           "fri": [
+                 *             [
+                 *               "09:00",
+                 *               "12:00"
+                 *             ],
+                 *             [
+                 *               "13:00",
+                 *               "18:00"
+                 *             ]
+                 *           ],
+                 *           "sat": [],
+                 *           "sun": []
+                 *         },
+                 *         "holidays": [
+                 *           "2026-10-01",
+                 *           "2026-10-02",
+                 *           "2026-10-05"
+                 *         ],
+                 *         "extraWorkdays": [
+                 *           "2026-09-27"
+                 *         ]
+                 *       },
+                 *       "response": {
+                 *         "urgent": "PT2H",
+                 *         "high": "PT8H",
+                 *         "normal": "P3D",
+                 *         "low": "P5D"
+                 *       },
+                 *       "businessHours": {
+                 *         "urgent": false,
+                 *         "high": true,
+                 *         "normal": true,
+                 *         "low": true
+                 *       },
+                 *       "warnAt": 0.8,
+                 *       "triage": "PT1H",
+                 *       "escalationAck": "PT30M",
+                 *       "escalationResponse": "P1D",
+                 *       "followUpAfter": "PT24H",
+                 *       "followUpAttempts": 3,
+                 *       "followUpRetry": "PT2H",
+                 *       "maxLevel": 3,
+                 *       "maxExtension": "P30D",
+                 *       "maxPromise": "P90D",
+                 *       "awaitingReminderAfter": "P2D",
+                 *       "awaitingCloseAfter": "P7D",
+                 *       "followUpBy": "not_resolver",
+                 *       "sendBackWithin": "PT2H",
+                 *       "reopenWithin": "P7D",
+                 *       "tiers": {
+                 *         "gold": {
+                 *           "response": {
+                 *             "normal": "P1D"
+                 *           }
+                 *         }
+                 *       },
+                 *       "version": 4
+                 *     }
+                 */
                 "application/json": {
                     calendar: {
                         /** @description IANA time zone, e.g. Asia/Shanghai */
@@ -3327,6 +4282,7 @@ export interface operations {
                 lastEventId?: string;
             };
             header?: {
+                /** @description the id of the last message received: replay what followed it (EventSource sends it on reconnecting) */
                 "last-event-id"?: string;
             };
             path?: never;
@@ -3417,6 +4373,7 @@ export interface operations {
                 lastEventId?: string;
             };
             header?: {
+                /** @description the id of the last message received: replay what followed it (EventSource sends it on reconnecting) */
                 "last-event-id"?: string;
             };
             path?: never;
@@ -4447,6 +5404,17 @@ export interface operations {
         /** @description as POST /v1/complaints without promisedBy, with its own channel, plus externalRef */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "customer": {
+                 *         "externalId": "cust-9",
+                 *         "email": "li@example.com"
+                 *       },
+                 *       "category": "delivery",
+                 *       "summary": "Parcel arrived damaged",
+                 *       "externalRef": "order-77"
+                 *     }
+                 */
                 "application/json": {
                     /** @description at least one of phone, email, externalId */
                     customer: {
@@ -4486,8 +5454,12 @@ export interface operations {
             /** @description A redelivery of a webhook-id already taken (Idempotent-Replayed: true): the same complaint */
             200: {
                 headers: {
+                    /** @description the complaint version, "<version>" */
                     etag?: string;
+                    /** @description the URL of what was created (or found again) */
                     location?: string;
+                    /** @description present on an answer to a repeated Idempotency-Key or webhook-id: the first request's result, nothing done again */
+                    "idempotent-replayed"?: "true";
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -4499,7 +5471,9 @@ export interface operations {
             /** @description Accepted: the complaint, in received, with its triage deadline and the open incidents it may belong to */
             202: {
                 headers: {
+                    /** @description the complaint version, "<version>" */
                     etag?: string;
+                    /** @description the URL of the complaint */
                     location?: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4666,6 +5640,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "text": "照片已经发过去了，盖子裂了一条缝。"
+                 *     }
+                 */
                 "application/json": {
                     /** @description the customer's reply, as the integration received it */
                     text: string;
@@ -4676,7 +5655,10 @@ export interface operations {
             /** @description The complaint, its clock running again (or, for a redelivery, as it is now) */
             200: {
                 headers: {
+                    /** @description the complaint version, "<version>" */
                     etag?: string;
+                    /** @description present on an answer to a repeated Idempotency-Key or webhook-id: the first request's result, nothing done again */
+                    "idempotent-replayed"?: "true";
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -5122,6 +6104,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://crm.example.com/hooks/hotline",
+                 *       "events": [
+                 *         "complaint.escalated",
+                 *         "complaint.resolved",
+                 *         "complaint.closed"
+                 *       ],
+                 *       "description": "CRM: escalations and outcomes"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: uri
@@ -5139,6 +6132,8 @@ export interface operations {
             /** @description The endpoint, with its signing secret */
             201: {
                 headers: {
+                    /** @description the URL of what was created (or found again) */
+                    location?: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -6189,10 +7184,22 @@ export interface operations {
                 overdue?: boolean;
                 /** @description Search: the complaints whose summary, description, notes, customer name or reference hold every term of q (terms are separated by spaces). A Chinese (CJK) term matches anywhere in the text, one character or more; any other term matches at the start of a word (`rout` finds router, not outer), and a term with punctuation inside it (`tp-link`, `C-20261128`) matches those words in that order; the reference matches any fragment of it (`0427`). Case, full-width forms and punctuation do not matter (NFKC); punctuation alone finds nothing. With q the list is most relevant first: the complaints with every term in the summary, customer name or reference, then the others; newest first within each. Its nextCursor pages through that order. */
                 q?: string;
+                /** @description The order: createdAt, updatedAt or promisedBy, ascending, or descending with a leading - (-updatedAt); the id breaks ties. promisedBy is null until a promise is made: those complaints come last either way. Without sort: -createdAt (newest first), or with q most relevant first; with q and sort, the matches in that order. */
+                sort?: "createdAt" | "-createdAt" | "updatedAt" | "-updatedAt" | "promisedBy" | "-promisedBy";
+                /** @description created at or after this instant */
+                createdFrom?: string;
+                /** @description created before this instant (later than createdFrom) */
+                createdTo?: string;
+                /** @description changed (created, or any transition, timers included) at or after this instant: with sort=updatedAt, an incremental feed */
+                updatedSince?: string;
                 limit?: number;
+                /** @description the previous page's nextCursor, with the same filters and sort */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description ETags you hold (RFC 9110 13.1.2), or *: 304 without a body when the current one is among them */
+                "if-none-match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6201,6 +7208,8 @@ export interface operations {
             /** @description A page of complaints */
             200: {
                 headers: {
+                    /** @description weak: the page's complaints (ids and versions), their customers, the next cursor and the caller */
+                    etag?: string;
                     /** @description RFC 8288: `<URL of the next page>; rel="next"`, present when nextCursor is */
                     link?: string;
                     RateLimit: components["headers"]["RateLimit"];
@@ -6213,6 +7222,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description If-None-Match holds the page's current ETag (or is *): no body */
+            304: {
+                headers: {
+                    /** @description the page's current ETag */
+                    etag?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request (validation_failed, invalid_json) */
             400: {
@@ -6312,6 +7332,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description your id for this intake (e.g. call-2026-11-22-0001), per user, kept IDEMPOTENCY_KEY_RETENTION (30 days): a retry with the same key and body answers 200 with the complaint the first one created (Idempotent-Replayed: true) and creates nothing; the same key with another body is 422 idempotency_mismatch */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -6356,6 +7377,10 @@ export interface operations {
                 headers: {
                     /** @description the complaint version, "<version>" */
                     etag?: string;
+                    /** @description the URL of what was created (or found again) */
+                    location?: string;
+                    /** @description present on an answer to a repeated Idempotency-Key or webhook-id: the first request's result, nothing done again */
+                    "idempotent-replayed"?: "true";
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -6369,6 +7394,8 @@ export interface operations {
                 headers: {
                     /** @description the complaint version, "<version>" */
                     etag?: string;
+                    /** @description the URL of what was created (or found again) */
+                    location?: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
@@ -6507,7 +7534,10 @@ export interface operations {
     getComplaint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags you hold (RFC 9110 13.1.2), or *: 304 without a body when the current one is among them */
+                "if-none-match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6527,6 +7557,17 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Complaint"];
                 };
+            };
+            /** @description If-None-Match holds the complaint's current ETag (or is *): no body */
+            304: {
+                headers: {
+                    /** @description the complaint's current ETag */
+                    etag?: string;
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request (validation_failed, invalid_json) */
             400: {
@@ -6820,6 +7861,12 @@ export interface operations {
         /** @description the open complaint this one duplicates */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "into": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *       "note": "Same customer called twice about the same parcel"
+                 *     }
+                 */
                 "application/json": {
                     /** Format: uuid */
                     into: string;
@@ -7015,6 +8062,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "delivery",
+                 *       "severity": "normal",
+                 *       "promisedBy": "2026-11-24T18:00:00+08:00"
+                 *     }
+                 */
                 "application/json": {
                     category?: string;
                     severity?: "low" | "normal" | "high" | "urgent";
@@ -7410,6 +8464,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Customer asks for a refund of 80 CNY, above my limit",
+                 *       "note": "Second complaint this month about the same kettle"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                     note?: string;
@@ -7605,6 +8665,7 @@ export interface operations {
         /** @description no fields; the body may be omitted */
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -7991,6 +9052,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "The parcel turned up at a neighbour's; the customer no longer complains"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -8184,6 +9250,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "assigneeId": "0f8e6a52-3c1d-4b7e-9a2f-5d6c7b8e9f01"
+                 *     }
+                 */
                 "application/json": {
                     /** Format: uuid */
                     assigneeId: string;
@@ -8378,6 +9449,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "text": "Called the courier: the driver will be spoken to"
+                 *     }
+                 */
                 "application/json": {
                     text: string;
                 };
@@ -8571,6 +9647,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "Asked the customer for a photo of the damaged lid"
+                 *     }
+                 */
                 "application/json": {
                     note?: string;
                 };
@@ -8764,6 +9845,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "Asked the customer for a photo of the damaged lid"
+                 *     }
+                 */
                 "application/json": {
                     note?: string;
                 };
@@ -8957,6 +10043,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "until": "2026-11-26T18:00:00+08:00",
+                 *       "reason": "Waiting for the supplier to send a replacement part"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date-time
@@ -9156,6 +10248,12 @@ export interface operations {
         /** @description the receiving team, and why */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "team": "billing",
+                 *       "reason": "The customer was charged twice: a billing matter"
+                 *     }
+                 */
                 "application/json": {
                     team: string;
                     reason: string;
@@ -9350,6 +10448,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Not a billing matter: the charge was correct, the parcel was late"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -9543,6 +10646,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "客户反映补发的杯子也是坏的"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -9736,6 +10844,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true,
+                 *       "note": "Approved: the part ships on Wednesday"
+                 *     }
+                 */
                 "application/json": {
                     approve: boolean;
                     note?: string;
@@ -10051,6 +11165,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "华东仓发货延迟",
+                 *       "category": "delivery",
+                 *       "region": "east",
+                 *       "description": "The Hangzhou warehouse shipped nothing on 27 November: every order of that day is two days late."
+                 *     }
+                 */
                 "application/json": {
                     title: string;
                     category?: string;
@@ -10064,7 +11186,9 @@ export interface operations {
             /** @description The incident, open, with no complaint yet */
             201: {
                 headers: {
+                    /** @description the incident version, "<version>" */
                     etag?: string;
+                    /** @description the URL of the incident */
                     location?: string;
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -10341,6 +11465,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "complaintIds": [
+                 *         "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /** @description open complaints (received, logged, escalated) of any customer */
                     complaintIds: string[];
@@ -11893,6 +13025,35 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description The request did not arrive in time (request_timeout); answered by the HTTP layer */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are too large (headers_too_large); answered by the HTTP layer */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Postgres (or, for /readyz, Redis) is unreachable, or this server is shutting down; retry after Retry-After seconds (service_unavailable) */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (5) */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     queueConsole: {
@@ -11940,6 +13101,1244 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+        };
+    };
+    onComplaintAssignedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.assigned",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.assigned"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintAssignedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintAwaitingCustomerWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.awaiting_customer",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.awaiting_customer"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintAwaitingCustomerWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintAwaitingReminderWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.awaiting_reminder",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.awaiting_reminder"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintAwaitingReminderWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintClosedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.closed",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "closed",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": "satisfied",
+                 *         "seq": 4,
+                 *         "seqIndex": 1,
+                 *         "cause": "follow_up.recorded"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintClosedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintDuplicateAbsorbedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.duplicate_absorbed",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.duplicate_absorbed"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintDuplicateAbsorbedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintEscalatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.escalated",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "escalated",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": 1,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "deadline.response_missed"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintEscalatedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintLinkedToIncidentWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.linked_to_incident",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.linked_to_incident"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintLinkedToIncidentWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintLoggedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.logged",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.logged"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintLoggedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintReceivedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.received",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "received",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.received"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintReceivedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintResolvedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.resolved",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "follow_up",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.resolved"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintResolvedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintResumedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.resumed",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.resumed"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintResumedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintSentBackWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.sent_back",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.sent_back"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintSentBackWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintTransferredWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.transferred",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.transferred"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintTransferredWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onComplaintUnlinkedFromIncidentWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "complaint.unlinked_from_incident",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "complaint.unlinked_from_incident"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComplaintUnlinkedFromIncidentWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onDeadlineWarningWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "deadline.warning",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "deadline.warning"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeadlineWarningWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onEscalationAcknowledgedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "escalation.acknowledged",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "escalated",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": 1,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "escalation.acknowledged"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EscalationAcknowledgedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onEscalationAssignedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "escalation.assigned",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "escalated",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": 1,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "escalation.assigned"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EscalationAssignedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onFollowUpDueWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "follow_up.due",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "follow_up",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "follow_up.due"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["FollowUpDueWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onFollowUpRecordedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "follow_up.recorded",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "closed",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": "satisfied",
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "follow_up.recorded"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["FollowUpRecordedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onPromiseExtendedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "promise.extended",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "promise.extended"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PromiseExtendedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onPromiseExtensionLapsedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "promise.extension_lapsed",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "escalated",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": 1,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "promise.extension_lapsed"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PromiseExtensionLapsedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onPromiseExtensionRefusedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "promise.extension_refused",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "promise.extension_refused"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PromiseExtensionRefusedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onPromiseExtensionRequestedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "promise.extension_requested",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "complaintId": "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *         "reference": "C-20261122-000042",
+                 *         "externalRef": "order-77",
+                 *         "state": "logged",
+                 *         "severity": "high",
+                 *         "category": "delivery",
+                 *         "escalationLevel": null,
+                 *         "closeReason": null,
+                 *         "seq": 4,
+                 *         "seqIndex": 0,
+                 *         "cause": "promise.extension_requested"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PromiseExtensionRequestedWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
+        };
+    };
+    onPingWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description the event's id: the same on every retry and replay and for every endpoint; keep the ids you handled and ignore repeats (delivery is at least once)
+                 * @example 7c1e0f5a-2b3d-4e6f-8a9b-0c1d2e3f4a5b
+                 */
+                "webhook-id": components["parameters"]["WebhookId"];
+                /**
+                 * @description this attempt, in Unix seconds; refuse one more than 5 minutes off your clock
+                 * @example 1795384194
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestamp"];
+                /**
+                 * @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<exact body>"> with the endpoint's secret (Standard Webhooks): verify it over the raw body before parsing
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignature"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "ping",
+                 *       "timestamp": "2026-11-22T10:00:00.000Z",
+                 *       "data": {
+                 *         "endpointId": "0f8e6a52-3c1d-4b7e-9a2f-5d6c7b8e9f01"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PingWebhook"];
+            };
+        };
+        responses: {
+            "2XX": components["responses"]["WebhookAcknowledged"];
+            default: components["responses"]["WebhookFailed"];
         };
     };
 }
