@@ -6,7 +6,7 @@ import type {
 import { ACTION_NAMES, ACTION_PROBE, ROLES, TIMER_KINDS } from './complaint.contract.js'
 
 export {
-  ACTION_NAMES, FOLLOW_UP_BY, FOLLOW_UP_OUTCOMES, HISTORY_TYPE, MACHINE_VERSION, RESOLUTION_MODES, ROLES, TIMER_KINDS, machineEventType,
+  ACTION_NAMES, ACTION_PROBE, FOLLOW_UP_BY, FOLLOW_UP_OUTCOMES, HISTORY_TYPE, MACHINE_VERSION, RESOLUTION_MODES, ROLES, TIMER_KINDS, machineEventType,
 } from './complaint.contract.js'
 export type {
   ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, FollowUpBy, FollowUpOutcome,
