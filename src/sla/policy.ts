@@ -15,8 +15,8 @@ export type SlaPolicy = StoredSlaPolicy & Required<Pick<StoredSlaPolicy, AddedLa
 const WORKDAY: [string, string][] = [['09:00', '18:30']]
 
 /**
- * The policy in force until an admin sets one. Time counts around the clock for now: the calendar is
- * stored so that business-hour counting can use it without a change of shape.
+ * The policy in force until an admin sets one, and what fills the fields a saved policy lacks. Urgent complaints
+ * count around the clock; the others in the calendar's opening hours (docs/business-time.md).
  */
 export const DEFAULT_POLICY: SlaPolicy = {
   calendar: {
