@@ -21,6 +21,7 @@ import { ensureDatabase, migrateToLatest } from '../src/db/migrate.js'
 import { loadDueSoon } from '../src/timers/loader.js'
 import { reconcile } from '../src/timers/reconciler.js'
 import { Scheduler } from '../src/timers/scheduler.js'
+import { jsonb } from '../src/db/jsonb.js'
 
 const SERVER = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432'
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15'
@@ -95,9 +96,9 @@ async function main() {
   const ids: string[] = []
   for (let batch = 0; batch < WARM + DUE + routed; batch += 1_000) {
     const rows = await db.insertInto('complaints').values(Array.from({ length: Math.min(1_000, WARM + DUE + routed - batch) }, (_, i) => ({
-      reference: `C-BENCH-${String(batch + i).padStart(7, '0')}`, state: 'logged', channel: 'phone', customerId: customer.id,
-      category: 'delivery', severity: 'normal', summary: 'bench', machineVersion: MACHINE_VERSION, team: 'team-0',
-      machineSnapshot: JSON.stringify(logged.persisted), escalation: 'null', resolution: 'null', followUp: 'null',
+      reference: `C-BENCH-${String(batch + i).padStart(7, '0')}`, state: 'logged' as const, channel: 'phone' as const, customerId: customer.id,
+      category: 'delivery', severity: 'normal' as const, summary: 'bench', machineVersion: MACHINE_VERSION, team: 'team-0',
+      machineSnapshot: jsonb(logged.persisted), escalation: jsonb(null), resolution: jsonb(null), followUp: jsonb(null),
     }))).returning('id').execute()
     ids.push(...rows.map((r) => r.id))
   }
@@ -126,8 +127,8 @@ async function main() {
   // A long-running worker is warm: first, not measured, 1,000 complaints whose warning and then deadline fall due at
   // once, each escalating and routed (every path the measurement takes, compiled and its statements prepared).
   const warmUp = warm.flatMap((complaintId) => [
-    { id: `${complaintId}.response_warning.1`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 1, dueAt: new Date() },
-    { id: `${complaintId}.response.1`, complaintId, kind: 'response', armedState: 'logged', armedSeq: 1, dueAt: new Date(Date.now() + 500) },
+    { id: `${complaintId}.response_warning.1`, complaintId, kind: 'response_warning' as const, armedState: 'logged' as const, armedSeq: 1, dueAt: new Date() },
+    { id: `${complaintId}.response.1`, complaintId, kind: 'response' as const, armedState: 'logged' as const, armedSeq: 1, dueAt: new Date(Date.now() + 500) },
   ])
   await db.insertInto('timers').values(warmUp).execute()
   await scheduler.schedule(warmUp)
@@ -138,7 +139,7 @@ async function main() {
   // 1. Lateness without routing: DUE warnings spread evenly over 10 s, starting 3 s from now, enqueued directly.
   const t0 = Date.now() + 3_000
   const timers = warned.map((complaintId, i) => ({
-    id: `${complaintId}.response_warning.2`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 2,
+    id: `${complaintId}.response_warning.2`, complaintId, kind: 'response_warning' as const, armedState: 'logged' as const, armedSeq: 2,
     dueAt: new Date(t0 + Math.floor((i * 10_000) / warned.length)),
   }))
   for (let i = 0; i < timers.length; i += 2_000) await db.insertInto('timers').values(timers.slice(i, i + 2_000)).execute()
@@ -162,8 +163,8 @@ async function main() {
   const rows = promised.flatMap((complaintId, i) => {
     const due = t1 + Math.floor((i * 1_000) / ROUTED_RATE)
     return [
-      { id: `${complaintId}.response_warning.3`, complaintId, kind: 'response_warning', armedState: 'logged', armedSeq: 3, dueAt: new Date(due - 1_000), queued: false },
-      { id: `${complaintId}.response.3`, complaintId, kind: 'response', armedState: 'logged', armedSeq: 3, dueAt: new Date(due), queued: false },
+      { id: `${complaintId}.response_warning.3`, complaintId, kind: 'response_warning' as const, armedState: 'logged' as const, armedSeq: 3, dueAt: new Date(due - 1_000), queued: false },
+      { id: `${complaintId}.response.3`, complaintId, kind: 'response' as const, armedState: 'logged' as const, armedSeq: 3, dueAt: new Date(due), queued: false },
     ]
   })
   for (let i = 0; i < rows.length; i += 5_000) await db.insertInto('timers').values(rows.slice(i, i + 5_000)).execute()

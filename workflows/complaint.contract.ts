@@ -1,21 +1,27 @@
-// Data of the module contract (docs/machine.md; the transitions as they run: docs/machine-generated.md); complaint.machine.ts re-exports the public part.
+// Data of the module contract (why it is so: docs/machine.md; the transitions as they run, generated from the machine:
+// docs/machine-generated.md); complaint.machine.ts re-exports the public part. Each vocabulary is one list here; its
+// type, the table columns (src/db/tables.ts) and the API schemas (src/complaints/complaint.schemas.ts) derive from it.
 
 export const MACHINE_VERSION = 'complaint@1'
 
 export type ComplaintState = 'received' | 'logged' | 'escalated' | 'follow_up' | 'closed'
-export type Role = 'agent' | 'supervisor' | 'admin' | 'integration' | 'system'
+export const ROLES = ['agent', 'supervisor', 'admin', 'integration', 'system'] as const
+export type Role = (typeof ROLES)[number]
 export interface Actor { id: string | null; role: Role; level: number | null; compensationLimit: number | null }
-export type TimerKind = 'triage' | 'response' | 'response_warning' | 'escalation_ack' | 'escalation_response'
-  | 'follow_up' | 'follow_up_retry' | 'awaiting_reminder' | 'awaiting_close'
-export const TIMER_KINDS: readonly TimerKind[] = [
+export const TIMER_KINDS = [
   'triage', 'response', 'response_warning', 'escalation_ack', 'escalation_response', 'follow_up', 'follow_up_retry',
   'awaiting_reminder', 'awaiting_close',
-]
-export type FollowUpOutcome = 'satisfied' | 'unsatisfied' | 'unreachable'
+] as const
+export type TimerKind = (typeof TIMER_KINDS)[number]
+export const FOLLOW_UP_OUTCOMES = ['satisfied', 'unsatisfied', 'unreachable'] as const
+export type FollowUpOutcome = (typeof FOLLOW_UP_OUTCOMES)[number]
+export const RESOLUTION_MODES = ['on_the_spot', 'after_escalation'] as const
+export type ResolutionMode = (typeof RESOLUTION_MODES)[number]
 export type ActionName = 'log' | 'resolve' | 'escalate' | 'acknowledge' | 'follow-up' | 'withdraw' | 'assign' | 'notes'
   | 'await-customer' | 'resume' | 'merge' | 'request-extension' | 'decide-extension' | 'transfer' | 'send-back' | 'reopen'
 /** Who may record a resolved complaint's follow-up call (policy followUpBy). */
-export type FollowUpBy = 'not_resolver' | 'anyone'
+export const FOLLOW_UP_BY = ['not_resolver', 'anyone'] as const
+export type FollowUpBy = (typeof FOLLOW_UP_BY)[number]
 
 export type ComplaintEvent =
   | { type: 'LOG'; actor: Actor }
@@ -54,7 +60,7 @@ export interface ComplaintContext {
   maxLevel: number
   escalationReason: string | null
   acknowledged: boolean
-  resolutionMode: 'on_the_spot' | 'after_escalation' | null
+  resolutionMode: ResolutionMode | null
   followUpAttempts: number
   followUpMaxAttempts: number
   closeReason: string | null

@@ -3,15 +3,16 @@ import type {
   ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, EventType, FollowUpOutcome,
   MachineInput, PersistedMachine, Role, TimerKind,
 } from './complaint.contract.js'
-import { ACTION_NAMES, ACTION_PROBE, TIMER_KINDS } from './complaint.contract.js'
+import { ACTION_NAMES, ACTION_PROBE, ROLES, TIMER_KINDS } from './complaint.contract.js'
 
-export { ACTION_NAMES, HISTORY_TYPE, MACHINE_VERSION, TIMER_KINDS, machineEventType } from './complaint.contract.js'
+export {
+  ACTION_NAMES, ACTION_PROBE, FOLLOW_UP_BY, FOLLOW_UP_OUTCOMES, HISTORY_TYPE, MACHINE_VERSION, RESOLUTION_MODES, ROLES, TIMER_KINDS, machineEventType,
+} from './complaint.contract.js'
 export type {
   ActionName, Actor, ComplaintContext, ComplaintEvent, ComplaintState, Decision, Effect, FollowUpBy, FollowUpOutcome,
-  MachineInput, PersistedMachine, Role, TimerKind,
+  MachineInput, PersistedMachine, ResolutionMode, Role, TimerKind,
 } from './complaint.contract.js'
 
-const ROLES: readonly Role[] = ['agent', 'supervisor', 'admin', 'integration', 'system']
 const STAFF: readonly Role[] = ['agent', 'supervisor']
 const SYSTEM: readonly Role[] = ['system']
 

@@ -1,6 +1,6 @@
 import type { Static } from 'typebox'
-import type { Actor, PersistedMachine } from '../../workflows/complaint.machine.js'
-import type { ComplaintRow, EscalationRecord, ExtensionRecord, FollowUpRecord } from '../db/tables.js'
+import type { Actor } from '../../workflows/complaint.machine.js'
+import type { ComplaintRow, ComplaintUpdate, EscalationRecord, ExtensionRecord, FollowUpRecord, ResolutionRecord } from '../db/tables.js'
 import { Problem, problems } from '../http/problem.js'
 import { clockFor, responseWindow } from '../sla/deadline-clock.js'
 import { addDuration } from '../sla/policy.js'
@@ -18,11 +18,12 @@ import type {
   WithdrawBody,
 } from './complaint.schemas.js'
 import type { Command, ProjectionInput } from './transition.js'
+import { jsonb } from '../db/jsonb.js'
 
 const iso = (d: Date | undefined | null) => (d ? d.toISOString() : null)
 
 /** Every entry into `escalated` opens a fresh escalation record at the machine's level. */
-export function escalationOpened({ next, due, effects }: ProjectionInput): { escalation?: string; resolution?: string } {
+export function escalationOpened({ next, due, effects }: ProjectionInput): Pick<ComplaintUpdate, 'escalation' | 'resolution'> {
   if (!effects.some((e) => e.type === 'routeEscalation')) return {}
   const escalation: EscalationRecord = {
     level: next.context.level,
@@ -31,7 +32,7 @@ export function escalationOpened({ next, due, effects }: ProjectionInput): { esc
     acknowledgedAt: null,
     ackDueAt: iso(due.get('escalation_ack')),
   }
-  return { escalation: JSON.stringify(escalation), resolution: JSON.stringify(null) }
+  return { escalation: jsonb(escalation), resolution: jsonb(null) }
 }
 
 /** An explicit promise is a time ahead, and not further ahead than policy.maxPromise. */
@@ -69,16 +70,15 @@ export function resolveCommand(actor: Actor, body: Static<typeof ResolveBody>): 
     data: { summary: body.summary, compensation },
     project: ({ next, now, due }) => {
       const followUp: FollowUpRecord = { dueAt: iso(due.get('follow_up')), attempts: 0, outcome: null, satisfaction: null, comment: null }
-      return {
-        resolution: JSON.stringify({
-          mode: next.context.resolutionMode,
-          summary: body.summary,
-          compensation,
-          resolvedBy: actor.id,
-          resolvedAt: now.toISOString(),
-        }),
-        followUp: JSON.stringify(followUp),
+      const resolution: ResolutionRecord = {
+        // markResolved has set it: RESOLVE is accepted only by a transition that runs it.
+        mode: next.context.resolutionMode!,
+        summary: body.summary,
+        compensation,
+        resolvedBy: actor.id,
+        resolvedAt: now.toISOString(),
       }
+      return { resolution: jsonb(resolution), followUp: jsonb(followUp) }
     },
   }
 }
@@ -92,7 +92,7 @@ export function acknowledgeCommand(actor: Actor): Command {
     event: { type: 'ACKNOWLEDGE', actor },
     project: ({ row, now }) => ({
       assigneeId: actor.id,
-      escalation: JSON.stringify({
+      escalation: jsonb({
         ...row.escalation!,
         assigneeId: actor.id,
         acknowledgedAt: now.toISOString(),
@@ -108,7 +108,7 @@ export function followUpCommand(actor: Actor, body: Static<typeof FollowUpBody>)
     data: { ...body },
     // The machine's notResolverUnlessAllowed guard refuses it too (forbidden); this only says why.
     check: ({ row }) => {
-      const context = (row.machineSnapshot as PersistedMachine).context
+      const context = row.machineSnapshot.context
       if (row.state === 'follow_up' && actor.role === 'agent' && (context.followUpBy ?? 'not_resolver') === 'not_resolver' &&
         context.resolvedBy != null && context.resolvedBy === actor.id) {
         throw new Problem('forbidden', 'you resolved this complaint: under policy followUpBy "not_resolver" a colleague or a supervisor records its follow-up call')
@@ -122,7 +122,7 @@ export function followUpCommand(actor: Actor, body: Static<typeof FollowUpBody>)
         satisfaction: body.satisfaction ?? null,
         comment: body.comment ?? null,
       }
-      return { followUp: JSON.stringify(followUp), ...escalationOpened(input) }
+      return { followUp: jsonb(followUp), ...escalationOpened(input) }
     },
   }
 }
@@ -201,7 +201,7 @@ export function requestExtensionCommand(actor: Actor, body: Static<typeof Reques
         status: 'pending', until: until.toISOString(), reason: body.reason, requestedBy: actor.id, requestedAt: now.toISOString(),
         decidedBy: null, decidedAt: null, note: null,
       }
-      return { extension: JSON.stringify(extension) }
+      return { extension: jsonb(extension) }
     },
   }
 }
@@ -225,7 +225,7 @@ export function decideExtensionCommand(actor: Actor, body: Static<typeof DecideE
         ...row.extension!, status: body.approve ? 'approved' : 'refused', decidedBy: actor.id, decidedAt: now.toISOString(),
         note: body.note ?? null,
       }
-      return { extension: JSON.stringify(decided) }
+      return { extension: jsonb(decided) }
     },
   }
 }

@@ -2,6 +2,7 @@ import { sql, type CompiledQuery } from 'kysely'
 import type { Db, Trx } from '../db/database.js'
 import type { ComplaintRow, CustomerRow } from '../db/tables.js'
 import { after, decodeCursor, pageFrom, type SortKey } from '../http/paging.js'
+import type { JobKind } from '../timers/jobs.js'
 import { PENDING_SQL, pendingTimers, type PendingTimer } from '../timers/timers.repository.js'
 import type { LockedComplaint } from './transition.js'
 
@@ -20,7 +21,7 @@ export interface LockedRecord extends LockedComplaint {
 
 type RecordRow = ComplaintRow & {
   ownCustomer: Omit<CustomerRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }
-  pendingTimers: { id: string; kind: string; dueAt: string }[]
+  pendingTimers: { id: string; kind: JobKind; dueAt: string }[]
 }
 
 /**

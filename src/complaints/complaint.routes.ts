@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
-import Type, { type TSchema } from 'typebox'
-import type { Actor } from '../../workflows/complaint.machine.js'
+import Type, { type Static, type TSchema } from 'typebox'
+import { ACTION_PROBE, ROLE_MAY, type ActionName, type Actor } from '../../workflows/complaint.machine.js'
 import { USER_ROLES, type UserRole } from '../db/tables.js'
 import { pageOf } from '../http/paging.js'
 import { IdParams, json, LOCATION_HEADER, problemResponses, REPLAYED_HEADER } from '../http/schemas.js'
@@ -60,33 +60,57 @@ const STAFF = ['agent', 'supervisor'] as const
 const READERS = USER_ROLES
 
 interface ActionRoute {
-  path: string
   operationId: string
   summary: string
-  roles: readonly UserRole[]
   body: TSchema
-  build: (actor: Actor, body: never, user: AuthUser) => Command
+  /** The command it runs under the complaint's lock (service.act); merge runs a service method of its own. */
+  build?: (actor: Actor, body: never, user: AuthUser) => Command
   /** The 409 codes the action answers besides invalid_transition, named in the document's 409 description. */
   conflicts?: ProblemCode[]
+  /** The 200 answer's description. */
+  answer?: string
+  /**
+   * Fewer roles than the machine's ROLE_MAY lets send the action's event, and why; without it, the route allows
+   * exactly the users' roles the machine does.
+   */
+  narrowed?: { roles: readonly UserRole[]; why: string }
 }
 
-const ACTIONS: ActionRoute[] = [
-  { path: 'log', operationId: 'logComplaint', summary: 'Log a received complaint', roles: STAFF, body: LogBody, build: logCommand },
-  { path: 'resolve', operationId: 'resolveComplaint', summary: 'Resolve (on the spot from logged, after escalation from escalated)', roles: STAFF, body: ResolveBody, build: resolveCommand },
-  { path: 'escalate', operationId: 'escalateComplaint', summary: 'Escalate one level higher', roles: STAFF, body: EscalateBody, build: escalateCommand },
-  { path: 'acknowledge', operationId: 'acknowledgeEscalation', summary: 'Take the escalation', roles: ['supervisor'], body: EmptyBody, build: acknowledgeCommand },
-  { path: 'follow-up', operationId: 'recordFollowUp', summary: 'Record the follow-up call', roles: STAFF, body: FollowUpBody, build: followUpCommand },
-  { path: 'withdraw', operationId: 'withdrawComplaint', summary: 'Close a complaint the customer withdrew', roles: STAFF, body: WithdrawBody, build: withdrawCommand },
-  { path: 'assign', operationId: 'assignComplaint', summary: 'Reassign the complaint', roles: ['supervisor'], body: AssignBody, build: assignCommand },
-  { path: 'notes', operationId: 'addNote', summary: 'Add a note; no state change', roles: STAFF, body: NoteBody, build: noteCommand },
-  { path: 'await-customer', operationId: 'awaitCustomer', summary: 'Stop the response clock while waiting for the customer', roles: STAFF, body: WaitBody, build: awaitCustomerCommand },
-  { path: 'resume', operationId: 'resumeClock', summary: 'Restart the response clock; its deadlines move by the time spent waiting', roles: STAFF, body: WaitBody, build: resumeCommand },
-  { path: 'request-extension', operationId: 'requestExtension', summary: 'Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits)', roles: STAFF, body: RequestExtensionBody, build: requestExtensionCommand, conflicts: ['extension_pending'] },
-  { path: 'transfer', operationId: 'transferComplaint', summary: "Transfer to another team (an agent of the complaint's team, or any agent when it has none; any supervisor): the receiving team's least-loaded agent takes it; the promise does not move", roles: STAFF, body: TransferBody, build: transferCommand },
-  { path: 'send-back', operationId: 'sendBackComplaint', summary: 'The receiving team sends a transfer back to the team and assignee it came from, within policy.sendBackWithin (409 send_back_window_passed), once', roles: STAFF, body: SendBackBody, build: sendBackCommand, conflicts: ['send_back_window_passed'] },
-  { path: 'reopen', operationId: 'reopenComplaint', summary: 'Reopen a closed complaint within policy.reopenWithin (409 reopen_window_passed): escalated one level up, reason reopened; not one closed as withdrawn or duplicate', roles: STAFF, body: ReopenBody, build: reopenCommand, conflicts: ['reopen_window_passed'] },
-  { path: 'decide-extension', operationId: 'decideExtension', summary: 'Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension)', roles: ['supervisor'], body: DecideExtensionBody, build: decideExtensionCommand, conflicts: ['no_pending_extension'] },
-]
+/**
+ * Every action of the machine (ACTION_NAMES) has its route, `POST /v1/complaints/{id}/<action>`: one missing fails
+ * the build. Listed in the order the document lists them.
+ */
+const ACTION_ROUTES = {
+  merge: { operationId: 'mergeComplaint', summary: 'Close this complaint as a duplicate of another open complaint of the same customer', body: MergeBody, answer: 'This complaint, closed as duplicate' },
+  log: { operationId: 'logComplaint', summary: 'Log a received complaint', body: LogBody, build: logCommand },
+  resolve: { operationId: 'resolveComplaint', summary: 'Resolve (on the spot from logged, after escalation from escalated)', body: ResolveBody, build: resolveCommand },
+  escalate: { operationId: 'escalateComplaint', summary: 'Escalate one level higher', body: EscalateBody, build: escalateCommand },
+  acknowledge: { operationId: 'acknowledgeEscalation', summary: 'Take the escalation', body: EmptyBody, build: acknowledgeCommand },
+  'follow-up': { operationId: 'recordFollowUp', summary: 'Record the follow-up call', body: FollowUpBody, build: followUpCommand },
+  withdraw: { operationId: 'withdrawComplaint', summary: 'Close a complaint the customer withdrew', body: WithdrawBody, build: withdrawCommand },
+  assign: { operationId: 'assignComplaint', summary: 'Reassign the complaint', body: AssignBody, build: assignCommand },
+  notes: { operationId: 'addNote', summary: 'Add a note; no state change', body: NoteBody, build: noteCommand },
+  'await-customer': { operationId: 'awaitCustomer', summary: 'Stop the response clock while waiting for the customer', body: WaitBody, build: awaitCustomerCommand },
+  resume: {
+    operationId: 'resumeClock', summary: 'Restart the response clock; its deadlines move by the time spent waiting', body: WaitBody, build: resumeCommand,
+    narrowed: { roles: STAFF, why: "an integration resumes the clock with the customer's reply, through the signed webhook intake (src/webhooks/intake.routes.ts), not with this route" },
+  },
+  'request-extension': { operationId: 'requestExtension', summary: 'Ask a supervisor for more time before the promise breaks (409 extension_pending while one waits)', body: RequestExtensionBody, build: requestExtensionCommand, conflicts: ['extension_pending'] },
+  transfer: { operationId: 'transferComplaint', summary: "Transfer to another team (an agent of the complaint's team, or any agent when it has none; any supervisor): the receiving team's least-loaded agent takes it; the promise does not move", body: TransferBody, build: transferCommand },
+  'send-back': { operationId: 'sendBackComplaint', summary: 'The receiving team sends a transfer back to the team and assignee it came from, within policy.sendBackWithin (409 send_back_window_passed), once', body: SendBackBody, build: sendBackCommand, conflicts: ['send_back_window_passed'] },
+  reopen: { operationId: 'reopenComplaint', summary: 'Reopen a closed complaint within policy.reopenWithin (409 reopen_window_passed): escalated one level up, reason reopened; not one closed as withdrawn or duplicate', body: ReopenBody, build: reopenCommand, conflicts: ['reopen_window_passed'] },
+  'decide-extension': { operationId: 'decideExtension', summary: 'Approve (the promise moves and the customer is told) or refuse the pending extension (409 no_pending_extension)', body: DecideExtensionBody, build: decideExtensionCommand, conflicts: ['no_pending_extension'] },
+} satisfies Record<ActionName, ActionRoute>
+
+const PROBE_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
+
+/** The users' roles that may post an action: those ROLE_MAY allows the event it sends, unless the route narrows them. */
+export function actionRoles(action: ActionName): readonly UserRole[] {
+  const route: ActionRoute = ACTION_ROUTES[action]
+  if (route.narrowed) return route.narrowed.roles
+  const event = ACTION_PROBE[action](PROBE_ACTOR).type
+  return ROLE_MAY[event].filter((role): role is UserRole => role !== 'system')
+}
 
 /** The 409 answer's description names the action's own conflict codes beside invalid_transition. */
 function withConflicts(responses: Record<number, unknown>, conflicts: ProblemCode[] | undefined): Record<number, unknown> {
@@ -201,32 +225,9 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
     },
   }, async (request) => service.history(request.user, request.params.id, request.query))
 
-  app.post('/v1/complaints/:id/merge', {
-    config: { roles: STAFF },
-    preValidation: async (request) => {
-      request.body ??= {} as never
-    },
-    schema: {
-      operationId: 'mergeComplaint',
-      tags: ['complaints'],
-      summary: 'Close this complaint as a duplicate of another; its history and contacts are carried across',
-      description: 'Agents and supervisors. This complaint (received, logged or escalated) closes as `duplicate` into `into`, an open complaint of the same customer (409 merge_customer_mismatch otherwise), which records `complaint.duplicate_absorbed`; each keeps its own history. `If-Match` guards this complaint\'s version.',
-      params: IdParams,
-      headers: ActionHeaders,
-      body: MergeBody,
-      response: {
-        200: complaintResponse('This complaint, closed as duplicate'),
-        ...problemResponses('not_found', 'invalid_transition', 'version_conflict', 413, 415),
-      },
-    },
-  }, async (request, reply) => {
-    const record = await service.merge(request.user, request.params.id, request.headers['if-match'], request.body)
-    return sendComplaint(reply, record, presentComplaint(record, request.user))
-  })
-
-  for (const action of ACTIONS) {
-    app.post(`/v1/complaints/:id/${action.path}`, {
-      config: { roles: action.roles },
+  for (const [name, action] of Object.entries(ACTION_ROUTES) as [ActionName, ActionRoute][]) {
+    app.post(`/v1/complaints/:id/${name}`, {
+      config: { roles: actionRoles(name) },
       // Actions without fields may be posted without a body.
       preValidation: async (request) => {
         request.body ??= {}
@@ -240,13 +241,17 @@ const complaintRoutes: FastifyPluginAsyncTypebox<ComplaintRoutesOptions> = async
         headers: ActionHeaders,
         body: action.body,
         response: {
-          200: complaintResponse('The updated complaint'),
+          200: complaintResponse(action.answer ?? 'The updated complaint'),
           ...withConflicts(problemResponses('not_found', 'invalid_transition', 'version_conflict', 413, 415), action.conflicts),
         },
       },
     }, async (request, reply) => {
-      const record = await service.act(request.user, request.params.id, request.headers['if-match'], (actor) =>
-        action.build(actor, request.body as never, request.user))
+      const { id } = request.params
+      const ifMatch = request.headers['if-match']
+      const build = action.build
+      const record = build
+        ? await service.act(request.user, id, ifMatch, (actor) => build(actor, request.body as never, request.user))
+        : await service.merge(request.user, id, ifMatch, request.body as Static<typeof MergeBody>)
       return sendComplaint(reply, record, presentComplaint(record, request.user))
     })
   }

@@ -1,21 +1,23 @@
-import Type, { type TSchemaOptions } from 'typebox'
-import { ACTION_NAMES, COMPLAINT_STATES, TIMER_KINDS } from '../../workflows/complaint.machine.js'
+import Type, { type TLiteral, type TSchemaOptions, type TUnion } from 'typebox'
+import { ACTION_NAMES, COMPLAINT_STATES, FOLLOW_UP_OUTCOMES, RESOLUTION_MODES, TIMER_KINDS } from '../../workflows/complaint.machine.js'
+import { AGENT_CHANNELS, CHANNELS } from '../db/tables.js'
 import { pagingQuery } from '../http/paging.js'
 import { DateTime, Nullable, Uuid } from '../http/schemas.js'
 import { SEVERITIES } from '../sla/policy.js'
 import { LANGUAGES } from '../notifications/kinds.js'
 import { LIST_SORTS, type ListSort } from './list-order.js'
 
-const literals = (values: readonly string[], options: TSchemaOptions = {}) =>
-  Type.Union(values.map((v) => Type.Literal(v)), options)
+// Typed as one literal of the union of values (TypeBox's Static reads a union's members from a tuple only).
+const literals = <const T extends readonly string[]>(values: T, options: TSchemaOptions = {}) =>
+  Type.Union(values.map((v) => Type.Literal(v)), options) as unknown as TUnion<[TLiteral<T[number]>]>
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max })
 
 export const State = literals(COMPLAINT_STATES, { $id: 'ComplaintState' })
 export const Severity = literals(SEVERITIES)
-export const Channel = literals(['phone', 'walk_in', 'webhook', 'email', 'web'])
-export const AgentChannel = literals(['phone', 'walk_in', 'email', 'web'])
+export const Channel = literals(CHANNELS)
+export const AgentChannel = literals(AGENT_CHANNELS)
 export const ActionName = literals(ACTION_NAMES)
-export const Outcome = literals(['satisfied', 'unsatisfied', 'unreachable'])
+export const Outcome = literals(FOLLOW_UP_OUTCOMES)
 const Money = Type.Number({ minimum: 0, maximum: 999_999_999_999.99, multipleOf: 0.01 })
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217' })
 
@@ -187,6 +189,30 @@ export const Customer = Type.Object(
   { additionalProperties: false },
 )
 
+// The complaint's jsonb records, as answered and as stored (src/db/tables.ts types the columns with them).
+export const Escalation = Type.Object({
+  level: Type.Integer({ minimum: 1 }),
+  reason: Type.String(),
+  assigneeId: Nullable(Uuid),
+  acknowledgedAt: Nullable(DateTime),
+  ackDueAt: Nullable(DateTime),
+})
+export const Compensation = Type.Object({ kind: Type.String(), amount: Nullable(Type.Number()), currency: Nullable(Type.String()) })
+export const Resolution = Type.Object({
+  mode: literals(RESOLUTION_MODES),
+  summary: Type.String(),
+  compensation: Nullable(Compensation),
+  resolvedBy: Nullable(Uuid),
+  resolvedAt: DateTime,
+})
+export const FollowUp = Type.Object({
+  dueAt: Nullable(DateTime),
+  attempts: Type.Integer({ minimum: 0 }),
+  outcome: Nullable(Outcome),
+  satisfaction: Nullable(Type.Integer()),
+  comment: Nullable(Type.String()),
+})
+
 export const Complaint = Type.Object(
   {
     id: Uuid,
@@ -205,35 +231,9 @@ export const Complaint = Type.Object(
     promisedBy: Nullable(DateTime),
     originalPromisedBy: Nullable(DateTime, 'the first promise made; equal to promisedBy until an extension is approved'),
     extension: Nullable(Extension, 'the latest request to extend the promise'),
-    escalation: Nullable(
-      Type.Object({
-        level: Type.Integer({ minimum: 1 }),
-        reason: Type.String(),
-        assigneeId: Nullable(Uuid),
-        acknowledgedAt: Nullable(DateTime),
-        ackDueAt: Nullable(DateTime),
-      }),
-    ),
-    resolution: Nullable(
-      Type.Object({
-        mode: literals(['on_the_spot', 'after_escalation']),
-        summary: Type.String(),
-        compensation: Nullable(
-          Type.Object({ kind: Type.String(), amount: Nullable(Type.Number()), currency: Nullable(Type.String()) }),
-        ),
-        resolvedBy: Nullable(Uuid),
-        resolvedAt: DateTime,
-      }),
-    ),
-    followUp: Nullable(
-      Type.Object({
-        dueAt: Nullable(DateTime),
-        attempts: Type.Integer({ minimum: 0 }),
-        outcome: Nullable(Outcome),
-        satisfaction: Nullable(Type.Integer()),
-        comment: Nullable(Type.String()),
-      }),
-    ),
+    escalation: Nullable(Escalation),
+    resolution: Nullable(Resolution),
+    followUp: Nullable(FollowUp),
     closeReason: Nullable(Type.String()),
     clockPausedAt: Nullable(DateTime),
     possibleDuplicateOf: Nullable(Uuid),
@@ -312,6 +312,9 @@ export const ComplaintEvent = Type.Object(
 const IF_MATCH = 'Send `If-Match` with the ETag you read to refuse the action (412 version_conflict) if the complaint changed since.'
 /** What each action route does, by operationId: the document's operation descriptions (complaint.routes.ts). */
 export const ACTION_DESCRIPTIONS: Record<string, string> = {
+  mergeComplaint: 'Agents and supervisors. This complaint (received, logged or escalated) closes as `duplicate` into `into`, ' +
+    'an open complaint of the same customer (409 merge_customer_mismatch otherwise), which records `complaint.duplicate_absorbed`; ' +
+    'each keeps its own history. `If-Match` guards this complaint\'s version.',
   logComplaint: 'A complaint received through a webhook is checked by an agent: category and severity may be corrected and ' +
     'the promised response time (`promisedBy`, or the SLA policy\'s) is made; the triage deadline is cancelled. ' + IF_MATCH,
   resolveComplaint: 'From logged, an agent resolves on the spot within their `compensationLimit` (above it: 403 ' +

@@ -4,7 +4,7 @@ import type { Static } from 'typebox'
 import type { Actor } from '../../workflows/complaint.machine.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
 import type { Db } from '../db/database.js'
-import type { ComplaintRow } from '../db/tables.js'
+import type { Channel, ComplaintRow } from '../db/tables.js'
 import { findOrCreateCustomer } from '../customers/customers.repository.js'
 import { intakeIdentity, normaliseCustomer } from '../customers/identity.js'
 import { Problem, problems } from '../http/problem.js'
@@ -104,7 +104,7 @@ export class ComplaintService {
    */
   async create(
     user: AuthUser,
-    body: Omit<CreateBody, 'channel'> & { channel?: string; externalRef?: string },
+    body: Omit<CreateBody, 'channel'> & { channel?: Channel; externalRef?: string },
     idempotencyKey?: string,
     intake: 'logged' | 'received' = 'logged',
   ): Promise<{ record: ComplaintRecord; replayed: boolean; suggestedIncidents?: SuggestedIncident[] }> {

@@ -1,4 +1,4 @@
-import { allowedActions, TIMER_KINDS, type Actor, type PersistedMachine, type TimerKind } from '../../workflows/complaint.machine.js'
+import { allowedActions, TIMER_KINDS, type Actor } from '../../workflows/complaint.machine.js'
 import type { AuthUser } from '../auth/auth.plugin.js'
 import type { EscalationRecord, FollowUpRecord } from '../db/tables.js'
 import type { ComplaintRecord } from './complaint.repository.js'
@@ -56,8 +56,8 @@ export function presentComplaint({ complaint: c, customer, timers }: ComplaintRe
     externalRef: c.externalRef,
     deadlines: timers
       .filter((t) => (TIMER_KINDS as readonly string[]).includes(t.kind))
-      .map((t) => ({ kind: t.kind as TimerKind, dueAt: t.dueAt.toISOString() })),
-    actions: allowedActions(c.machineSnapshot as PersistedMachine, actorOf(user)),
+      .map((t) => ({ kind: t.kind, dueAt: t.dueAt.toISOString() })),
+    actions: allowedActions(c.machineSnapshot, actorOf(user)),
     version: c.version,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),

@@ -7,6 +7,7 @@ import type { SlaPolicy } from '../sla/policy.js'
 import { byDueAt } from '../timers/timers.repository.js'
 import { eventRow, patched, planCommand, planTimers, timerInsert, type Command, type TransitionContext, type TransitionResult } from './transition.js'
 import type { ComplaintWrite } from './writer.js'
+import { jsonb } from '../db/jsonb.js'
 
 /** The fields of a new complaint that the intake decides (the rest follow from the machine). */
 export type NewComplaint = Omit<
@@ -34,10 +35,10 @@ export async function planCreation(
     ...fields,
     state,
     machineVersion: MACHINE_VERSION,
-    machineSnapshot: JSON.stringify(started.persisted),
-    escalation: JSON.stringify(null),
-    resolution: JSON.stringify(null),
-    followUp: JSON.stringify(null),
+    machineSnapshot: jsonb(started.persisted),
+    escalation: jsonb(null),
+    resolution: jsonb(null),
+    followUp: jsonb(null),
     version: 1,
     updatedAt: now,
   }

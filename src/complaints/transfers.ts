@@ -1,12 +1,13 @@
 import { sql } from 'kysely'
 import type { Static } from 'typebox'
-import type { Actor, PersistedMachine } from '../../workflows/complaint.machine.js'
+import type { Actor } from '../../workflows/complaint.machine.js'
 import type { Trx } from '../db/database.js'
 import type { ComplaintRow, TransferRecord } from '../db/tables.js'
 import { Problem, problems } from '../http/problem.js'
 import { addDuration } from '../sla/policy.js'
 import type { SendBackBody, TransferBody } from './complaint.schemas.js'
 import type { Command, LockedComplaint } from './transition.js'
+import { jsonb } from '../db/jsonb.js'
 
 /** The caller's teams: the machine's Actor does not carry them, the route does. */
 export interface TeamsOf { teams: readonly string[] }
@@ -65,7 +66,7 @@ export function transferCommand(actor: Actor, body: Static<typeof TransferBody>,
             sendBackUntil: addDuration(now, policy.sendBackWithin).toISOString(),
             sentBackBy: null, sentBackAt: null, sendBackReason: null,
           }
-          return { team: body.team, assigneeId, transfer: JSON.stringify(transfer) }
+          return { team: body.team, assigneeId, transfer: jsonb(transfer) }
         },
       }
     },
@@ -75,7 +76,7 @@ export function transferCommand(actor: Actor, body: Static<typeof TransferBody>,
 /** The machine allows a send-back (an open transfer in an open state): only then do the command's own checks apply. */
 function sendBackPossible(row: ComplaintRow): row is ComplaintRow & { transfer: TransferRecord } {
   return row.transfer !== null && OPEN_STATES.includes(row.state) &&
-    (row.machineSnapshot as PersistedMachine).context.sendBackOpen === true
+    row.machineSnapshot.context.sendBackOpen === true
 }
 
 /**
@@ -104,7 +105,7 @@ export function sendBackCommand(actor: Actor, body: Static<typeof SendBackBody>,
         project: ({ row, now }) => ({
           team: row.transfer!.fromTeam,
           assigneeId: row.transfer!.fromAssigneeId,
-          transfer: JSON.stringify({ ...row.transfer!, sentBackBy: actor.id, sentBackAt: now.toISOString(), sendBackReason: body.reason }),
+          transfer: jsonb({ ...row.transfer!, sentBackBy: actor.id, sentBackAt: now.toISOString(), sendBackReason: body.reason }),
         }),
       }
     },

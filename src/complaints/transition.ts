@@ -3,6 +3,7 @@ import {
   HISTORY_TYPE,
   type Actor,
   type ComplaintEvent,
+  type ComplaintState,
   type Decision,
   type Effect,
   type PersistedMachine,
@@ -21,8 +22,9 @@ import { byDueAt, type PendingTimer, type TimerInsert } from '../timers/timers.r
 import { RolledBackForIdempotency } from './idempotency.js'
 import { timerId } from './timer-rows.js'
 import { withinHorizon } from '../timers/horizon.js'
-import { writeComplaint, type ComplaintWrite, type EventRow } from './writer.js'
+import { COMPLAINT_COLUMNS, writeComplaint, type ComplaintWrite, type EventRow } from './writer.js'
 import type { Insertable } from 'kysely'
+import { jsonb } from '../db/jsonb.js'
 
 export type { EventRow } from './writer.js'
 
@@ -117,8 +119,8 @@ const REFUSALS = {
 /** The deadlines that are the customer's response clock; waiting for the customer stops these only. */
 const RESPONSE_CLOCK: readonly string[] = ['response', 'response_warning', 'escalation_response']
 
-/** jsonb columns: written as JSON text, read back as values. */
-const JSON_COLUMNS = new Set(['escalation', 'resolution', 'followUp', 'clockPaused', 'extension', 'transfer', 'machineSnapshot'])
+/** jsonb columns: written as JSON text (src/db/jsonb.ts), read back as values. */
+const JSON_COLUMNS = new Set(Object.entries(COMPLAINT_COLUMNS).filter(([, type]) => type === 'jsonb').map(([column]) => column))
 
 const SYSTEM: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
@@ -163,11 +165,11 @@ export async function planCommand(locked: LockedComplaint, command: Command, con
   command.check?.(locked, context)
   const planned = await planOne(locked, command, context)
   const { result } = planned
-  if ((result.row.machineSnapshot as PersistedMachine).context.extensionRequestedBy && result.row.state !== 'logged') {
+  if (result.row.machineSnapshot.context.extensionRequestedBy && result.row.state !== 'logged') {
     const lapsed = await planOne({ row: result.row, pending: result.pending }, {
       event: { type: 'EXTENSION_LAPSED', actor: SYSTEM },
       data: { until: result.row.extension?.until ?? null },
-      project: ({ row }) => ({ extension: JSON.stringify({ ...row.extension!, status: 'lapsed' }) }),
+      project: ({ row }) => ({ extension: jsonb({ ...row.extension!, status: 'lapsed' }) }),
     }, context)
     return joinPlanned(planned, lapsed)
   }
@@ -201,7 +203,7 @@ function joinPlanned(first: PlannedTransition, then: PlannedTransition): Planned
 async function planOne(locked: LockedComplaint, command: Command, context: TransitionContext): Promise<PlannedTransition> {
   const { row } = locked
   const { now } = context
-  const current = row.machineSnapshot as PersistedMachine
+  const current = row.machineSnapshot
   const decision = decide(current, command.event)
   if (!decision.ok) {
     const detail = REFUSALS[decision.code](current.value, actionLabel(command.event.type))
@@ -217,7 +219,7 @@ async function planOne(locked: LockedComplaint, command: Command, context: Trans
   const seq = row.version + 1
   const state = decision.persisted.value
 
-  const subject = { severity: (prepared.severity as string | undefined) ?? row.severity, customerTier: row.customerTier, team: row.team }
+  const subject = { severity: prepared.severity ?? row.severity, customerTier: row.customerTier, team: row.team }
   const timers = planTimers(row.id, decision.effects, { seq, now, policy, promisedBy, subject, horizonMs: context.horizonMs })
   const afterEffects = [...locked.pending.filter((t) => !timers.cancelled.has(t.kind)), ...timers.armed]
   const clock = planClock(row, decision, afterEffects, { seq, now, policy, subject, horizonMs: context.horizonMs })
@@ -233,7 +235,7 @@ async function planOne(locked: LockedComplaint, command: Command, context: Trans
     ...originalPromise(row, command.event.type, (prepared.promisedBy ?? clock.patch.promisedBy) as Date | undefined),
     ...(closing ? { closeReason: decision.persisted.context.closeReason, closedAt: now } : {}),
     state,
-    machineSnapshot: JSON.stringify(decision.persisted),
+    machineSnapshot: jsonb(decision.persisted),
     version: row.version + 1,
     updatedAt: now,
   }
@@ -275,7 +277,7 @@ function originalPromise(row: ComplaintRow, event: ComplaintEvent['type'], promi
   return extended ? {} : { originalPromisedBy: promisedBy }
 }
 
-export function timerInsert(complaintId: string, timer: ArmedTimer, armedState: string, armedSeq: number): TimerInsert {
+export function timerInsert(complaintId: string, timer: ArmedTimer, armedState: ComplaintState, armedSeq: number): TimerInsert {
   return { id: timer.id, kind: timer.kind, dueAt: timer.dueAt, complaintId, armedState, armedSeq, queued: timer.queued }
 }
 
@@ -323,7 +325,7 @@ function planClock(
   if (decision.effects.some((e) => e.type === 'pauseClock')) {
     const set = pendingTimers.filter((t) => RESPONSE_CLOCK.includes(t.kind))
     const pause: ClockPause = { pausedAt: now.toISOString(), deadlines: set.map((t) => ({ kind: t.kind, dueAt: t.dueAt.toISOString() })) }
-    return { paused: new Set(RESPONSE_CLOCK), armed: [], patch: { clockPaused: JSON.stringify(pause) } }
+    return { paused: new Set(RESPONSE_CLOCK), armed: [], patch: { clockPaused: jsonb(pause) } }
   }
   if (decision.effects.some((e) => e.type === 'resumeClock') && row.clockPaused) {
     const clock = clockFor(at.policy!, at.subject)
@@ -331,13 +333,13 @@ function planClock(
     const armed = row.clockPaused.deadlines.map(({ kind, dueAt }) => {
       // What was left of the window when the clock stopped, counted again from now.
       const due = clock.addMs(now, clock.elapsed(pausedAt, new Date(dueAt)))
-      return { id: timerId(row.id, kind, seq), kind: kind as JobKind, dueAt: due, queued: withinHorizon(due, now, at.horizonMs) }
+      return { id: timerId(row.id, kind, seq), kind, dueAt: due, queued: withinHorizon(due, now, at.horizonMs) }
     })
     const response = armed.find((t) => t.kind === 'response')
-    return { paused: new Set(), armed, patch: { clockPaused: JSON.stringify(null), ...(response ? { promisedBy: response.dueAt } : {}) } }
+    return { paused: new Set(), armed, patch: { clockPaused: jsonb(null), ...(response ? { promisedBy: response.dueAt } : {}) } }
   }
   if (row.clockPaused && decision.persisted.context.awaitingCustomer !== true) {
-    return { paused: new Set(), armed: [], patch: { clockPaused: JSON.stringify(null) } }
+    return { paused: new Set(), armed: [], patch: { clockPaused: jsonb(null) } }
   }
   return { paused: new Set(), armed: [], patch: {} }
 }
@@ -353,7 +355,7 @@ export function eventRow(
   const type = eventType === 'CREATED' ? 'complaint.received' : HISTORY_TYPE[eventType]
   // The actor's authority at the time is kept so that the history replays through the same guards.
   const authority = actor.role === 'system' ? {} : { authority: { level: actor.level, compensationLimit: actor.compensationLimit } }
-  return { complaintId, seq, type, actorId: actor.id, actorRole: actor.role, at, data: JSON.stringify({ ...data, ...authority }) }
+  return { complaintId, seq, type, actorId: actor.id, actorRole: actor.role, at, data: jsonb({ ...data, ...authority }) }
 }
 
 export function dueAt(kind: TimerKind, input: { now: Date; policy: SlaPolicy; promisedBy: Date | null; subject: ClockSubject }): Date {

@@ -3,6 +3,7 @@ import type { Trx } from '../db/database.js'
 import type { ComplaintEventsTable, ComplaintRow, ComplaintsTable, ComplaintUpdate, Database, IdempotencyKeysTable } from '../db/tables.js'
 import type { OutboxRows } from '../outbox/outbox.js'
 import { PENDING_BY_ID_SQL, type TimerInsert } from '../timers/timers.repository.js'
+import { jsonb } from '../db/jsonb.js'
 
 export type EventRow = Insertable<ComplaintEventsTable>
 
@@ -65,7 +66,7 @@ export async function writeComplaint(trx: Trx, write: ComplaintWrite, also?: Raw
 }
 
 /** Every column a transition may change, with its SQL type: a column added to the table must be added here. */
-const COMPLAINT_COLUMNS: Record<Exclude<keyof ComplaintsTable, 'id'>, string> = {
+export const COMPLAINT_COLUMNS: Record<Exclude<keyof ComplaintsTable, 'id'>, string> = {
   reference: 'text', state: 'text', channel: 'text', customerId: 'uuid', category: 'text', severity: 'text',
   summary: 'text', description: 'text', product: 'text', region: 'text', team: 'text', assigneeId: 'uuid',
   promisedBy: 'timestamptz', originalPromisedBy: 'timestamptz', extension: 'jsonb', escalation: 'jsonb', resolution: 'jsonb', followUp: 'jsonb', closeReason: 'text',
@@ -117,8 +118,6 @@ from jsonb_to_recordset($1::jsonb) as v(id uuid, patch jsonb)
 where c.id = v.id
 returning c.id`
 
-const asText = (value: unknown) => (typeof value === 'string' || value === null || value === undefined ? value : JSON.stringify(value))
-
 /**
  * Writes the transitions of many complaints (a timer batch) in one statement, in the order given; a complaint may
  * have several. Its row is updated once with their patches applied in order. Within one statement a cancel sees only
@@ -161,7 +160,7 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
       else armedOf.set(copy.complaintId, [copy])
     }
     for (const e of write.events) {
-      events.push({ complaint_id: e.complaintId, seq: e.seq, type: e.type, actor_id: e.actorId ?? null, actor_role: e.actorRole, at: e.at, data: asText(e.data) })
+      events.push({ complaint_id: e.complaintId, seq: e.seq, type: e.type, actor_id: e.actorId ?? null, actor_role: e.actorRole, at: e.at, data: e.data })
     }
     for (const e of write.outbox.events) {
       announced.push({ id: e.id, complaint_id: e.complaintId, seq: e.seq, seq_index: e.seqIndex, type: e.type, payload: e.payload, created_at: e.createdAt,
@@ -180,13 +179,13 @@ export async function writeComplaints(trx: Trx, writes: ComplaintWrite[]): Promi
     queued: t.queued ?? true, job_id: t.jobId ?? null, fired_at: t.firedAt ?? null, cancelled_at: t.cancelledAt ?? null,
   }))
   const { rows } = await trx.executeQuery(CompiledQuery.raw(WRITE_COMPLAINTS, [
-    JSON.stringify([...patches].map(([id, patch]) => ({ id, patch }))),
-    JSON.stringify(events),
-    JSON.stringify([...cancels.values()]),
-    JSON.stringify(timers),
-    JSON.stringify(announced),
-    JSON.stringify(addressed),
-    JSON.stringify(notified),
+    jsonb([...patches].map(([id, patch]) => ({ id, patch }))),
+    jsonb(events),
+    jsonb([...cancels.values()]),
+    jsonb(timers),
+    jsonb(announced),
+    jsonb(addressed),
+    jsonb(notified),
   ]))
   if (rows.length !== patches.size) throw new Error(`writeComplaints updated ${rows.length} of ${patches.size} complaints`)
 }

@@ -1,14 +1,29 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { Static } from 'typebox'
+import type { ComplaintState, PersistedMachine, Role } from '../../workflows/complaint.contract.js'
+import type { Compensation as CompensationSchema, Escalation, Extension, FollowUp, Resolution, Transfer } from '../complaints/complaint.schemas.js'
+import type { StoredSlaPolicy } from '../sla/policy.js'
+import type { Severity } from '../sla/policy.js'
+import type { JobKind } from '../timers/jobs.js'
+import type { Jsonb } from './jsonb.js'
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 // numeric comes back from pg as a string to keep its precision.
 type Numeric = ColumnType<string | null, number | string | null | undefined, number | string | null>
-type Json<T> = ColumnType<T, string, string>
+/** A jsonb column: read as what it holds, written with `jsonb(value)` (./jsonb.ts). */
+type JsonbColumn<T> = ColumnType<T, Jsonb<T>, Jsonb<T>>
+/** One an INSERT may leave to its default. */
+type DefaultedJsonbColumn<T> = ColumnType<T, Jsonb<T> | undefined, Jsonb<T>>
 
 export const USER_ROLES = ['agent', 'supervisor', 'admin', 'integration'] as const
 export type UserRole = (typeof USER_ROLES)[number]
+
+export const CHANNELS = ['phone', 'walk_in', 'webhook', 'email', 'web'] as const
+export type Channel = (typeof CHANNELS)[number]
+/** The channels an agent's intake may name: `webhook` is the signed intake's. */
+export const AGENT_CHANNELS = CHANNELS.filter((c): c is Exclude<Channel, 'webhook'> => c !== 'webhook')
 
 export interface UsersTable {
   id: Generated<string>
@@ -39,73 +54,29 @@ export interface CustomersTable {
   updatedAt: Timestamp
 }
 
-export interface EscalationRecord {
-  level: number
-  reason: string
-  assigneeId: string | null
-  acknowledgedAt: string | null
-  ackDueAt: string | null
-}
-export interface Compensation {
-  kind: string
-  amount: number | null
-  currency: string | null
-}
-export interface ResolutionRecord {
-  mode: 'on_the_spot' | 'after_escalation'
-  summary: string
-  compensation: Compensation | null
-  resolvedBy: string | null
-  resolvedAt: string
-}
-export interface FollowUpRecord {
-  dueAt: string | null
-  attempts: number
-  outcome: 'satisfied' | 'unsatisfied' | 'unreachable' | null
-  satisfaction: number | null
-  comment: string | null
-}
-
-/** A request to move the promise to the customer (CONTRACT.md, "Promise extensions"). */
-export interface ExtensionRecord {
-  status: 'pending' | 'approved' | 'refused' | 'lapsed'
-  until: string
-  reason: string
-  requestedBy: string | null
-  requestedAt: string
-  decidedBy: string | null
-  decidedAt: string | null
-  note: string | null
-}
-
-/** The complaint's latest transfer to another team (CONTRACT.md, "Transfers between teams"). */
-export interface TransferRecord {
-  fromTeam: string | null
-  fromAssigneeId: string | null
-  toTeam: string
-  reason: string
-  transferredBy: string | null
-  transferredAt: string
-  /** transferredAt + policy.sendBackWithin as it stood then: the receiving team may send it back until this time. */
-  sendBackUntil: string
-  sentBackBy: string | null
-  sentBackAt: string | null
-  sendBackReason: string | null
-}
+// The complaint's jsonb records are the API's schemas (src/complaints/complaint.schemas.ts): one shape, stored as answered.
+export type EscalationRecord = Static<typeof Escalation>
+export type Compensation = Static<typeof CompensationSchema>
+export type ResolutionRecord = Static<typeof Resolution>
+export type FollowUpRecord = Static<typeof FollowUp>
+/** A request to move the promise to the customer (docs/promises.md). */
+export type ExtensionRecord = Static<typeof Extension>
+/** The complaint's latest transfer to another team (docs/routing.md). */
+export type TransferRecord = Static<typeof Transfer>
 
 export interface ClockPause {
   pausedAt: string
-  deadlines: { kind: string; dueAt: string }[]
+  deadlines: { kind: JobKind; dueAt: string }[]
 }
 
 export interface ComplaintsTable {
   id: Generated<string>
   reference: string
-  state: string
-  channel: string
+  state: ComplaintState
+  channel: Channel
   customerId: string
   category: string
-  severity: string
+  severity: Severity
   summary: string
   description: string | null
   product: string | null
@@ -115,15 +86,15 @@ export interface ComplaintsTable {
   promisedBy: NullableTimestamp
   /** The promise as first made (and moved by waiting for the customer), before any extension; null: promisedBy. */
   originalPromisedBy: NullableTimestamp
-  extension: ColumnType<ExtensionRecord | null, string | undefined, string>
-  escalation: Json<EscalationRecord | null>
-  resolution: Json<ResolutionRecord | null>
-  followUp: Json<FollowUpRecord | null>
+  extension: DefaultedJsonbColumn<ExtensionRecord | null>
+  escalation: JsonbColumn<EscalationRecord | null>
+  resolution: JsonbColumn<ResolutionRecord | null>
+  followUp: JsonbColumn<FollowUpRecord | null>
   closeReason: string | null
   customerTier: string | null
-  clockPaused: ColumnType<ClockPause | null, string | undefined, string>
+  clockPaused: DefaultedJsonbColumn<ClockPause | null>
   possibleDuplicateOf: string | null
-  transfer: ColumnType<TransferRecord | null, string | undefined, string>
+  transfer: DefaultedJsonbColumn<TransferRecord | null>
   /** A closed complaint of the same customer and category this one followed within policy.reopenWithin. */
   repeatOf: ColumnType<string | null, string | null | undefined, string | null>
   /** The incident (many customers, one cause) the complaint is linked to; null: none. */
@@ -132,7 +103,7 @@ export interface ComplaintsTable {
   integrationId: string | null
   externalRef: string | null
   machineVersion: string
-  machineSnapshot: Json<unknown>
+  machineSnapshot: JsonbColumn<PersistedMachine>
   version: ColumnType<number, number | undefined, number>
   createdAt: CreatedAt
   updatedAt: Timestamp
@@ -144,17 +115,17 @@ export interface ComplaintEventsTable {
   seq: number
   type: string
   actorId: string | null
-  actorRole: string
+  actorRole: Role
   at: CreatedAt
-  data: Json<Record<string, unknown>>
+  data: JsonbColumn<Record<string, unknown>>
 }
 
 export interface TimersTable {
   id: string
   complaintId: string
-  kind: string
+  kind: JobKind
   dueAt: ColumnType<Date, Date | string, Date | string>
-  armedState: string
+  armedState: ComplaintState
   armedSeq: number
   /** Whether its BullMQ job has been handed to the queue (false: due beyond the horizon, waiting in Postgres). */
   queued: Generated<boolean>
@@ -175,7 +146,8 @@ export interface IdempotencyKeysTable {
 
 export interface SlaPoliciesTable {
   id: Generated<number>
-  policy: Json<unknown>
+  /** As saved: fields added to the policy later may be absent (src/sla/policy.validation.ts reads it). */
+  policy: JsonbColumn<StoredSlaPolicy>
   createdBy: string | null
   createdAt: CreatedAt
 }
@@ -311,9 +283,9 @@ export interface IncidentsTable {
   state: ColumnType<'open' | 'resolved', 'open' | 'resolved' | undefined, 'open' | 'resolved'>
   complaintCount: Generated<number>
   openCount: Generated<number>
-  resolution: ColumnType<IncidentResolution | null, string | undefined, string>
+  resolution: DefaultedJsonbColumn<IncidentResolution | null>
   /** The tokens the intake's suggestions compare with (src/incidents/suggestions.ts), newest first. */
-  samples: ColumnType<TextSample[], string | undefined, string>
+  samples: DefaultedJsonbColumn<TextSample[]>
   version: Generated<number>
   createdBy: string | null
   createdAt: Timestamp

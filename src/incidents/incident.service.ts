@@ -19,6 +19,7 @@ import {
   findIncidentDetail, insertIncident, listIncidents, lockIncidentRow, OPEN_STATES, openComplaintIds, takeIncidentTurn,
 } from './incidents.repository.js'
 import type { LockedRecord } from '../complaints/complaint.repository.js'
+import { jsonb } from '../db/jsonb.js'
 
 export type IncidentDetailView = ReturnType<typeof presentIncidentDetail>
 
@@ -148,7 +149,7 @@ export class IncidentService {
           updatedAt: now,
           ...(resolution
             ? {
-              resolution: JSON.stringify(resolution),
+              resolution: jsonb(resolution),
               // Nothing left open (the trigger counted the complaints just resolved): resolved now.
               state: sql`case when open_count = 0 then 'resolved' else state end`,
               resolvedAt: sql`case when open_count = 0 then coalesce(resolved_at, ${now}) else resolved_at end`,
@@ -156,7 +157,7 @@ export class IncidentService {
             : {}),
           // Linked lately: suggested to intakes for another 72 hours.
           ...(linked ? { activeAt: now } : {}),
-          ...(samples ? { samples: JSON.stringify(samples) } : {}),
+          ...(samples ? { samples: jsonb(samples) } : {}),
         }).where('id', '=', id).execute()
       }
       const found = (await findIncidentDetail(trx, id))!

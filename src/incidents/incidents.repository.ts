@@ -1,9 +1,11 @@
 import { sql } from 'kysely'
 import type { Db, Trx } from '../db/database.js'
+import type { ComplaintState } from '../../workflows/complaint.machine.js'
 import type { IncidentRow } from '../db/tables.js'
 import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
 import type { LinkedComplaint } from './incident.view.js'
 import { sampleOf } from './suggestions.js'
+import { jsonb } from '../db/jsonb.js'
 
 type Executor = Db | Trx
 
@@ -12,7 +14,7 @@ type Executor = Db | Trx
 const INCIDENT_LOCK_SPACE = 0x494e4349
 
 /** The open states (CONTRACT.md): only these join an incident, and only these does its resolve resolve. */
-export const OPEN_STATES: readonly string[] = ['received', 'logged', 'escalated']
+export const OPEN_STATES: readonly ComplaintState[] = ['received', 'logged', 'escalated']
 
 export interface NewIncident {
   title: string
@@ -28,7 +30,7 @@ export async function insertIncident(db: Db, incident: NewIncident, now: Date): 
   const day = now.toISOString().slice(0, 10).replaceAll('-', '')
   return db.insertInto('incidents').values({
     ...incident,
-    samples: JSON.stringify([sampleOf(null, incident.title, incident.description)]),
+    samples: jsonb([sampleOf(null, incident.title, incident.description)]),
     reference: sql<string>`${`I-${day}-`} || lpad((nextval('incident_reference_seq') % 10000)::text, 4, '0')`,
     createdAt: now,
     activeAt: now,

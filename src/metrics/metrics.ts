@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { COMPLAINT_STATES, HISTORY_TYPE } from '../../workflows/complaint.machine.js'
 import type { Db } from '../db/database.js'
+import type { FireOutcome } from '../timers/fire-batch.js'
 import { MISS_KINDS } from '../timers/jobs.js'
 
 /** What a delivery job can end in: deliver.ts's outcomes, plus `error` when the job itself threw (Postgres away). */
@@ -9,9 +10,6 @@ export const DELIVERY_OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 
 export const NOTIFICATION_OUTCOMES = ['sent', 'retrying', 'failed', 'skipped', 'error'] as const
 
 export const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const
-
-/** What a timer job ended in (fire-timer.ts's FireOutcome, restated so this module does not import the worker). */
-type TimerOutcome = 'fired' | 'not_pending' | 'stale' | 'refused'
 
 /** A transition that committed, named by the history event it appended. */
 interface Committed {
@@ -21,7 +19,7 @@ interface Committed {
 const SOURCE_TIMEOUT_MS = 2_000
 
 export interface MetricsOptions {
-  /** Where transitions are looked up (their history type) and complaints counted by state. */
+  /** Where complaints are counted by state, on scrape, once `watchComplaints` asked for it. */
   db: Db
   /** Node.js process metrics (CPU, memory, event loop, GC); on unless turned off. */
   processMetrics?: boolean
@@ -161,7 +159,7 @@ export class Metrics {
   }
 
   /** A timer job was handled: a claimed timer observes its lateness, and a fired miss counts. */
-  timerHandled(kind: string, outcome: TimerOutcome, lateMs: number): void {
+  timerHandled(kind: string, outcome: FireOutcome, lateMs: number): void {
     if (outcome === 'not_pending') return // cancelled, already fired, or a duplicate job: nothing fired
     this.timerLateness.observe({ kind }, Math.max(0, lateMs) / 1000)
     if (outcome === 'fired' && (MISS_KINDS as readonly string[]).includes(kind)) this.deadlinesMissed.inc({ kind })

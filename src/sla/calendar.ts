@@ -1,3 +1,5 @@
+import type { Static } from 'typebox'
+import type { CalendarSchema } from './policy.schemas.js'
 /**
  * Business-calendar arithmetic: pure functions (no I/O, no clock), exact to the millisecond.
  *
@@ -25,18 +27,14 @@ import {
   zoneFor,
 } from './calendar-zone.js'
 
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'
+export type Weekday = keyof BusinessCalendar['week']
 
-export interface BusinessCalendar {
-  /** IANA time zone, e.g. Asia/Shanghai. */
-  timezone: string
-  /** Opening intervals per weekday, local "HH:MM" to "HH:MM" ("24:00" allowed as an end), sorted, disjoint. */
-  week: Record<Weekday, [string, string][]>
-  /** Local dates YYYY-MM-DD with no opening hours. */
-  holidays: string[]
-  /** Local dates YYYY-MM-DD (days off moved onto a weekend) that open with Monday's hours. A holiday wins. */
-  extraWorkdays?: string[]
-}
+/**
+ * The policy's calendar (policy.schemas.ts): an IANA zone; opening intervals per weekday, local "HH:MM" to "HH:MM"
+ * ("24:00" allowed as an end), sorted, disjoint; holidays, local dates with no opening hours; extraWorkdays, local
+ * dates (days off moved onto a weekend) that open with Monday's hours (a holiday wins).
+ */
+export type BusinessCalendar = Static<typeof CalendarSchema>
 
 export interface OpenInterval {
   start: Date

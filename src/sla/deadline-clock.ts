@@ -14,7 +14,7 @@ export interface DeadlineClock {
 }
 
 export interface ClockSubject {
-  severity: string
+  severity: Severity
   customerTier: string | null
   team: string | null
 }
@@ -65,7 +65,7 @@ function computeBusinessMs(calendar: Calendar, iso: string): number {
 }
 
 export function responseWindow(policy: SlaPolicy, subject: ClockSubject): string {
-  const severity = subject.severity as Severity
+  const severity = subject.severity
   return (subject.customerTier ? policy.tiers?.[subject.customerTier]?.response?.[severity] : undefined) ?? policy.response[severity]
 }
 
@@ -95,7 +95,7 @@ export function calendarOf(policy: SlaPolicy, team: string | null): Calendar {
 }
 
 function makeClock(policy: SlaPolicy, subject: ClockSubject): DeadlineClock {
-  const severity = subject.severity as Severity
+  const severity = subject.severity
   const business = (subject.customerTier ? policy.tiers?.[subject.customerTier]?.businessHours?.[severity] : undefined)
     ?? policy.businessHours[severity]
   if (!business) return WALL

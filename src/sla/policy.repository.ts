@@ -3,6 +3,7 @@ import type { Executor } from '../complaints/complaint.repository.js'
 import type { Db } from '../db/database.js'
 import { DEFAULT_POLICY, type SlaPolicy } from './policy.js'
 import { readablePolicy } from './policy.validation.js'
+import { jsonb } from '../db/jsonb.js'
 
 export interface StoredPolicy {
   policy: SlaPolicy
@@ -35,7 +36,7 @@ export async function savePolicy(db: Db, policy: SlaPolicy, userId: string, expe
     await sql`select pg_advisory_xact_lock(${POLICY_LOCK})`.execute(trx)
     const { rows: [row] } = await sql<{ id: number; createdAt: Date }>`
       insert into sla_policies (policy, created_by)
-      select ${JSON.stringify(policy)}::jsonb, ${userId}::uuid
+      select ${jsonb(policy)}::jsonb, ${userId}::uuid
       where ${expected ?? null}::int is null or ${expected ?? null}::int = coalesce((select max(id) from sla_policies), 0)
       returning id, created_at as "createdAt"`.execute(trx)
     return row && { policy, version: row.id, updatedAt: row.createdAt }

@@ -1,4 +1,4 @@
-import Type, { type TOptional } from 'typebox'
+import Type, { type TOptional, type TUnsafe } from 'typebox'
 import { DateTime } from '../http/schemas.js'
 import { DEFAULT_POLICY } from './policy.js'
 
@@ -10,14 +10,15 @@ const IsoDuration = Type.String({
   examples: ['PT2H'],
 })
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$', description: 'HH:MM, 24:00 ends a day' })
-// [from, to] as a two-item array: OpenAPI 3.1 tools choke on the draft-07 tuple TypeBox would emit.
-const Interval = Type.Array(Clock, { minItems: 2, maxItems: 2, description: '[from, to]' })
+// [from, to] as a two-item array: OpenAPI 3.1 tools choke on the draft-07 tuple TypeBox would emit. Typed as the pair
+// it is (the schema is unchanged).
+const Interval = Type.Array(Clock, { minItems: 2, maxItems: 2, description: '[from, to]' }) as unknown as TUnsafe<[string, string]>
 const Intervals = Type.Array(Interval, { maxItems: 6 })
 const PerSeverity = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) =>
   Type.Object({ urgent: schema, high: schema, normal: schema, low: schema }, { additionalProperties: false })
 
 const Dates = (description: string) => Type.Array(Type.String({ format: 'date' }), { maxItems: 400, uniqueItems: true, description })
-const CalendarSchema = Type.Object(
+export const CalendarSchema = Type.Object(
   {
     timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Asia/Shanghai' }),
     week: Type.Object(
@@ -51,6 +52,7 @@ const ADDED_LATER = {
   reopenWithin: durationOf('how long after it closed a complaint may be reopened, and a new one of the same customer and category counts as a repeat (default P7D)'),
 }
 type AddedLater = typeof ADDED_LATER
+export type AddedLaterField = keyof AddedLater
 
 /** The durations among them, for the checks the schema cannot make (policy.validation.ts). */
 export const LATER_DURATIONS = (Object.keys(ADDED_LATER) as (keyof AddedLater)[])

@@ -1,58 +1,22 @@
 import { Duration } from 'luxon'
+import type { Static } from 'typebox'
+import type { AddedLaterField, SlaPolicySchema } from './policy.schemas.js'
 
-export type Severity = 'low' | 'normal' | 'high' | 'urgent'
-export const SEVERITIES: readonly Severity[] = ['low', 'normal', 'high', 'urgent']
+export const SEVERITIES = ['low', 'normal', 'high', 'urgent'] as const
+export type Severity = (typeof SEVERITIES)[number]
 
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'
-export interface Calendar {
-  timezone: string
-  week: Record<Weekday, [string, string][]>
-  holidays: string[]
-  /** Days off moved onto a weekend: these dates open with Monday's hours. */
-  extraWorkdays?: string[]
-}
+export type { BusinessCalendar as Calendar, Weekday } from './calendar.js'
 
-export interface TierOverrides {
-  response?: Partial<Record<Severity, string>>
-  businessHours?: Partial<Record<Severity, boolean>>
-}
-
-export interface SlaPolicy {
-  calendar: Calendar
-  /** A team's own calendar (its zone, hours, holidays) instead of the policy's. */
-  teamCalendars?: Record<string, Calendar>
-  response: Record<Severity, string>
-  businessHours: Record<Severity, boolean>
-  /** Per customer tier, response windows and business-hour counting that differ from the severity's. */
-  tiers?: Record<string, TierOverrides>
-  warnAt: number
-  triage: string
-  escalationAck: string
-  escalationResponse: string
-  followUpAfter: string
-  followUpAttempts: number
-  followUpRetry: string
-  maxLevel: number
-  /** How far past the promise in force an extension may move it. */
-  maxExtension: string
-  /** How far ahead of now an explicit promise may be made. */
-  maxPromise: string
-  /** While the hotline waits for the customer: when they are reminded, and when the complaint closes as no_response. */
-  awaitingReminderAfter: string
-  awaitingCloseAfter: string
-  /** Who records a resolved complaint's follow-up call: anyone but the agent who resolved it (default), or anyone. */
-  followUpBy: 'not_resolver' | 'anyone'
-  /** How long after a transfer the receiving team may send it back. */
-  sendBackWithin: string
-  /** How long after it closed a complaint may be reopened, and a new one of the same customer and category is a repeat. */
-  reopenWithin: string
-}
+/** A policy as an admin saved it: the fields added later (ADDED_LATER) may be absent from an older one. */
+export type StoredSlaPolicy = Static<typeof SlaPolicySchema>
+/** The policy in force: what a saved one lacks is filled from DEFAULT_POLICY (policy.validation.ts). */
+export type SlaPolicy = StoredSlaPolicy & Required<Pick<StoredSlaPolicy, AddedLaterField>>
 
 const WORKDAY: [string, string][] = [['09:00', '18:30']]
 
 /**
- * The policy in force until an admin sets one. Time counts around the clock for now: the calendar is
- * stored so that business-hour counting can use it without a change of shape.
+ * The policy in force until an admin sets one, and what fills the fields a saved policy lacks. Urgent complaints
+ * count around the clock; the others in the calendar's opening hours (docs/business-time.md).
  */
 export const DEFAULT_POLICY: SlaPolicy = {
   calendar: {

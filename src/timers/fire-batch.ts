@@ -6,7 +6,8 @@ import type { ComplaintRow, TimerRow } from '../db/tables.js'
 import type { RoutingNeeds, Workloads } from '../escalations/router.js'
 import { Problem } from '../http/problem.js'
 import { groupJobs } from './job-groups.js'
-import { MISS_KINDS } from './jobs.js'
+import { MISS_KINDS, type JobKind } from './jobs.js'
+import { jsonb } from '../db/jsonb.js'
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system', level: null, compensationLimit: null }
 
@@ -34,7 +35,7 @@ const EVENT_OF: Record<TimerKind, ComplaintEvent['type']> = {
 /** A claimed timer, and whether a newer routing job of its complaint existed when it was claimed. */
 export type ClaimedTimer = TimerRow & { superseded: boolean }
 
-const ESCALATING: ReadonlySet<string> = new Set(MISS_KINDS)
+const ESCALATING: ReadonlySet<JobKind> = new Set(MISS_KINDS)
 
 /**
  * What the claimed timers of a batch hand out, so the batch reads the workloads only when it routes: a routing job,
@@ -43,7 +44,7 @@ const ESCALATING: ReadonlySet<string> = new Set(MISS_KINDS)
 export function routingNeeds(claimed: ClaimedTimer[]): RoutingNeeds {
   return {
     escalations: claimed.some((t) => (t.kind === 'route_escalation' && !t.superseded) || ESCALATING.has(t.kind)),
-    followUps: claimed.some((t) => EVENT_OF[t.kind as TimerKind] === 'FOLLOW_UP_DUE'),
+    followUps: claimed.some((t) => t.kind !== 'route_escalation' && EVENT_OF[t.kind] === 'FOLLOW_UP_DUE'),
   }
 }
 
@@ -127,10 +128,10 @@ function commandFor(row: ComplaintRow, timer: TimerRow, workloads: Workloads): C
     return {
       event: { type: 'ESCALATION_ROUTED', actor: SYSTEM_ACTOR },
       data: { ...data, assigneeId: choice?.supervisorId ?? null, level: choice?.level ?? null, sameTeam: choice?.sameTeam ?? false },
-      project: () => ({ escalation: JSON.stringify({ ...row.escalation!, assigneeId: choice?.supervisorId ?? null }) }),
+      project: () => ({ escalation: jsonb({ ...row.escalation!, assigneeId: choice?.supervisorId ?? null }) }),
     }
   }
-  const type = EVENT_OF[timer.kind as TimerKind]
+  const type = EVENT_OF[timer.kind]
   if (type === 'FOLLOW_UP_DUE') {
     const caller = workloads.followUpCallerFor({ resolvedBy: row.resolution?.resolvedBy ?? null, team: row.team })
     return { event: { type, actor: SYSTEM_ACTOR }, data: { ...data, assigneeId: caller }, project: () => (caller ? { assigneeId: caller } : {}) }

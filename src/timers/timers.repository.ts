@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder, type Insertable } from 'kysely'
 import type { Database, TimersTable } from '../db/tables.js'
 import type { Db, Trx } from '../db/database.js'
+import type { JobKind } from './jobs.js'
 
 /** A timer still to fire: neither fired nor cancelled. The one definition of "pending". */
 export function pending(eb: ExpressionBuilder<Database, 'timers'>) {
@@ -20,7 +21,7 @@ export const PENDING_BY_ID_SQL = (alias: string) => `coalesce(${alias}.fired_at,
 /** What a complaint's answer shows of its pending timers. */
 export interface PendingTimer {
   id: string
-  kind: string
+  kind: JobKind
   dueAt: Date
 }
 

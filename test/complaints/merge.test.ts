@@ -1,5 +1,6 @@
 import t from 'tap'
 import { aComplaint, setupApp } from '../helpers/app.js'
+import { jsonb } from '../../src/db/jsonb.js'
 import { anIntegration, setupWebhookApp, signed } from '../webhooks/fixtures/webhooks.js'
 
 t.test('a repeat complaint is flagged and merged into the open one; the history records the merge, copies nothing', async (t) => {
@@ -91,7 +92,7 @@ t.test("complaints of different customers do not merge; an integration's history
   // An absorbed event written before this rule (contacts and a copied history) is shown without them.
   await db.insertInto('complaintEvents').values({
     complaintId: shops.id, seq: 99, type: 'complaint.duplicate_absorbed', actorId: agent.id, actorRole: 'agent', at: new Date(),
-    data: JSON.stringify({
+    data: jsonb({
       from: stranger.id, fromReference: stranger.reference, summary: 'old', description: 'Zhang San, 1 Secret Road',
       contacts: { name: 'Zhang San', phone: '+8613900001111' },
       events: [{ seq: 1, type: 'complaint.received', data: { authority: { level: null, compensationLimit: 500 } } }],

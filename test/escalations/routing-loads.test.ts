@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import t from 'tap'
 import type { Db } from '../../src/db/database.js'
+import type { JobKind } from '../../src/timers/jobs.js'
 import { fireTimers } from '../../src/timers/fire-timer.js'
 import { aComplaint, setupApp } from '../helpers/app.js'
 import { fastPolicy } from '../helpers/worker.js'
@@ -21,7 +22,7 @@ async function loads(db: Db) {
   return { ledger: ledger.rows, counted: counted.rows }
 }
 
-async function fireDue(db: Db, kind: string) {
+async function fireDue(db: Db, kind: JobKind) {
   const due = await db.updateTable('timers').set({ dueAt: new Date() }).where('kind', '=', kind)
     .where('firedAt', 'is', null).where('cancelledAt', 'is', null).returning('id').execute()
   return fireTimers(db, due.map((x) => x.id))

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { JobKind } from '../../src/timers/jobs.js'
 import { fireTimer } from '../../src/timers/fire-timer.js'
 import { aComplaint, setupApp } from '../helpers/app.js'
 
@@ -20,7 +21,7 @@ t.test('waiting for the customer: reminded once after awaitingReminderAfter, clo
   t.equal(Date.parse(due(waiting.json(), 'awaiting_close')!) - since, 24 * 3_600_000, 'the close after P1D')
   t.notOk(due(waiting.json(), 'response'), 'the response clock is stopped')
 
-  const timer = (kind: string) => db.selectFrom('timers').select(['id', 'dueAt']).where('complaintId', '=', id).where('kind', '=', kind)
+  const timer = (kind: JobKind) => db.selectFrom('timers').select(['id', 'dueAt']).where('complaintId', '=', id).where('kind', '=', kind)
     .executeTakeFirstOrThrow()
   const reminder = await timer('awaiting_reminder')
   t.equal((await fireTimer(db, reminder.id, reminder.dueAt)).outcome, 'fired')

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { addBusinessTime, businessTimeBetween, type BusinessCalendar } from '../../src/sla/calendar.js'
-import { businessMs, clockFor } from '../../src/sla/deadline-clock.js'
+import { businessMs, clockFor, type ClockSubject } from '../../src/sla/deadline-clock.js'
 import { DEFAULT_POLICY, type SlaPolicy } from '../../src/sla/policy.js'
 
 const policy: SlaPolicy = {
@@ -10,7 +10,7 @@ const policy: SlaPolicy = {
 }
 
 t.test('a policy object compiles its clocks once; what they answer is what a fresh copy answers', async (t) => {
-  const subject = { severity: 'normal', customerTier: null, team: null }
+  const subject: ClockSubject = { severity: 'normal', customerTier: null, team: null }
   const clock = clockFor(policy, subject)
   t.equal(clockFor(policy, { ...subject }), clock, 'the same clock for the same subject')
   t.not(clockFor(policy, { ...subject, team: 'night' }), clock, "a team's own calendar is another clock")

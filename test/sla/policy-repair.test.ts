@@ -1,12 +1,13 @@
 import { sql } from 'kysely'
 import t from 'tap'
 import { up as repairPolicies } from '../../migrations/2026-11-27T0007_repair_policies.js'
+import { jsonb } from '../../src/db/jsonb.js'
 import { aComplaint, setupApp, type TestApp } from '../helpers/app.js'
 import { fastPolicy } from '../helpers/worker.js'
 
 /** What `PUT` saved before bodies were validated strictly: `"maxLevel": "1e999"` became Infinity, stored as null. */
 async function storeBrokenPolicy({ db, admin }: TestApp, overrides: Record<string, unknown>) {
-  await db.insertInto('slaPolicies').values({ policy: JSON.stringify({ ...fastPolicy(), ...overrides }), createdBy: admin.id }).execute()
+  await db.insertInto('slaPolicies').values({ policy: jsonb({ ...fastPolicy(), ...overrides }), createdBy: admin.id }).execute()
 }
 
 /** Writes what complaints escalated under such a policy hold: machine maxLevel null, escalation level 0. */

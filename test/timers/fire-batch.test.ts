@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import t from 'tap'
+import type { ComplaintState } from '../../workflows/complaint.machine.js'
 import type { TimerRow } from '../../src/db/tables.js'
+import type { JobKind } from '../../src/timers/jobs.js'
 import { fireTimers } from '../../src/timers/fire-timer.js'
 import { aComplaint } from '../helpers/app.js'
 import { fastPolicy } from '../helpers/worker.js'
@@ -41,10 +43,10 @@ async function buildWorld(t: Test) {
     if (then === 'resolve') t.equal((await call('POST', `/v1/complaints/${id}/resolve`, agent, { summary: 'fixed' })).statusCode, 200)
     return id
   }
-  const timer = async (complaintId: string, kind: string) =>
+  const timer = async (complaintId: string, kind: JobKind) =>
     db.selectFrom('timers').selectAll().where('complaintId', '=', complaintId).where('kind', '=', kind)
       .where('firedAt', 'is', null).where('cancelledAt', 'is', null).orderBy('armedSeq', 'desc').executeTakeFirstOrThrow()
-  const forge = async (complaintId: string, kind: string, armedState: string) =>
+  const forge = async (complaintId: string, kind: JobKind, armedState: ComplaintState) =>
     db.insertInto('timers').values({ id: `${complaintId}.${kind}.900`, complaintId, kind, dueAt: new Date(), armedState, armedSeq: 900 })
       .returningAll().executeTakeFirstOrThrow()
 
