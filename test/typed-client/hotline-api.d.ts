@@ -618,7 +618,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Close this complaint as a duplicate of another; its history and contacts are carried across
+         * Close this complaint as a duplicate of another open complaint of the same customer
          * @description Agents and supervisors. This complaint (received, logged or escalated) closes as `duplicate` into `into`, an open complaint of the same customer (409 merge_customer_mismatch otherwise), which records `complaint.duplicate_absorbed`; each keeps its own history. `If-Match` guards this complaint's version.
          */
         post: operations["mergeComplaint"];
