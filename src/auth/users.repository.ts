@@ -1,7 +1,7 @@
 import { cachesOf } from '../cache/caches.js'
 import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
-import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
+import { after, cursorTime, decodeCursor, orderOf, pageByCreation, type SortKey } from '../http/paging.js'
 import type { NewUser, UserRole, UserRow, UserUpdate } from '../db/tables.js'
 
 export async function findActiveUserByTokenHash(db: Db, tokenHash: string): Promise<UserRow | undefined> {
@@ -44,8 +44,7 @@ export async function listUsers(
   if (filter.active !== undefined) query = query.where('active', '=', filter.active)
   if (filter.cursor) query = query.where(after(USER_KEYS, decodeCursor(filter.cursor, USER_KEYS)))
   const rows = await query.orderBy(orderOf(USER_KEYS)).limit(limit + 1).execute()
-  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
-  return { items: page.map(({ cursorAt: _cursorAt, ...row }) => row), nextCursor }
+  return pageByCreation(rows, limit)
 }
 
 /** Makes sure an admin with this token exists and is active; an existing one is kept as it is. */

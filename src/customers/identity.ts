@@ -1,15 +1,10 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
+import type { Static } from 'typebox'
+import type { CustomerInput as CustomerInputSchema } from '../complaints/complaint.schemas.js'
 import { problems, type FieldError } from '../http/problem.js'
 
-export interface CustomerInput {
-  name?: string
-  phone?: string
-  email?: string
-  externalId?: string
-  tier?: string
-  language?: string
-  notify?: boolean
-}
+/** The customer as an intake names them: the schema's type (complaint.schemas.ts), not a second list of fields. */
+export type CustomerInput = Static<typeof CustomerInputSchema>
 
 export interface CustomerIdentity {
   name: string | null

@@ -8,7 +8,7 @@ import { json, problemResponses, Uuid } from '../http/schemas.js'
 import { isFeedEvent, type LiveEvent } from '../live/live-events.js'
 import type { LiveHub } from '../live/live-hub.js'
 import { escalationIdInstant, replayEscalations } from '../live/escalation-replay.js'
-import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from '../live/sse.js'
+import { eventStreamResponse, LastEventIdHeaders, lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from '../live/sse.js'
 
 const InboxQuery = Type.Object(
   {
@@ -74,11 +74,9 @@ const escalationRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub }> = async (app
         'would hear of now. ' + TICKET_NOTE,
       security: streamSecurity(),
       querystring: StreamQuery,
-      headers: Type.Object({
-        'last-event-id': Type.Optional(Type.String({ maxLength: 200, description: 'the id of the last message received: replay what followed it (EventSource sends it on reconnecting)' })),
-      }),
+      headers: LastEventIdHeaders,
       response: {
-        200: { description: 'An event stream', content: { 'text/event-stream': { schema: Type.String() } } },
+        200: eventStreamResponse('An event stream'),
         ...problemResponses(),
       },
     },

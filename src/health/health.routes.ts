@@ -3,17 +3,10 @@ import { sql } from 'kysely'
 import Type from 'typebox'
 import { Problem } from '../http/problem.js'
 import { json, publicProblemResponses } from '../http/schemas.js'
+import { withTimeout } from '../with-timeout.js'
 
 const Check = Type.Union([Type.Literal('up'), Type.Literal('down')])
 const Checks = Type.Object({ postgres: Check, redis: Check })
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', {

@@ -149,3 +149,9 @@ export function pageFrom<R>(rows: R[], limit: number, cursorOf: (row: R) => KeyV
   const last = page.at(-1)
   return { page, nextCursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null }
 }
+
+/** The lists in creation order (cursorTime of created_at read as cursorAt, then id): the page without cursorAt. */
+export function pageByCreation<R extends { cursorAt: string; id: string }>(rows: R[], limit: number): { items: Omit<R, 'cursorAt'>[]; nextCursor: string | null } {
+  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
+  return { items: page.map(({ cursorAt: _cursorAt, ...row }) => row), nextCursor }
+}

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import type { Db, Trx } from '../db/database.js'
 import type { ComplaintState } from '../../workflows/complaint.machine.js'
 import type { IncidentRow } from '../db/tables.js'
-import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
+import { after, cursorTime, decodeCursor, orderOf, pageByCreation, type SortKey } from '../http/paging.js'
 import type { LinkedComplaint } from './incident.view.js'
 import { sampleOf } from './suggestions.js'
 import { jsonb } from '../db/jsonb.js'
@@ -85,6 +85,5 @@ export async function listIncidents(db: Db, query: { state?: 'open' | 'resolved'
   if (query.state) q = q.where('state', '=', query.state)
   if (query.cursor) q = q.where(after(LIST_KEYS, decodeCursor(query.cursor, LIST_KEYS)))
   const rows = await q.orderBy(orderOf(LIST_KEYS)).limit(limit + 1).execute()
-  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
-  return { items: page.map(({ cursorAt: _cursorAt, ...row }) => row), nextCursor }
+  return pageByCreation(rows, limit)
 }

@@ -13,7 +13,7 @@ import { PENDING_SQL } from '../timers/timers.repository.js'
 import { concerns, parseFeedId, replayFeed, type FeedMessage } from './feed.js'
 import { isFeedEvent } from './live-events.js'
 import type { LiveHub } from './live-hub.js'
-import { lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from './sse.js'
+import { eventStreamResponse, LastEventIdHeaders, lastEventIdOf, liveAfterReplay, OpenStreams, StreamQuery, streamSecurity, TICKET_NOTE } from './sse.js'
 
 const AtRiskQuery = Type.Object(
   {
@@ -82,11 +82,9 @@ const meRoutes: FastifyPluginAsyncTypebox<{ hub: LiveHub; clock?: () => Date }> 
         'events. `: ping` comments keep the stream alive. ' + TICKET_NOTE,
       security: streamSecurity(),
       querystring: StreamQuery,
-      headers: Type.Object({
-        'last-event-id': Type.Optional(Type.String({ maxLength: 200, description: 'the id of the last message received: replay what followed it (EventSource sends it on reconnecting)' })),
-      }),
+      headers: LastEventIdHeaders,
       response: {
-        200: { description: 'An event stream; each `data:` is a JSON FeedMessage', content: { 'text/event-stream': { schema: Type.String() } } },
+        200: eventStreamResponse('An event stream; each `data:` is a JSON FeedMessage'),
         ...problemResponses(),
       },
     },

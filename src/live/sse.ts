@@ -80,6 +80,14 @@ export const TICKET_NOTE = 'A browser opens it with `?ticket=` (POST /v1/stream-
   'a client that opened it with a ticket takes a new ticket before it reconnects.'
 
 /** A stream is opened with a token, or with a stream ticket instead (the document's security requirement). */
+/** The header EventSource sends on reconnecting; both streams replay what followed it. */
+export const LastEventIdHeaders = Type.Object({
+  'last-event-id': Type.Optional(Type.String({ maxLength: 200, description: 'the id of the last message received: replay what followed it (EventSource sends it on reconnecting)' })),
+})
+
+/** A stream's 200: text/event-stream, described. */
+export const eventStreamResponse = (description: string) => ({ description, content: { 'text/event-stream': { schema: Type.String() } } })
+
 export const streamSecurity = (): Record<string, string[]>[] => [{ bearer: [] }, { streamTicket: [] }]
 
 /** What a stream's query string takes: a stream ticket (src/live/stream-tickets.ts) and the last event id. */

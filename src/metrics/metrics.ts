@@ -4,6 +4,7 @@ import { COMPLAINT_STATES, HISTORY_TYPE } from '../../workflows/complaint.machin
 import type { Db } from '../db/database.js'
 import type { FireOutcome } from '../timers/fire-batch.js'
 import { MISS_KINDS } from '../timers/jobs.js'
+import { withTimeout } from '../with-timeout.js'
 
 /** What a delivery job can end in: deliver.ts's outcomes, plus `error` when the job itself threw (Postgres away). */
 export const DELIVERY_OUTCOMES = ['delivered', 'retrying', 'failed', 'skipped', 'error'] as const
@@ -23,14 +24,6 @@ export interface MetricsOptions {
   db: Db
   /** Node.js process metrics (CPU, memory, event loop, GC); on unless turned off. */
   processMetrics?: boolean
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { after, cursorTime, decodeCursor, orderOf, pageFrom, type SortKey } from '../http/paging.js'
+import { after, cursorTime, decodeCursor, orderOf, pageByCreation, type SortKey } from '../http/paging.js'
 import { newWebhookSecret } from '../auth/tokens.js'
 import { cachesOf } from '../cache/caches.js'
 import type { Db, Trx } from '../db/database.js'
@@ -58,8 +58,7 @@ export async function listEndpoints(
     .where('deletedAt', 'is', null)
   if (query.cursor) q = q.where(after(ENDPOINT_KEYS, decodeCursor(query.cursor, ENDPOINT_KEYS)))
   const rows = await q.orderBy(orderOf(ENDPOINT_KEYS)).limit(limit + 1).execute()
-  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id])
-  return { items: page.map(({ cursorAt: _cursorAt, ...row }) => row), nextCursor }
+  return pageByCreation(rows, limit)
 }
 
 export async function insertEndpoint(
