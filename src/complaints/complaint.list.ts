@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/auth.plugin.js'
 import type { Db } from '../db/database.js'
 import type { ComplaintRow } from '../db/tables.js'
 import { normalisePhone } from '../customers/identity.js'
-import { cursorOrder, cursorTime, decodeOrderCursor, encodeOrderCursor, orderMismatch, parseCursor, type KeyValue } from '../http/paging.js'
+import { cursorOrder, cursorTime, decodeOrderCursor, encodeOrderCursor, orderMismatch, pageFrom, parseCursor, type KeyValue } from '../http/paging.js'
 import { problems } from '../http/problem.js'
 import { loadRecords, type ComplaintRecord } from './complaint.repository.js'
 import type { ListQuery } from './complaint.schemas.js'
@@ -102,12 +102,8 @@ async function pageInOrder(db: Db, filters: RawBuilder<boolean>[], order: ListOr
   if (order.nullable && rows.length <= limit) {
     rows.push(...await pagePart(db, filters, order, 'nulls', after?.[0] === null ? after : null, limit + 1 - rows.length))
   }
-  const page = rows.slice(0, limit)
-  const last = page.at(-1)
-  return {
-    rows: page.map(({ cursorAt: _cursorAt, ...row }) => row),
-    nextCursor: rows.length > limit && last ? encodeOrderCursor(order.sort, [last.cursorAt, last.id]) : null,
-  }
+  const { page, nextCursor } = pageFrom(rows, limit, (row) => [row.cursorAt, row.id], (values) => encodeOrderCursor(order.sort, values))
+  return { rows: page.map(({ cursorAt: _cursorAt, ...row }) => row), nextCursor }
 }
 
 const RELEVANCE = 'q without sort (most relevant first)'

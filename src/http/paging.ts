@@ -143,11 +143,13 @@ export function orderOf(keys: SortKey[]): RawBuilder<unknown> {
   return sql`${sql.join(keys.map((k) => sql`${k.expr} ${sql.raw(k.dir)}${sql.raw(k.nullable ? ' nulls last' : '')}`))}`
 }
 
-/** Splits the limit + 1 rows read into the page and its nextCursor. */
-export function pageFrom<R>(rows: R[], limit: number, cursorOf: (row: R) => KeyValue[]): { page: R[]; nextCursor: string | null } {
+/** Splits the limit + 1 rows read into the page and its nextCursor (a list whose cursor names its order passes `encode`). */
+export function pageFrom<R>(
+  rows: R[], limit: number, cursorOf: (row: R) => KeyValue[], encode: (values: KeyValue[]) => string = encodeCursor,
+): { page: R[]; nextCursor: string | null } {
   const page = rows.slice(0, limit)
   const last = page.at(-1)
-  return { page, nextCursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null }
+  return { page, nextCursor: rows.length > limit && last ? encode(cursorOf(last)) : null }
 }
 
 /** The lists in creation order (cursorTime of created_at read as cursorAt, then id): the page without cursorAt. */
