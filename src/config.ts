@@ -42,6 +42,7 @@ export const ConfigSchema = Type.Object({
   TIMER_HORIZON: Type.String({ default: 'PT5M' }),
   TIMER_LOAD_EVERY: Type.String({ default: 'PT5S' }),
   NOTIFY_LOAD_EVERY: Type.String({ default: 'PT1S' }),
+  REPORT_REFRESH_EVERY: Type.String({ default: 'PT1S' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   NOTIFY_FROM: Type.String({ minLength: 3, maxLength: 320, default: 'Hotline <no-reply@localhost>' }),
   SMS_WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -55,7 +56,7 @@ export const ConfigSchema = Type.Object({
 /** ISO 8601 durations: the config carries each as `<NAME>_MS`, in milliseconds. */
 const DURATIONS = ['RECONCILE_EVERY', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_RETRY_BASE', 'WEBHOOK_RETRY_MAX_DELAY',
   'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY',
-  'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL', 'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_LOAD_EVERY'] as const
+  'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL', 'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_LOAD_EVERY', 'REPORT_REFRESH_EVERY'] as const
 /** Below this, a sender still retrying (Standard Webhooks senders retry for a day or more) could create a duplicate. */
 const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 86_400_000
 /** Longer, and a deactivated user's token would keep working on other processes for too long. */
@@ -112,6 +113,7 @@ const EXPECTED: Record<Variable, string> = {
   TIMER_HORIZON: 'must be an ISO 8601 duration of at least 10 seconds such as PT5M',
   TIMER_LOAD_EVERY: 'must be a positive ISO 8601 duration at most a quarter of the timer horizon, such as PT5S',
   NOTIFY_LOAD_EVERY: 'must be a positive ISO 8601 duration such as PT1S (how long a new message to a customer waits for its job at most)',
+  REPORT_REFRESH_EVERY: 'must be a positive ISO 8601 duration such as PT1S (how often a worker rebuilds the report rows of changed complaints)',
   SMTP_URL: 'must be an smtp:// or smtps:// URL (credentials may go in it), or unset for no email',
   NOTIFY_FROM: 'must be an email sender such as Hotline <no-reply@example.com>',
   SMS_WEBHOOK_URL: 'must be an http:// or https:// URL of the SMS gateway, or unset for no SMS',
@@ -127,7 +129,7 @@ const ECHOED = new Set<Variable>(['HOST', 'PORT', 'RECONCILE_EVERY', 'LOG_LEVEL'
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'RATE_LIMIT_PER_TOKEN', 'RATE_LIMIT_PER_IP', 'WEBHOOK_SECRET_GRACE', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE',
   'WEBHOOK_RETRY_MAX_DELAY', 'WEBHOOK_RETRY_FOR', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_DISABLE_AFTER_FAILURES',
   'WORKER_METRICS_PORT', 'IDEMPOTENCY_KEY_RETENTION', 'HOUSEKEEPING_EVERY', 'WEBHOOK_DELIVERY_RETENTION', 'CACHE_TTL',
-  'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_LOAD_EVERY', 'NOTIFY_FROM', 'DEFAULT_LANGUAGE', 'OTEL_SERVICE_NAME'])
+  'TIMER_HORIZON', 'TIMER_LOAD_EVERY', 'NOTIFY_LOAD_EVERY', 'REPORT_REFRESH_EVERY', 'NOTIFY_FROM', 'DEFAULT_LANGUAGE', 'OTEL_SERVICE_NAME'])
 const INTEGERS = new Set<Variable>(['PORT', 'BODY_LIMIT_BYTES', 'WORKER_CONCURRENCY', 'WORKER_LOCK_MS', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS',
   'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_RATE_LIMIT', 'RATE_LIMIT_PER_TOKEN', 'RATE_LIMIT_PER_IP', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_DISABLE_AFTER_FAILURES', 'WORKER_METRICS_PORT'])
 

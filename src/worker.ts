@@ -14,6 +14,7 @@ import { startSweepLoop } from './webhooks/sweep.js'
 import { NotificationSender } from './notifications/send.js'
 import { notifySettings } from './notifications/settings.js'
 import { startNotificationLoader } from './notifications/loader.js'
+import { startReportFactsLoop } from './reports/facts-refresh.js'
 
 export interface Worker {
   close: () => Promise<void>
@@ -21,8 +22,8 @@ export interface Worker {
 
 /**
  * The worker process: timer and escalation-routing jobs, outbound webhook deliveries and messages to customers, and the reconcilers that keep
- * Redis true to Postgres (pending timers, and pending deliveries that nobody holds), and housekeeping (old
- * idempotency keys and settled webhook deliveries, report days to rebuild).
+ * Redis true to Postgres (pending timers, and pending deliveries that nobody holds), the report rows of
+ * changed complaints, and housekeeping (old idempotency keys and settled webhook deliveries, report days to rebuild).
  */
 export async function startWorker(config: Config, runtime: Runtime, logger: Logger, options: { metrics?: Metrics } = {}): Promise<Worker> {
   // Its own registry, served on WORKER_METRICS_PORT when set; `npm start` may hand it the API's (docs/operations.md).
@@ -63,6 +64,9 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   })
   const sweep = startSweepLoop({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
   const messages = startNotificationLoader({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.NOTIFY_LOAD_EVERY_MS, logger })
+  const reports = startReportFactsLoop({
+    db: runtime.db, redis: runtime.redis, prefix: config.QUEUE_PREFIX, everyMs: config.REPORT_REFRESH_EVERY_MS, logger,
+  })
   const housekeeping = startHousekeepingLoop({
     db: runtime.db,
     redis: runtime.redis,
@@ -75,7 +79,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   logger.info({ prefix: config.QUEUE_PREFIX, concurrency: config.WORKER_CONCURRENCY }, 'worker started')
   return {
     close: async () => {
-      await Promise.all([loop.close(), loader.close(), sweep.close(), messages.close(), housekeeping.close()])
+      await Promise.all([loop.close(), loader.close(), sweep.close(), messages.close(), reports.close(), housekeeping.close()])
       await Promise.all([workers.close(), webhookWorker.close()])
       notifications.close()
       await Promise.all([pipeline.close(), metricsServer?.close()])

@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Db } from '../db/database.js'
+import { refreshReportFacts } from '../reports/facts-refresh.js'
 import { refreshReportDays } from '../reports/summary.js'
 import { startLockedLoop } from '../timers/locked-loop.js'
 
@@ -9,6 +10,8 @@ export interface HousekeepingReport {
   idempotencyKeysDeleted: number
   webhookDeliveriesDeleted: number
   notificationsDeleted: number
+  /** Notes of changed complaints whose report rows were rebuilt (the worker's report loop does this every second). */
+  reportNotesTaken: number
   reportDaysRebuilt: number
 }
 
@@ -87,8 +90,10 @@ export async function housekeep(db: Db, settings: HousekeepingSettings): Promise
   const webhookDeliveriesDeleted = await purgeWebhookDeliveries(db, new Date(now - settings.webhookDeliveryRetentionMs))
   // Messages to customers are kept as long as webhook deliveries: both are the outbox's record of what went out.
   const notificationsDeleted = await purgeNotifications(db, new Date(now - settings.webhookDeliveryRetentionMs))
+  // The report rows first: rebuilding them notes their days dirty, and the days are then rebuilt with them.
+  const reportNotesTaken = await refreshReportFacts(db)
   const reportDaysRebuilt = await refreshReportDays(db)
-  return { idempotencyKeysDeleted, webhookDeliveriesDeleted, notificationsDeleted, reportDaysRebuilt }
+  return { idempotencyKeysDeleted, webhookDeliveriesDeleted, notificationsDeleted, reportNotesTaken, reportDaysRebuilt }
 }
 
 /** Housekeeps at worker start and every `everyMs`; with several workers, a Redis lock lets one of them do each round. */

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq'
+import { sql } from 'kysely'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { COMPLAINT_STATES, HISTORY_TYPE } from '../../workflows/complaint.machine.js'
 import type { Db } from '../db/database.js'
@@ -41,6 +42,7 @@ export class Metrics {
   readonly notifications: Counter<'outcome'>
   readonly complaints: Gauge<'state'>
   readonly queueJobs: Gauge<'queue' | 'state'>
+  readonly reportNotesPending: Gauge
   readonly sourceUp: Gauge<'source'>
 
   private readonly db: Db
@@ -116,6 +118,12 @@ export class Metrics {
       registers,
       collect: () => this.readSources(),
     })
+    this.reportNotesPending = new Gauge({
+      name: 'hotline_report_notes_pending',
+      help: 'Transitions whose complaints\' report rows wait for the next refresh (report_facts_pending), counted in Postgres at scrape time',
+      registers,
+      collect: () => this.readSources(),
+    })
     this.queueJobs = new Gauge({
       name: 'hotline_queue_jobs',
       help: 'BullMQ jobs by queue and state (waiting, delayed, active, failed), read from Redis at scrape time',
@@ -180,10 +188,11 @@ export class Metrics {
   private async countComplaints(): Promise<void> {
     if (!this.complaintsWatched) return
     try {
-      const rows = await withTimeout(
+      const [rows, pending] = await withTimeout(Promise.all([
         this.db.selectFrom('complaints').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute(),
-        SOURCE_TIMEOUT_MS,
-      )
+        sql<{ n: string }>`select count(*) as n from report_facts_pending`.execute(this.db),
+      ]), SOURCE_TIMEOUT_MS)
+      this.reportNotesPending.set(Number(pending.rows[0]?.n ?? 0))
       this.complaints.reset()
       // Every state the machine has, 0 when no complaint is in it, so a dashboard never sees a gap.
       for (const state of COMPLAINT_STATES) this.complaints.set({ state }, 0)
@@ -191,6 +200,7 @@ export class Metrics {
       this.sourceUp.set({ source: 'postgres' }, 1)
     } catch {
       this.complaints.reset()
+      this.reportNotesPending.reset()
       this.sourceUp.set({ source: 'postgres' }, 0)
     }
   }

@@ -9,6 +9,7 @@ import { repeatComplainants, repeatCsv } from './repeat-complainants.js'
 import { MAX_DAYS_BY_DAY, RepeatQuery, RepeatReport, SummaryQuery, SummaryReport } from './reports.schemas.js'
 import { refreshReportDays, summaryReport } from './summary.js'
 import { summaryCsv } from './summary-csv.js'
+import { refreshReportFacts } from './facts-refresh.js'
 
 const READERS = ['admin', 'supervisor'] as const
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
@@ -80,6 +81,8 @@ const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     let result
     try {
+      // Every transition committed before this request is in the report: the rows it noted are rebuilt first.
+      await refreshReportFacts(app.db)
       result = await summaryReport(app.db, { from, to, groupBy, tz })
     } catch (error) {
       // A zone luxon knows and Postgres does not.

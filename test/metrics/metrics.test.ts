@@ -46,7 +46,7 @@ t.test('GET /metrics is Prometheus text, and its counters move when complaints m
   const before = await scrape(t, testApp)
   for (const name of ['hotline_http_request_duration_seconds', 'hotline_transitions_total', 'hotline_deadlines_missed_total',
     'hotline_timer_lateness_seconds', 'hotline_webhook_deliveries_total', 'hotline_complaints', 'hotline_queue_jobs',
-    'hotline_metrics_source_up', 'process_cpu_user_seconds_total', 'nodejs_eventloop_lag_seconds']) {
+    'hotline_metrics_source_up', 'hotline_report_notes_pending', 'process_cpu_user_seconds_total', 'nodejs_eventloop_lag_seconds']) {
     t.ok(before.family(name), `${name} is exposed`)
   }
   t.equal(before.family('hotline_http_request_duration_seconds')?.type, 'histogram')
@@ -62,6 +62,8 @@ t.test('GET /metrics is Prometheus text, and its counters move when complaints m
   t.equal(middle.value('hotline_complaints', { state: 'logged' }), before.value('hotline_complaints', { state: 'logged' }) + 1)
   t.equal(middle.value('hotline_transitions_total', { type: 'complaint.received' }), 1)
   t.equal(middle.value('hotline_transitions_total', { type: 'complaint.logged' }), 1)
+  t.equal(middle.value('hotline_report_notes_pending'), before.value('hotline_report_notes_pending') + 1,
+    'the new complaint\'s report row waits for a refresh (no worker runs here)')
   t.equal(middle.value('hotline_queue_jobs', { queue: 'timers', state: 'delayed' }), 0,
     'the response deadline and its warning, hours away, wait in Postgres (beyond TIMER_HORIZON), not in Redis')
 

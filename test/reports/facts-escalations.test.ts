@@ -1,10 +1,12 @@
 import { sql } from 'kysely'
 import t from 'tap'
+import { refreshReportFacts } from '../../src/reports/facts-refresh.js'
 import { setupApp } from '../helpers/app.js'
 import { insertComplaint, insertCustomer, withReports, type SeedEvent } from './fixtures/support.js'
 
-// Migration 0016: a complaint whose appended history rows are only escalations has `escalated` and `level` of its
-// report row set in place instead of the row rebuilt from its whole history. Whatever path a row took, it must be the
+// Migration 0016 (kept by 0035, where the refresh moved out of the writing statement): a complaint whose history rows
+// appended since its last refresh are only escalations has `escalated` and `level` of its report row set in place
+// instead of the row rebuilt from its whole history. Whatever path a row took, it must be the
 // row report_facts_refresh builds.
 t.test('report rows after escalations are the rows a full rebuild gives', async (t) => {
   const test = await setupApp(t, withReports)
@@ -28,6 +30,7 @@ t.test('report rows after escalations are the rows a full rebuild gives', async 
   const unreported = await complaint('E4', 'logged', opened('2026-10-03T08:00:00Z'))
   const followed = await complaint('E5', 'follow_up', [...opened('2026-10-01T08:00:00Z'),
     { type: 'complaint.resolved', at: '2026-10-01T08:10:00Z', actor: A, data: { summary: 'fixed' } }])
+  await refreshReportFacts(db)
   await sql`delete from report_facts where complaint_id = ${unreported}`.execute(db)
   await sql`delete from report_dirty_days`.execute(db)
 
@@ -51,6 +54,8 @@ t.test('report rows after escalations are the rows a full rebuild gives', async 
     ])}`.execute(db)
 
   const facts = async () => (await sql<Record<string, unknown>>`select * from report_facts order by complaint_id`.execute(db)).rows
+  // Migration 0035: the rows are rebuilt by the next refresh, not in the writing statement.
+  t.equal(await refreshReportFacts(db), 5, 'one note per complaint the statement touched')
   const written = await facts()
   const of = (id: string) => written.find((f) => f.complaintId === id)!
   t.same([of(logged).escalated, of(logged).level], [true, 1], 'a missed response: escalated at level 1')

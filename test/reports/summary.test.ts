@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap'
 import { sql } from 'kysely'
 import { refreshReportDays } from '../../src/reports/summary.js'
+import { refreshReportFacts } from '../../src/reports/facts-refresh.js'
 import { setupApp, type TestApp, type TestUser } from '../helpers/app.js'
 import { insertComplaint, insertCustomer, summaryFromCsv, withReports, type SeedComplaint } from './fixtures/support.js'
 
@@ -174,7 +175,9 @@ t.test(`every figure of every grouping, worked out by hand (days read from ${sou
   const { test, ann, bo } = await seed(t)
   const get = async (query: string) => {
     // A rebuild the previous answer started in the background is waited for (it holds the lock), then every day of
-    // the data set is noted dirty again, or none is.
+    // the data set is noted dirty again, or none is. The report rows are rebuilt first, as the worker does (migration
+    // 0035): their rebuild notes their days dirty.
+    await refreshReportFacts(test.db)
     await refreshReportDays(test.db)
     if (source === 'report_facts') {
       await sql`insert into report_dirty_days (day) select generate_series('2026-09-01'::date, '2026-12-01'::date, interval '1 day')::date`.execute(test.db)
@@ -379,6 +382,8 @@ t.test('admins and supervisors read reports; agents and integrations may not', a
 
 t.test('withinDeadline keeps the promise in force when the complaint was first resolved', async (t) => {
   const { test } = await seed(t)
+  // As the worker does within REPORT_REFRESH_EVERY of the seed's transitions (migration 0035).
+  await refreshReportFacts(test.db)
   // K8 was resolved 10 minutes after receipt, well within its promise. Moving the promise afterwards (and appending
   // an event that refreshes the row) does not change that verdict; K4, not yet resolved, takes its new promise.
   await sql`update complaints set promised_by = '2026-10-01T00:00:00Z' where reference in ('K8', 'K4')`.execute(test.db)
