@@ -4,7 +4,9 @@
 // barely moves when other work shares the machine, where a throughput ratio on two shared cores swings by 20 %.
 // No worker runs: what is measured is the request, not the sending. Run: npm run bench:notify-cost
 //   NOTIFY_COST_ROUNDS (default 4) pairs of rounds, NOTIFY_COST_REQUESTS (default 1500) intakes and resolves a round;
-//   NOTIFY_COST_ONLY=plain|telling runs one side only (to profile it: node --cpu-prof --import tsx bench/notify-cost.ts).
+//   NOTIFY_COST_ONLY=plain|telling runs one side only (to profile it: node --cpu-prof --import tsx bench/notify-cost.ts);
+//   NOTIFY_COST_AFTER_MIGRATE='<SQL>' runs that SQL after migrating (what dropping an index or a trigger would save);
+//   NOTIFY_COST_DATABASE names its database (two runs side by side).
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
@@ -44,6 +46,7 @@ async function main() {
   await redis.ping()
   const db = createDb(url, { max: CONCURRENCY })
   await migrateToLatest(db)
+  if (process.env.NOTIFY_COST_AFTER_MIGRATE) await sql.raw(process.env.NOTIFY_COST_AFTER_MIGRATE).execute(db)
   const token = newToken()
   await ensureBootstrapAdmin(db, hashToken(token))
   const logger = createLogger('warn', new Writable({ write: (_chunk, _encoding, done) => done() }))
