@@ -99,10 +99,11 @@ function first(people: Person[], loads: Map<string, number>, team: string | null
  * transaction ends, so a second batch reads the loads only once this one's assignments are committed. Callers take
  * them as late as they can: after the complaints are locked and the timers claimed, just before the batch's write.
  */
-export async function readWorkloads(trx: Trx, needs: RoutingNeeds): Promise<Workloads> {
+export async function readWorkloads(trx: Trx, needs: RoutingNeeds, onLocked?: () => void): Promise<Workloads> {
   if (!needs.escalations && !needs.followUps) return new Workloads([], [], new Map())
   const keys = [...(needs.escalations ? [ESCALATIONS] : []), ...(needs.followUps ? [FOLLOW_UP_CALLS] : [])]
   await sql`select pg_advisory_xact_lock(${ROUTING_LOCK_SPACE}, k) from unnest(${keys}::int[]) as k`.execute(trx)
+  onLocked?.()
   // The loads come from routing_loads (migration 0012): the deltas appended since the last routing batch are folded
   // into one row per person (this batch holds the lock, so no other folds at once) and read in the same statement.
   const kinds = [...(needs.escalations ? ['escalation'] : []), ...(needs.followUps ? ['call'] : [])]

@@ -12,6 +12,32 @@ import { planFirings, routingNeeds, type ClaimedTimer, type FireResult } from '.
 
 export { SYSTEM_ACTOR, type FireOutcome, type FireResult } from './fire-batch.js'
 
+/**
+ * One batch's phases, in ms from its start (`at`, epoch ms): the timer benchmark's batch trace (bench/timers.ts, off
+ * unless a sink is set). `routing` is when the batch asked for the workloads, `routed` when it held what routing needs
+ * (the routing lock, where there is one), `loaded` when it had read the loads; absent when the batch routes nothing.
+ */
+export interface BatchTrace {
+  at: number
+  timers: number
+  begun: number
+  locked: number
+  claimed: number
+  routing?: number
+  routed?: number
+  loaded?: number
+  planned: number
+  written: number
+  committed: number
+}
+
+let traceSink: ((trace: BatchTrace) => void) | undefined
+
+/** Times every batch's phases from now on and hands them to `sink` (undefined: stop). For the benchmark. */
+export function traceBatches(sink: ((trace: BatchTrace) => void) | undefined): void {
+  traceSink = sink
+}
+
 /** Fires one timer at most once in effect (see fireTimers). */
 export async function fireTimer(db: Db, timerId: string, now = new Date(), horizonMs?: number): Promise<FireResult> {
   return (await fireTimers(db, [timerId], now, horizonMs)).get(timerId)!
@@ -32,10 +58,15 @@ export async function fireTimers(
   // From memory, before the transaction takes its connection (a read inside it would need a second one).
   const caches = cachesOf(db)
   const [{ policy }, endpoints, notifying] = await Promise.all([caches.policy(), caches.endpoints(), notifyContext(db, notify)])
-  return db.transaction().execute(async (trx) => {
+  const started = performance.now()
+  const trace: Partial<BatchTrace> | undefined = traceSink && { at: Date.now(), timers: timerIds.length }
+  const mark = (phase: Exclude<keyof BatchTrace, 'at' | 'timers'>) => trace && (trace[phase] = performance.now() - started)
+  const fired = await db.transaction().execute(async (trx) => {
+    mark('begun')
     // A timer's id names its complaint: the batch locks the complaints before it reads a timer row.
     const ids = [...new Set(timerIds.map(complaintOfTimer).filter((id): id is string => id !== undefined))]
     const locked = await lockComplaints(trx, ids)
+    mark('locked')
     if (locked.length === 0) return outcomes
     // Only the newest routing job of a complaint counts: an older one was overtaken by a later escalation.
     const claimed: ClaimedTimer[] = await trx
@@ -48,11 +79,22 @@ export async function fireTimers(
         where newer.complaint_id = timers.complaint_id and newer.kind = 'route_escalation' and newer.armed_seq > timers.armed_seq)`
         .as('superseded'))
       .execute()
+    mark('claimed')
     if (claimed.length === 0) return outcomes
-    const workloads = await readWorkloads(trx, routingNeeds(claimed))
+    const needs = routingNeeds(claimed)
+    if (needs.escalations || needs.followUps) mark('routing')
+    const workloads = await readWorkloads(trx, needs, trace && (() => mark('routed')))
+    if (needs.escalations || needs.followUps) mark('loaded')
     const batch = await planFirings(claimed, locked, workloads, { now, policy, endpoints, horizonMs, notify: notifying })
+    mark('planned')
     await writeComplaints(trx, batch.writes)
+    mark('written')
     for (const [id, result] of batch.outcomes) outcomes.set(id, result)
     return outcomes
   })
+  if (trace?.claimed !== undefined) {
+    mark('committed')
+    traceSink?.(trace as BatchTrace)
+  }
+  return fired
 }
