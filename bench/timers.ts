@@ -82,7 +82,8 @@ async function backendCpu(db: Db): Promise<Map<number, number>> {
 function traceSummary(file: string, from: number, to: number) {
   let lines: string[]
   try { lines = readFileSync(file, 'utf8').split('\n').filter(Boolean) } catch { return undefined }
-  const batches = lines.map((l) => JSON.parse(l) as Record<string, number>).filter((b) => b.at! >= from && b.at! <= to)
+  // The batches that fired something (one whose timers were all claimed already stops before planning).
+  const batches = lines.map((l) => JSON.parse(l) as Record<string, number>).filter((b) => b.at! >= from && b.at! <= to && b.planned !== undefined)
   if (batches.length === 0) return undefined
   const mean = (f: (b: Record<string, number>) => number) => Math.round((batches.reduce((sum, b) => sum + f(b), 0) / batches.length) * 10) / 10
   const routing = batches.filter((b) => b.routing !== undefined)
