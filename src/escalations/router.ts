@@ -238,13 +238,3 @@ export async function readWorkloads(trx: Trx, needs: RoutingNeeds, inFlight?: In
     throw error
   }
 }
-
-/** One escalation routed on its own (the batch's rule for a batch of one). */
-export async function chooseSupervisor(trx: Trx, input: { level: number; team: string | null }): Promise<RoutingChoice | null> {
-  return (await readWorkloads(trx, { escalations: true, followUps: false })).supervisorFor(input)
-}
-
-/** One follow-up call assigned on its own. */
-export async function chooseFollowUpCaller(trx: Trx, input: { resolvedBy: string | null; team: string | null }): Promise<string | null> {
-  return (await readWorkloads(trx, { escalations: false, followUps: true })).followUpCallerFor(input)
-}
