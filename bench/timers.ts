@@ -10,6 +10,9 @@
 // It uses its own database (hotline_bench, recreated) and Redis database 15 (flushed): nothing else is touched.
 // Sizes: BENCH_TIMERS, BENCH_ROUTED_RATE, BENCH_ROUTED_SECONDS, BENCH_FAR (comma-separated), BENCH_REARM. The worker is
 // its own process: BENCH_PROFILE=1 writes its CPU profile to /tmp/wprof, BENCH_WORKER_FLAGS passes it Node flags.
+// For the routed phase it also prints the batch trace (each timer batch's phases, timed in the worker: the time spent
+// waiting for and holding the routing lock, bench/batch-trace.ts) and the CPU time of the worker and of the Postgres
+// backends serving this database, per promise: figures a noisy machine moves less than lateness.
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { sql } from 'kysely'
@@ -56,6 +59,49 @@ async function walState(db: Db): Promise<{ bytes: number; fpi: number; checkpoin
     select w.wal_bytes as bytes, w.wal_fpi as fpi, b.checkpoints_timed + b.checkpoints_req as checkpoints
     from pg_stat_wal w, pg_stat_bgwriter b`.execute(db)
   return { bytes: Number(row!.bytes), fpi: Number(row!.fpi), checkpoints: Number(row!.checkpoints) }
+}
+
+// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; 0 when it is gone or not Linux.
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
+// The Postgres backends serving hotline_bench but this one (the worker's pool): pid -> CPU seconds so far.
+async function backendCpu(db: Db): Promise<Map<number, number>> {
+  const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.execute(db)
+  return new Map(rows.map((r) => [r.pid, cpuSecondsOf(r.pid)]))
+}
+
+// What the batch trace says of the batches that began within [from, to] (epoch ms): means in ms, and what share of
+// the phase's wall time some batch held the routing lock (1: the batches took turns on it all along).
+function traceSummary(file: string, from: number, to: number) {
+  let lines: string[]
+  try { lines = readFileSync(file, 'utf8').split('\n').filter(Boolean) } catch { return undefined }
+  // The batches that fired something (one whose timers were all claimed already stops before planning).
+  const batches = lines.map((l) => JSON.parse(l) as Record<string, number>).filter((b) => b.at! >= from && b.at! <= to && b.planned !== undefined)
+  if (batches.length === 0) return undefined
+  const mean = (f: (b: Record<string, number>) => number) => Math.round((batches.reduce((sum, b) => sum + f(b), 0) / batches.length) * 10) / 10
+  const routing = batches.filter((b) => b.routing !== undefined)
+  const waits = routing.map((b) => (b.routed === undefined ? 0 : b.routed - b.routing!)).sort((a, b) => a - b)
+  const held = routing.reduce((sum, b) => sum + (b.routed === undefined ? 0 : b.committed! - b.routed), 0)
+  const busy = batches.reduce((sum, b) => sum + b.committed!, 0)
+  return {
+    batches: batches.length, routingBatches: routing.length, timersPerBatch: mean((b) => b.timers!), inFlight: Math.round((busy / (to - from)) * 100) / 100,
+    ms: {
+      begin: mean((b) => b.begun!), lockComplaints: mean((b) => b.locked! - b.begun!), claim: mean((b) => b.claimed! - b.locked!),
+      routingLockWait: routing.length ? Math.round((waits.reduce((a, b) => a + b, 0) / waits.length) * 10) / 10 : 0,
+      routingLockWaitP99: routing.length ? Math.round(quantile(waits, 0.99)) : 0,
+      readLoads: mean((b) => (b.loaded === undefined ? 0 : b.loaded - (b.routed ?? b.routing!))),
+      plan: mean((b) => b.planned! - (b.loaded ?? b.claimed!)), write: mean((b) => b.written! - b.planned!), commit: mean((b) => b.committed! - b.written!),
+      routingLockHeld: routing.length ? Math.round((held / routing.length) * 10) / 10 : 0,
+    },
+    routingLockHeldShare: Math.round((held / (to - from)) * 100) / 100,
+  }
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
@@ -108,9 +154,10 @@ async function main() {
 
   // The worker runs as it does in production: its own process, default settings but for a horizon short enough
   // that the routed promises cross it during the run (and no reconcile round in the middle of the measurement).
-  const worker = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wprof'] : []), ...(process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/cli.ts', 'worker'], {
+  const traceFile = `/tmp/hotline-bench-trace-${process.pid}.jsonl`
+  const worker = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/batch-trace.ts', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wprof'] : []), ...(process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? []), 'src/cli.ts', 'worker'], {
     cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, DATABASE_URL: url.toString(), REDIS_URL, QUEUE_PREFIX: PREFIX, LOG_LEVEL: 'warn', RECONCILE_EVERY: 'PT1H', TIMER_HORIZON: HORIZON, TIMER_LOAD_EVERY: 'PT2S' },
+    env: { ...process.env, DATABASE_URL: url.toString(), REDIS_URL, QUEUE_PREFIX: PREFIX, LOG_LEVEL: 'warn', RECONCILE_EVERY: 'PT1H', TIMER_HORIZON: HORIZON, TIMER_LOAD_EVERY: 'PT2S', BENCH_TRACE_FILE: traceFile },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   const scheduler = new Scheduler(redis, PREFIX)
@@ -173,12 +220,17 @@ async function main() {
   await new Promise((resolve) => setTimeout(resolve, t1 - Date.now()))
   const cpuBefore = cpuTicks()
   const walBefore = await walState(db)
+  const [workerCpuBefore, backendsBefore, phaseStart] = [cpuSecondsOf(worker.pid!), await backendCpu(db), Date.now()]
   // The warm-up's complaints are escalated and assigned too. Polled once a second through the index of escalated
   // complaints by assignee: a count of the history's events every
   // 250 ms read the whole growing table and took a share of the CPU the worker was being measured on.
   await waitFor('routing', sql<{ n: string }>`select count(*) as n from complaints where state = 'escalated' and escalation ->> 'assigneeId' is not null`,
     WARM + routed, ROUTED_SECONDS * 1_000 + 180_000, 1_000)
   const cpu = cpuShare(cpuBefore, cpuTicks())
+  const phaseEnd = Date.now()
+  const workerCpu = cpuSecondsOf(worker.pid!) - workerCpuBefore
+  const postgresCpu = [...(await backendCpu(db)).entries()].reduce((sum, [pid, s]) => sum + s - (backendsBefore.get(pid) ?? 0), 0)
+  const cpuPerPromise = { workerMs: Math.round((workerCpu / routed) * 1e6) / 1e3, postgresMs: Math.round((postgresCpu / routed) * 1e6) / 1e3 }
   const walAfter = await walState(db)
   const wal = {
     bytesPerPromise: Math.round((walAfter.bytes - walBefore.bytes) / routed),
@@ -187,6 +239,7 @@ async function main() {
   }
   worker.kill('SIGTERM')
   await new Promise((resolve) => worker.once('exit', resolve))
+  const batchTrace = traceSummary(traceFile, phaseStart, phaseEnd)
   const promisedFilter = sql`t.id like '%.response.3'`
   const deadlines = await latenessOf(db, sql<{ ms: number }>`
     select extract(epoch from (e.at - t.due_at)) * 1000 as ms from timers t
@@ -262,7 +315,7 @@ async function main() {
       promises: routed, perSecond: ROUTED_RATE, seconds: ROUTED_SECONDS, horizon: HORIZON,
       warningLatenessMs: summary(routedWarnings), deadlineLatenessMs: summary(deadlines), routedLatenessMs: summary(routings),
       deadlineP99ByFiveSeconds: steps.map((r) => r.p99),
-      exactlyOnce: once, supervisorsLoad: load, cpuWhileDue: cpu, walWhileDue: wal,
+      exactlyOnce: once, supervisorsLoad: load, cpuWhileDue: cpu, cpuPerPromise, batchTrace, walWhileDue: wal,
     },
     redisBytesPerPendingDeadlineDaysAway: farBytes,
     rearm: { checked: report.pending, timers: report.rearmed, ms: rearmMs, redisBytesPerQueuedTimer: Math.round(bytesQueued) },

@@ -5,7 +5,7 @@ import { currentTrace, inSpan, type TraceCarrier } from '../tracing/context.js'
  * one transaction and one round of follow-up work for many timers instead of one each. A batch that
  * fails is retried one id at a time, so one bad timer cannot hold back the others. With `maxInFlight`,
  * at most that many batches run at once and the ids that arrive meanwhile wait for the next: under load
- * the batches grow instead of queueing on each other (routing batches take turns on a lock anyway).
+ * the batches grow instead of queueing on each other.
  * Traced, a batch runs in a span named `spanName` that starts a trace of its own and links to the span of each job
  * it serves: one batch, many parents.
  */

@@ -79,7 +79,7 @@ export async function planFirings(
       complaints.set(row.id, { ...current, row: result.row, pending: result.pending })
       writes.push(planned.write)
       const results = [result]
-      // The escalation it opens is routed here, under the routing lock the batch holds, rather than by a routing job
+      // The escalation it opens is routed here, with the loads the batch read, rather than by a routing job
       // after commit: the routing timer is written fired, and its transition follows in the same statement.
       for (const armed of result.armed) {
         if (!workloads.routesEscalations || armed.kind !== 'route_escalation' || armed.dueAt > context.now) continue

@@ -13,7 +13,7 @@ import { QUEUES, timerIdsOf, type QueueName, type TimerJobData } from './jobs.js
 import { retryWhilePostgresAway } from './postgres-away.js'
 import { tracedProcessor } from '../tracing/context.js'
 
-/** A routing batch holds up to this many times WORKER_CONCURRENCY routings: one transaction under the routing lock. */
+/** A routing batch holds up to this many times WORKER_CONCURRENCY routings: one transaction. */
 const ROUTING_BATCH_FACTOR = 4
 
 export interface TimerWorkerOptions {
@@ -48,8 +48,9 @@ export function startTimerWorkers(options: TimerWorkerOptions): { close: () => P
   // WORKER_CONCURRENCY timers, so a backlog drains in larger, cheaper batches. A group job hands in a batch's worth
   // of ids at once, so the bound is on batches, not jobs: without it a worker holding a hundred group jobs opened a
   // transaction for each, and its event loop fell so far behind that BullMQ's lock renewals lapsed. Routing batches
-  // take turns on the routing lock anyway: one in flight, and the routings that arrive meanwhile make the next,
-  // larger batch.
+  // (routing jobs: the escalations the API opens; a missed deadline's escalation is routed in its own batch): one in
+  // flight, and the routings that arrive meanwhile make the next, larger batch (two in flight measured no better,
+  // bench/RESULTS.md).
   const batchers: Record<QueueName, Batcher<FireResult>> = {
     timers: new Batcher(fire, options.concurrency * 2, 5, 2, 'timers fire'),
     escalations: new Batcher(fire, options.concurrency * ROUTING_BATCH_FACTOR, 5, 1, 'escalations fire'),
