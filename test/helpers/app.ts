@@ -8,6 +8,7 @@ import { hashToken, newToken } from '../../src/auth/tokens.js'
 import { createDb, type Db } from '../../src/db/database.js'
 import type { UserRole } from '../../src/db/tables.js'
 import { createLogger } from '../../src/logger.js'
+import { reuseCompiledSchemas } from './compiled-schemas.js'
 import { createTestDatabase } from './databases.js'
 
 export interface TestUser {
@@ -69,6 +70,7 @@ export async function setupApp(t: Test, options: SetupOptions = {}): Promise<Tes
     logger,
     clock: options.clock,
   })
+  reuseCompiledSchemas(app)
   await options.extend?.(app)
   await app.ready()
   t.teardown(async () => {
