@@ -20,6 +20,29 @@ const SKIPPED = `('complaint.note_added', 'deadline.warning', 'follow_up.due', '
   'escalation.assigned', 'escalation.acknowledged', 'complaint.awaiting_customer', 'complaint.resumed')`
 const ESCALATIONS = `('complaint.escalated', 'deadline.response_missed', 'deadline.ack_missed', 'deadline.triage_missed')`
 
+// What a refresh does with the complaints it took (PL/pgSQL, with `ids` and `escalating` declared): migration 0016's
+// shortcut for those whose new history is only escalations and which have a row, a full rebuild for the others. The
+// trigger of 0016 (restored by down) runs the same block.
+const REBUILD_NOTED = `      if escalating is not null then
+        with moved as (
+          update report_facts f set received_at = c.created_at, customer_id = c.customer_id, category = c.category,
+            channel = c.channel, severity = c.severity, team = c.team, region = c.region, product = c.product,
+            closed = c.state = 'closed', escalated = true, level = coalesce((c.escalation ->> 'level')::smallint, 0)
+          from complaints c
+          where c.id = f.complaint_id and f.complaint_id = any(escalating)
+          returning f.complaint_id, f.received_at
+        ), noted as (
+          insert into report_dirty_days (day)
+          select distinct (m.received_at at time zone 'UTC')::date from moved m
+          where not exists (select 1 from report_dirty_days d where d.day = (m.received_at at time zone 'UTC')::date)
+        )
+        select array_agg(i) into escalating from unnest(escalating) as i where not exists (select 1 from moved m where m.complaint_id = i);
+        ids := coalesce(ids, '{}') || coalesce(escalating, '{}');
+      end if;
+      if cardinality(ids) > 0 then
+        perform report_facts_refresh(ids);
+      end if;`
+
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create table report_facts_pending (
@@ -57,25 +80,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         array_agg(complaint_id) filter (where only_escalations)
       into taken, ids, escalating
       from complaints_noted;
-      if escalating is not null then
-        with moved as (
-          update report_facts f set received_at = c.created_at, customer_id = c.customer_id, category = c.category,
-            channel = c.channel, severity = c.severity, team = c.team, region = c.region, product = c.product,
-            closed = c.state = 'closed', escalated = true, level = coalesce((c.escalation ->> 'level')::smallint, 0)
-          from complaints c
-          where c.id = f.complaint_id and f.complaint_id = any(escalating)
-          returning f.complaint_id, f.received_at
-        ), noted as (
-          insert into report_dirty_days (day)
-          select distinct (m.received_at at time zone 'UTC')::date from moved m
-          where not exists (select 1 from report_dirty_days d where d.day = (m.received_at at time zone 'UTC')::date)
-        )
-        select array_agg(i) into escalating from unnest(escalating) as i where not exists (select 1 from moved m where m.complaint_id = i);
-        ids := coalesce(ids, '{}') || coalesce(escalating, '{}');
-      end if;
-      if cardinality(ids) > 0 then
-        perform report_facts_refresh(ids);
-      end if;
+${REBUILD_NOTED}
       return taken;
     end $$`).execute(db)
 }
@@ -95,25 +100,7 @@ export async function down(db: Kysely<any>): Promise<void> {
         select complaint_id, bool_and(type in ${ESCALATIONS}) as only_escalations
         from appended where type not in ${SKIPPED} group by complaint_id
       ) a;
-      if escalating is not null then
-        with moved as (
-          update report_facts f set received_at = c.created_at, customer_id = c.customer_id, category = c.category,
-            channel = c.channel, severity = c.severity, team = c.team, region = c.region, product = c.product,
-            closed = c.state = 'closed', escalated = true, level = coalesce((c.escalation ->> 'level')::smallint, 0)
-          from complaints c
-          where c.id = f.complaint_id and f.complaint_id = any(escalating)
-          returning f.complaint_id, f.received_at
-        ), noted as (
-          insert into report_dirty_days (day)
-          select distinct (m.received_at at time zone 'UTC')::date from moved m
-          where not exists (select 1 from report_dirty_days d where d.day = (m.received_at at time zone 'UTC')::date)
-        )
-        select array_agg(i) into escalating from unnest(escalating) as i where not exists (select 1 from moved m where m.complaint_id = i);
-        ids := coalesce(ids, '{}') || coalesce(escalating, '{}');
-      end if;
-      if cardinality(ids) > 0 then
-        perform report_facts_refresh(ids);
-      end if;
+${REBUILD_NOTED}
       return null;
     end $$`).execute(db)
   await sql`drop function report_facts_refresh_pending(integer)`.execute(db)

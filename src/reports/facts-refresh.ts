@@ -1,8 +1,8 @@
-import { sql } from 'kysely'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Db } from '../db/database.js'
 import { startLockedLoop } from '../timers/locked-loop.js'
+import { refreshInBatches } from './summary.js'
 
 /** Notes taken per transaction: a few thousand complaints' rows rebuilt with one plan per statement. */
 const BATCH = 2_000
@@ -12,14 +12,8 @@ const BATCH = 2_000
  * (migration 0035), a batch per transaction; answers how many notes it took. Refreshes of all processes take turns
  * (an advisory lock), so one that returns has rebuilt every note committed before it began.
  */
-export async function refreshReportFacts(db: Db, batch = BATCH): Promise<number> {
-  let taken = 0
-  for (;;) {
-    const { rows } = await sql<{ n: number }>`select report_facts_refresh_pending(${batch}) as n`.execute(db)
-    const n = rows[0]?.n ?? 0
-    taken += n
-    if (n < batch) return taken
-  }
+export function refreshReportFacts(db: Db, batch = BATCH): Promise<number> {
+  return refreshInBatches(db, 'report_facts_refresh_pending', batch)
 }
 
 /** Refreshes every `everyMs`, so that a report seldom has more than a round's notes to rebuild before it reads. */

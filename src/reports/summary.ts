@@ -188,15 +188,23 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
   }
 }
 
-/** Rebuilds the report_daily rows of the days noted dirty, a month of days per transaction; answers how many. */
-export async function refreshReportDays(db: Db, batch = 31): Promise<number> {
-  let refreshed = 0
+/**
+ * Runs a refresh function of the reports (`fn(batch)`, one transaction, answering how much it took) until a call takes
+ * less than a full batch; answers the total.
+ */
+export async function refreshInBatches(db: Db, fn: 'report_daily_refresh_dirty' | 'report_facts_refresh_pending', batch: number): Promise<number> {
+  let taken = 0
   for (;;) {
-    const { rows } = await sql<{ n: number }>`select report_daily_refresh_dirty(${batch}) as n`.execute(db)
+    const { rows } = await sql<{ n: number }>`select ${sql.ref(fn)}(${batch}) as n`.execute(db)
     const n = rows[0]?.n ?? 0
-    refreshed += n
-    if (n < batch) return refreshed
+    taken += n
+    if (n < batch) return taken
   }
+}
+
+/** Rebuilds the report_daily rows of the days noted dirty, a month of days per transaction; answers how many. */
+export function refreshReportDays(db: Db, batch = 31): Promise<number> {
+  return refreshInBatches(db, 'report_daily_refresh_dirty', batch)
 }
 
 /** The name of each group: the agent's, or the incident's reference and title. */
