@@ -4,6 +4,9 @@
 //   BENCH_CONNECTIONS   comma-separated (default "16,64")
 //   BENCH_ROUNDS        alternated rounds per figure; the median is reported (default 3)
 //   BENCH_PROFILE_DIR   write Hotline's CPU profile (--cpu-prof) into this directory when it stops
+//   BENCH_WORK          comma-separated subset of intake,read,resolve (default all three; read and resolve use what
+//                       intake created, so keep intake in the list)
+//   BENCH_TARGETS       comma-separated subset of floor,hotline (default both; one alone to profile it)
 //   BENCH_TEMPLATE_DB   a database to copy Hotline's from (default: hotline_bench_list or hotline_bench_reports, the
 //                       1,000,000 complaints of `npm run bench:list` or `npm run bench:reports`, whichever exists;
 //                       otherwise Hotline starts on an empty database and the output says so: its tables then grow
@@ -21,6 +24,8 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/13'
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const WORK = (process.env.BENCH_WORK ?? 'intake,read,resolve').split(',') as Work[]
+const TARGETS = (process.env.BENCH_TARGETS ?? 'floor,hotline').split(',') as Target[]
 // The 1,000,000 complaints of `npm run bench:list` or `npm run bench:reports`, whichever exists (in that order).
 const TEMPLATES = process.env.BENCH_TEMPLATE_DB ? [process.env.BENCH_TEMPLATE_DB] : ['hotline_bench_list', 'hotline_bench_reports']
 const TOKEN = 'bench-load-admin-token-0001'
@@ -129,9 +134,9 @@ async function main() {
     const figures = new Map<string, Figure[]>()
     for (const connections of CONNECTIONS) {
       for (let round = 0; round < ROUNDS; round++) {
-        for (const work of ['intake', 'read', 'resolve'] as const) {
+        for (const work of WORK) {
           const order: Target[] = round % 2 === 0 ? ['floor', 'hotline'] : ['hotline', 'floor']
-          for (const target of order) {
+          for (const target of order.filter((t) => TARGETS.includes(t))) {
             const figure = await measure(targets[target].base, targets[target].prefix, targets[target].auth, work, connections, ids[target])
             log(`${work} ${target} c=${connections} round ${round + 1}: ${figure.rps.toFixed(0)} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, ${figure.errors} errors`)
             const key = `${work}|${connections}|${target}`
@@ -143,7 +148,7 @@ async function main() {
     const lines = [`Hotline's database held ${seeded} complaints at the start.`, '',
       '| work | connections | floor req/s | floor p50 / p99 ms | Hotline req/s | Hotline p50 / p99 ms | rate ratio | p99 ratio |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |']
-    for (const work of ['intake', 'read', 'resolve'] as const) {
+    for (const work of WORK) {
       for (const connections of CONNECTIONS) {
         const pick = (target: Target) => {
           const list = figures.get(`${work}|${connections}|${target}`) ?? []
@@ -151,6 +156,11 @@ async function main() {
         }
         const f = pick('floor')
         const h = pick('hotline')
+        if (!TARGETS.includes('floor') || !TARGETS.includes('hotline')) {
+          const [name, one] = TARGETS.includes('floor') ? ['floor', f] : ['hotline', h]
+          lines.push(`| ${work} | ${connections} | ${name} alone: ${one.rps.toFixed(0)} req/s, p50 ${one.p50} / p99 ${one.p99} ms | | | | | |`)
+          continue
+        }
         lines.push(`| ${work} | ${connections} | ${f.rps.toFixed(0)} | ${f.p50} / ${f.p99} | ${h.rps.toFixed(0)} | ${h.p50} / ${h.p99} | ` +
           `${(h.rps / f.rps).toFixed(2)} | ${(h.p99 / Math.max(1, f.p99)).toFixed(2)} |`)
       }

@@ -21,6 +21,7 @@ import { createDb } from '../src/db/database.js'
 import { ensureDatabase, migrateToLatest } from '../src/db/migrate.js'
 import { createLogger } from '../src/logger.js'
 import { refreshReportFacts } from '../src/reports/facts-refresh.js'
+import { refreshSearchRows } from '../src/search/search-refresh.js'
 import { admin, databaseUrl, freePort, log } from './lib/processes.js'
 
 const ROUNDS = Number(process.env.NOTIFY_COST_ROUNDS ?? 4)
@@ -97,20 +98,21 @@ async function main() {
       category: 'delivery', summary: 'Kettle arrived with a cracked lid' }
   }
   type Cost = Awaited<ReturnType<typeof measure>>
-  type Side = { intake: Cost[]; resolve: Cost[]; refresh: Cost[] }
-  const results: Record<'plain' | 'telling', Side> = { plain: { intake: [], resolve: [], refresh: [] }, telling: { intake: [], resolve: [], refresh: [] } }
+  type Side = { intake: Cost[]; resolve: Cost[]; refresh: Cost[]; search: Cost[] }
+  const results: Record<'plain' | 'telling', Side> = { plain: { intake: [], resolve: [], refresh: [], search: [] }, telling: { intake: [], resolve: [], refresh: [], search: [] } }
   const round = async (name: 'plain' | 'telling', app: FastifyInstance) => {
     const ids: string[] = []
     results[name].intake.push(await measure(REQUESTS, async () => ids.push((await call(app, 'POST', '/v1/complaints', agent.token, body())).id)))
     results[name].resolve.push(await measure(REQUESTS, (i) => call(app, 'POST', `/v1/complaints/${ids[i]}/resolve`, agent.token, { summary: 'Replacement lid sent' })))
-    // The report rows those requests noted, rebuilt as the worker rebuilds them (migration 0035): work moved off the
-    // request, not removed, so it is counted too.
+    // The report and search rows those requests noted, built as the worker builds them (migrations 0035 and 0037):
+    // work moved off the request, not removed, so it is counted too.
     results[name].refresh.push(await measure(1, () => refreshReportFacts(db)))
+    results[name].search.push(await measure(1, () => refreshSearchRows(db)))
   }
   await round('plain', plain) // warm-up, not counted
   await round('telling', telling)
-  results.plain = { intake: [], resolve: [], refresh: [] }
-  results.telling = { intake: [], resolve: [], refresh: [] }
+  results.plain = { intake: [], resolve: [], refresh: [], search: [] }
+  results.telling = { intake: [], resolve: [], refresh: [], search: [] }
   for (let r = 0; r < ROUNDS; r++) {
     const pair = (r % 2 === 0 ? [['plain', plain], ['telling', telling]] : [['telling', telling], ['plain', plain]]) as ['plain' | 'telling', FastifyInstance][]
     for (const [name, app] of pair.filter(([side]) => (ONLY ?? side) === side)) {
@@ -130,8 +132,10 @@ async function main() {
     }
   }
   for (const name of (['plain', 'telling'] as const).filter((side) => (ONLY ?? side) === side)) {
-    const postgres = median(results[name].refresh.map((cost) => (cost.postgres / REQUESTS) * 1e6))
-    process.stdout.write(`| report rows rebuilt off the request, per intake and its resolve | ${name === 'plain' ? 'none' : 'email + SMS'} | | ${postgres.toFixed(0)} | | ${postgres.toFixed(0)} |\n`)
+    for (const [part, label] of [['refresh', 'report rows rebuilt off the request, per intake and its resolve'], ['search', 'search rows built off the request, per intake']] as const) {
+      const postgres = median(results[name][part].map((cost) => (cost.postgres / REQUESTS) * 1e6))
+      process.stdout.write(`| ${label} | ${name === 'plain' ? 'none' : 'email + SMS'} | | ${postgres.toFixed(0)} | | ${postgres.toFixed(0)} |\n`)
+    }
   }
   // What grows with the tables: rows read by sequential scans (the tables are never analysed, as in production here).
   const scans = await sql<{ relname: string; seqScan: string; seqTupRead: string }>`

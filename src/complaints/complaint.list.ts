@@ -12,6 +12,7 @@ import type { ListQuery } from './complaint.schemas.js'
 import { DEFAULT_SORT, listOrder, type ListOrder } from './list-order.js'
 import { PENDING_SQL } from '../timers/timers.repository.js'
 import { searchComplaints, searchCondition } from '../search/complaint-search.js'
+import { refreshSearchRows } from '../search/search-refresh.js'
 
 const OPEN_STATES = ['received', 'logged', 'escalated']
 
@@ -122,6 +123,8 @@ export async function listComplaints(
   const limit = query.limit ?? 20
   const filters = [...complaintFilters(db, user, query, defaultPhoneCountry), ...dateFilters(query)]
   const parsed = query.cursor === undefined ? undefined : parseCursor(query.cursor)
+  // The search rows of what committed before this request, built now if the worker has not yet (migration 0037).
+  if (query.q !== undefined) await refreshSearchRows(db)
   if (query.q !== undefined && query.sort === undefined) {
     const made = cursorOrder(parsed)
     if (made !== undefined) throw orderMismatch(`sort=${made}`, RELEVANCE)

@@ -43,6 +43,7 @@ export class Metrics {
   readonly complaints: Gauge<'state'>
   readonly queueJobs: Gauge<'queue' | 'state'>
   readonly reportNotesPending: Gauge
+  readonly searchNotesPending: Gauge
   readonly sourceUp: Gauge<'source'>
 
   private readonly db: Db
@@ -124,6 +125,12 @@ export class Metrics {
       registers,
       collect: () => this.readSources(),
     })
+    this.searchNotesPending = new Gauge({
+      name: 'hotline_search_notes_pending',
+      help: 'Changes whose complaints\' search rows wait for the next refresh (complaint_search_pending), counted in Postgres at scrape time',
+      registers,
+      collect: () => this.readSources(),
+    })
     this.queueJobs = new Gauge({
       name: 'hotline_queue_jobs',
       help: 'BullMQ jobs by queue and state (waiting, delayed, active, failed), read from Redis at scrape time',
@@ -190,9 +197,11 @@ export class Metrics {
     try {
       const [rows, pending] = await withTimeout(Promise.all([
         this.db.selectFrom('complaints').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute(),
-        sql<{ n: string }>`select count(*) as n from report_facts_pending`.execute(this.db),
+        sql<{ n: string; search: string }>`select (select count(*) from report_facts_pending) as n,
+          (select count(*) from complaint_search_pending) as search`.execute(this.db),
       ]), SOURCE_TIMEOUT_MS)
       this.reportNotesPending.set(Number(pending.rows[0]?.n ?? 0))
+      this.searchNotesPending.set(Number(pending.rows[0]?.search ?? 0))
       this.complaints.reset()
       // Every state the machine has, 0 when no complaint is in it, so a dashboard never sees a gap.
       for (const state of COMPLAINT_STATES) this.complaints.set({ state }, 0)
@@ -201,6 +210,7 @@ export class Metrics {
     } catch {
       this.complaints.reset()
       this.reportNotesPending.reset()
+      this.searchNotesPending.reset()
       this.sourceUp.set({ source: 'postgres' }, 0)
     }
   }

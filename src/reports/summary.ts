@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../db/database.js'
+import { refreshInBatches } from '../db/refresh-in-batches.js'
 import type { GroupBy, SummaryGroup, SummaryReport } from './reports.schemas.js'
 import { compensationOf, COUNT_FIELDS, countsOf, figures, type Counts, type GroupRow } from './figures.js'
 import { unpackSeconds } from './percentiles.js'
@@ -185,20 +186,6 @@ export async function summaryReport(db: Db, input: SummaryInput): Promise<Summar
       groups,
     },
     dirtyDays: Number(rows[0]?.dirty ?? 0),
-  }
-}
-
-/**
- * Runs a refresh function of the reports (`fn(batch)`, one transaction, answering how much it took) until a call takes
- * less than a full batch; answers the total.
- */
-export async function refreshInBatches(db: Db, fn: 'report_daily_refresh_dirty' | 'report_facts_refresh_pending', batch: number): Promise<number> {
-  let taken = 0
-  for (;;) {
-    const { rows } = await sql<{ n: number }>`select ${sql.ref(fn)}(${batch}) as n`.execute(db)
-    const n = rows[0]?.n ?? 0
-    taken += n
-    if (n < batch) return taken
   }
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { problems } from '../http/problem.js'
 import { IdParams, json, problemResponses } from '../http/schemas.js'
+import { refreshSearchRows } from './search-refresh.js'
 import { complaintText, similarOpenComplaints } from './similar.js'
 
 const SimilarComplaints = Type.Object(
@@ -35,6 +36,8 @@ const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const source = await complaintText(app.db, request.params.id)
     if (!source) throw problems.notFound('complaint')
+    // Candidates come from the search rows: those of complaints committed before this request, built now if need be.
+    await refreshSearchRows(app.db)
     return { items: await similarOpenComplaints(app.db, source, { exclude: [request.params.id] }) }
   })
 }

@@ -6,6 +6,7 @@ import { refreshReportFacts, startReportFactsLoop } from '../../src/reports/fact
 import { aComplaint } from '../helpers/app.js'
 import { setupApp } from '../helpers/app.js'
 import { createTestDatabase } from '../helpers/databases.js'
+import { raceWithRefresher } from '../helpers/refresh-race.js'
 import { insertComplaint, insertCustomer, type SeedEvent } from './fixtures/support.js'
 
 // Migration 0035: a transition notes its complaint in report_facts_pending; the worker's loop and every report rebuild
@@ -71,7 +72,6 @@ t.test('what commits while refreshes run is never lost: the rows end as a full r
   // Four writers append figure-changing history to the same complaints (each complaint's rows in order, under its row
   // lock, as transitions do), while a refresher runs as fast as it can, in batches small enough to be cut mid-stream.
   const ROUNDS = 25
-  let writing = true
   const writer = async (w: number) => {
     for (let r = 0; r < ROUNDS; r++) {
       const id = ids[(w * 7 + r) % ids.length]!
@@ -90,17 +90,7 @@ t.test('what commits while refreshes run is never lost: the rows end as a full r
       })
     }
   }
-  let refreshes = 0
-  const refresher = async () => {
-    while (writing) {
-      await refreshReportFacts(db, 3)
-      refreshes++
-    }
-  }
-  const running = refresher()
-  await Promise.all([0, 1, 2, 3].map(writer))
-  writing = false
-  await running
+  const refreshes = await raceWithRefresher(4, writer, () => refreshReportFacts(db, 3))
   t.ok(refreshes > 1, `${refreshes} refreshes ran while the writers wrote`)
 
   await refreshReportFacts(db)
