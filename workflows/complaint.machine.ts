@@ -340,9 +340,22 @@ export function start(input: MachineInput): { persisted: PersistedMachine; effec
   return { persisted: persist(snapshot), effects: toEffects(actions) }
 }
 
+// Every answer that shows a complaint lists its actions, and probing each action through the machine was a tenth of a
+// read's CPU (bench/RESULTS.md). The answer depends only on the persisted machine and the actor, and few combinations
+// occur: a bounded map, oldest out first. Persisted machines come from jsonb, whose key order is fixed.
+const allowedByKey = new Map<string, readonly ActionName[]>()
+const ALLOWED_KEYS = 10_000
+
 export function allowedActions(current: PersistedMachine, actor: Actor): ActionName[] {
-  const snapshot = revive(current)
-  return ACTION_NAMES.filter((name) => enabled(snapshot, ACTION_PROBE[name](actor)))
+  const key = `${actor.id}|${actor.role}|${actor.level}|${actor.compensationLimit}|${JSON.stringify(current)}`
+  let allowed = allowedByKey.get(key)
+  if (!allowed) {
+    const snapshot = revive(current)
+    allowed = ACTION_NAMES.filter((name) => enabled(snapshot, ACTION_PROBE[name](actor)))
+    if (allowedByKey.size >= ALLOWED_KEYS) allowedByKey.delete(allowedByKey.keys().next().value!)
+    allowedByKey.set(key, allowed)
+  }
+  return [...allowed]
 }
 
 // Explains a refusal with the machine's own guards: retried without an amount (only withinLimit reads it), then by
