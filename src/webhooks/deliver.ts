@@ -15,6 +15,8 @@ export interface DeliverDeps {
   db: Db
   settings: WebhookSettings
   policy: AddressPolicy
+  /** The time an attempt is recorded at and the retry window judged by (tests move it); signatures use the real time. */
+  clock?: () => Date
 }
 
 /** The Standard Webhooks headers for one attempt: the id stays the same across attempts, the timestamp is now. */
@@ -66,7 +68,7 @@ async function recordAttempt(deps: DeliverDeps, claimed: ClaimedDelivery, result
   // The endpoint turned failing, healthy again, or disabled: what the outbox reads of it changed.
   let endpointChanged = false
   const settled = await deps.db.transaction().execute(async (trx) => {
-    const now = new Date()
+    const now = deps.clock?.() ?? new Date()
     await trx
       .updateTable('webhookAttempts')
       .set({ finishedAt: now, durationMs: result.durationMs, statusCode: result.statusCode, error: result.error, responseBody: result.responseBody })

@@ -30,6 +30,8 @@ export interface DeliveryWorkerOptions {
   maxInFlight?: number
   /** Sends the messages to customers (NOTIFY_JOB jobs); without it they wait for a worker that has one. */
   notifications?: NotificationSender
+  /** The time attempts are recorded at and retry windows judged by (tests move it; the real time otherwise). */
+  clock?: () => Date
 }
 
 /** The BullMQ worker that sends outbound webhooks: every job is one attempt at one delivery. */
@@ -40,7 +42,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): { close: ()
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null })
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'webhook worker redis connection problem'))
 
-  const deps = { db, settings, policy }
+  const deps = { db, settings, policy, clock: options.clock }
   // Requests in flight, sent in the background: a job only claims its delivery (a few milliseconds of Postgres) and
   // starts the request, so an endpoint that never answers holds a socket for WEBHOOK_TIMEOUT_MS, never one of the
   // worker's WORKER_CONCURRENCY job slots, and a healthy endpoint's delivery is not queued behind it.
