@@ -66,8 +66,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     declare
       taken integer;
       ids uuid[];
+      oldest bigint;
     begin
-      if not exists (select 1 from complaint_search_pending) then
+      -- By the key, not exists(): a queue's heap keeps its dead rows until vacuumed, and a scan of it would read them all.
+      select id into oldest from complaint_search_pending order by id limit 1;
+      if oldest is null then
         return 0;
       end if;
       perform pg_advisory_xact_lock(hashtext('complaint_search_pending'));
