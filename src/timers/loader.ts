@@ -32,7 +32,7 @@ export async function loadDueSoon(
       .selectFrom('timers')
       .select(['id', 'kind', 'dueAt'])
       // `not queued` written out, not a parameter: a prepared statement's generic plan cannot prove a parameter
-      // false, so it could not use timers_awaiting_queue_idx and read every pending timer instead (bench/RESULTS.md).
+      // false, so it could not use timers_awaiting_queue_idx and walked every pending timer's entry of another index.
       .where(sql<boolean>`not timers.queued`)
       .where(pending)
       .where('dueAt', '<=', until)
