@@ -81,6 +81,10 @@ const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}
  * The batch's statement. Its text is the same for every batch (the rows travel as JSON parameters), so each
  * connection prepares and plans it once. A patch names the fields it sets; the others keep their value. A patch's
  * value goes through `->>` and a cast, as a parameter would: a jsonb field given as JSON text (`'null'`) is jsonb.
+ * The cancels also name their ids as an array (`t.id = any(...)`), which the primary key answers: joined only to the
+ * recordset, the plan that a connection cached while `timers` was small (its first executions, at a worker's start)
+ * hashed a sequential scan of the table and kept it as the table grew (bench/RESULTS.md, issue 12). With nothing to
+ * cancel (most batches) the one-time `jsonb_array_length` test skips the cancel whatever its plan.
  */
 const WRITE_COMPLAINTS = `
 with appended as (
@@ -90,7 +94,8 @@ with appended as (
 ), cancelled as (
   update timers t set cancelled_at = x.at
   from jsonb_to_recordset($3::jsonb) as x(id text, at timestamptz)
-  where t.id = x.id and ${PENDING_BY_ID_SQL('t')}
+  where jsonb_array_length($3::jsonb) > 0 and t.id = x.id and t.id = any(array(select c.id from jsonb_to_recordset($3::jsonb) as c(id text)))
+    and ${PENDING_BY_ID_SQL('t')}
 ), armed as (
   insert into timers (id, complaint_id, kind, due_at, armed_state, armed_seq, queued, job_id, fired_at, cancelled_at)
   select a.id, a.complaint_id, a.kind, a.due_at, a.armed_state, a.armed_seq, a.queued, a.job_id, a.fired_at, a.cancelled_at

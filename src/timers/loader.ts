@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
 import { enqueueInGroups } from './job-groups.js'
 import type { Scheduler } from './scheduler.js'
@@ -30,7 +31,9 @@ export async function loadDueSoon(
     const rows = await db
       .selectFrom('timers')
       .select(['id', 'kind', 'dueAt'])
-      .where('queued', '=', false)
+      // `not queued` written out, not a parameter: a prepared statement's generic plan cannot prove a parameter
+      // false, so it could not use timers_awaiting_queue_idx and walked every pending timer's entry of another index.
+      .where(sql<boolean>`not timers.queued`)
       .where(pending)
       .where('dueAt', '<=', until)
       .orderBy('dueAt')

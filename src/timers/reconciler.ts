@@ -37,7 +37,8 @@ export async function reconcile(
     let query = db
       .selectFrom('timers')
       .select(['id', 'kind', 'dueAt', 'jobId', sql<string>`due_at::text`.as('cursor')])
-      .where('queued', '=', true)
+      // Written out, not a parameter, so that the generic plan can use timers_queued_due_idx (as the loader's).
+      .where(sql<boolean>`timers.queued`)
       .where(pending)
       .where('dueAt', '<=', until)
     if (after) query = query.where(sql<boolean>`(due_at, id) > (${after.cursor}::timestamptz, ${after.id})`)
