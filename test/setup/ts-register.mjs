@@ -17,14 +17,49 @@ if (syncHooks) {
     .map((arg) => /^"?--import=(.*@tapjs\/processinfo\/dist\/esm\/import\.mjs)"?$/.exec(arg)?.[1])
     .find(Boolean)
   const record = processInfo ? (await import(new URL('./hooks.mjs', processInfo).href)).record : undefined
+  let loadingDependency = false
+  if (record) skipDependencySourceMaps(() => loadingDependency)
   module.registerHooks({
     resolve: resolveSync,
     load(url, context, next) {
+      if (!isProjectTs(url)) {
+        loadingDependency = url.includes('/node_modules/')
+        try {
+          return next(url, context)
+        } finally {
+          loadingDependency = false
+        }
+      }
       const loaded = loadSync(url, context, next)
-      if (record && isProjectTs(url)) record(url, loaded.source)
+      record?.(url, loaded.source)
       return loaded
     },
   })
 } else {
   module.register('./ts-hooks.mjs', import.meta.url)
+}
+
+/**
+ * processinfo reads the source map of every module it sees load that names one, to list the original files a test
+ * touched: in node_modules that is several hundred maps a process (ajv, libphonenumber-js, tap's own...), each parsed
+ * in full, about 0.8 CPU seconds a test file, for files no report covers. While a dependency loads, the maps its
+ * bookkeeping asks for answer an empty list of sources instead; every other use (stack traces, the coverage
+ * written at exit) gets the real map, parsed when first used.
+ */
+function skipDependencySourceMaps(loadingDependency) {
+  const findSourceMap = module.findSourceMap
+  const noSources = { sources: [] }
+  module.findSourceMap = (url, ...rest) => {
+    if (!loadingDependency() || !String(url).includes('/node_modules/')) return findSourceMap(url, ...rest)
+    let real
+    const map = () => (real ??= findSourceMap(url, ...rest))
+    return {
+      get payload() {
+        return loadingDependency() ? noSources : map()?.payload
+      },
+      findEntry: (line, column) => map()?.findEntry(line, column) ?? {},
+      findOrigin: (line, column) => map()?.findOrigin(line, column) ?? {},
+    }
+  }
+  module.syncBuiltinESMExports()
 }
