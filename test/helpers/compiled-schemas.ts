@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -10,14 +10,15 @@ import type { FastifyInstance } from 'fastify'
  * build, for the same schemas. This keeps what was compiled in this process and hands it to the next app built
  * here when its schema (with the shared schemas and options it was compiled with) is the same, text for text.
  * The functions are the ones the app's own compilers made (the app's validator factory included): the first app
- * of each test file compiles them as before; only the repetition goes.
+ * of each test file compiles the validators as before; only the repetition goes.
  *
  * Serializers are also kept across processes, on disk: the first app of a test file compiled each one again
  * (fast-json-stringify, with Ajv for its anyOf branches), about a CPU second a file. The same compiler writes the
- * same serializer as code (fast-json-stringify's standalone mode, its validators inlined as Ajv's standalone code)
- * under node_modules/.cache/hotline-test-fjs/, named by the hash of fast-json-stringify's version, the options, the
- * shared schemas and the schema; the next process requires that file instead of compiling. The serializer is the
- * same code either way (fast-json-stringify builds the function from the same state in both modes).
+ * same serializer as code (fast-json-stringify's standalone mode, its validators inlined as Ajv's standalone
+ * code) under node_modules/.cache/hotline-test-fjs/, named by the hash of fast-json-stringify's and Ajv's
+ * versions, the options, the shared schemas and the schema; the next process requires that file instead of
+ * compiling. The serializer is the same code either way (fast-json-stringify builds the function from the same
+ * state in both modes).
  */
 const serializers = new Map<string, unknown>()
 const validators = new Map<string, unknown>()
@@ -45,13 +46,14 @@ const root = path.resolve(import.meta.dirname, '../..')
 const fjsCache = path.join(root, 'node_modules', '.cache', 'hotline-test-fjs')
 // Required from inside node_modules, so the files' own require('fast-json-stringify/lib/...') find the package.
 const requireCached = createRequire(path.join(fjsCache, 'index.cjs'))
-const fjsVersion = (JSON.parse(readFileSync(path.join(root, 'node_modules', 'fast-json-stringify', 'package.json'), 'utf8')) as { version: string }).version
+// The inlined validators require Ajv's runtime helpers: its version names the files too.
+const versions = ['fast-json-stringify', 'ajv'].map((name) => `${name}@${(requireCached(`${name}/package.json`) as { version: string }).version}`)
 
 /** A serializer factory that reads each serializer from disk when a process before this one wrote it. */
 function onDisk(factory: Factory): Factory {
   return (externalSchemas, options) => {
     const standalone = factory(externalSchemas, { ...(options as object), mode: 'standalone', inlineValidators: true })
-    const context = JSON.stringify([fjsVersion, externalSchemas, options])
+    const context = JSON.stringify([versions, externalSchemas, options])
     return (route) => {
       const key = createHash('sha256').update(context).update('\n').update(JSON.stringify(route.schema)).digest('hex')
       const file = path.join(fjsCache, `${key}.cjs`)
