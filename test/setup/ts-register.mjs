@@ -42,7 +42,7 @@ if (syncHooks) {
 /**
  * processinfo reads the source map of every module it sees load that names one, to list the original files a test
  * touched: in node_modules that is several hundred maps a process (ajv, libphonenumber-js, tap's own...), each parsed
- * in full, about 0.8 CPU seconds a test file, for files no report covers. While a dependency loads, the maps its
+ * in full, about a CPU second a test file, for files no report covers. While a dependency loads, the maps its
  * bookkeeping asks for answer an empty list of sources instead; every other use (stack traces, the coverage
  * written at exit) gets the real map, parsed when first used.
  */
@@ -56,6 +56,9 @@ function skipDependencySourceMaps(loadingDependency) {
     return {
       get payload() {
         return loadingDependency() ? noSources : map()?.payload
+      },
+      get lineLengths() {
+        return map()?.lineLengths
       },
       findEntry: (line, column) => map()?.findEntry(line, column) ?? {},
       findOrigin: (line, column) => map()?.findOrigin(line, column) ?? {},
