@@ -9,6 +9,7 @@ import t from 'tap'
 import { startEmbeddedPostgres } from '../../src/embedded/postgres.js'
 import { isAlive } from '../../src/embedded/process.js'
 import { startEmbeddedServices } from '../../src/embedded/services.js'
+import { TS_IMPORT } from '../helpers/child-env.js'
 import { copyFolder, portRefused, query, quietLogger, tempDir } from '../helpers/embedded.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -63,7 +64,7 @@ t.test('a start after the parent was killed with SIGKILL works', async (t) => {
   const services = path.join(tempDir(t, 'embedded-sigkill'), 'hotline')
   mkdirSync(services)
   copyFolder(dir, path.join(services, 'postgres'))
-  const child = spawn('env', ['-u', 'NODE_V8_COVERAGE', '-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx',
+  const child = spawn('env', ['-u', 'NODE_V8_COVERAGE', '-u', 'NODE_OPTIONS', process.execPath, '--import', TS_IMPORT,
     'test/embedded/fixtures/services-child.ts', services], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise((resolve) => child.once('exit', resolve))
   const first = await new Promise<{ databaseUrl: string; redisUrl: string; postgresPid: number; redisPid: number }>((resolve, reject) => {

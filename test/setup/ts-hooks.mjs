@@ -1,5 +1,6 @@
 // Module hooks that run the project's TypeScript in the test files' processes (registered by ts-register.mjs,
-// tap's `node-arg` in .taprc). They do what tap's default TypeScript plugin (ts-node, transpile-only) did:
+// tap's `node-arg` in .taprc: in the process's own thread where Node has stable synchronous hooks, on the loader
+// thread otherwise). They do what tap's default TypeScript plugin (ts-node, transpile-only) did:
 // TypeScript's own transpileModule with an inline source map, so coverage maps back to the same lines as before;
 // but each file's output is kept on disk, keyed by its text and the compiler's options and version, so the 124
 // test processes do not transpile the same few hundred files again each (that cost several CPU seconds a file).
@@ -42,10 +43,10 @@ function loadCompiler() {
 }
 optionsKey = createHash('sha256').update(tsVersion).update(readFileSync(path.join(root, 'tsconfig.json'))).update(readFileSync(fileURLToPath(import.meta.url))).digest('hex')
 
-const isProjectTs = (url) => url.startsWith('file:') && /\.m?ts$/.test(new URL(url).pathname) && !url.includes('/node_modules/')
+export const isProjectTs = (url) => url.startsWith('file:') && /\.m?ts$/.test(new URL(url).pathname) && !url.includes('/node_modules/')
 
 /** `./x.js` written for `./x.ts` (the NodeNext convention the sources follow): the .ts file when there is no .js. */
-export async function resolve(specifier, context, next) {
+export function resolveSync(specifier, context, next) {
   const parent = context.parentURL
   if (parent && isProjectTs(parent) && /^\.{1,2}\//.test(specifier) && /\.m?js$/.test(specifier)) {
     const candidate = new URL(specifier, parent)
@@ -57,7 +58,7 @@ export async function resolve(specifier, context, next) {
   return next(specifier, context)
 }
 
-export async function load(url, context, next) {
+export function loadSync(url, context, next) {
   if (!isProjectTs(url)) return next(url, context)
   const file = fileURLToPath(url)
   const text = readFileSync(file, 'utf8')
@@ -78,3 +79,7 @@ export async function load(url, context, next) {
   }
   return { format: 'module', source, shortCircuit: true }
 }
+
+// The same hooks for module.register (the loader thread): `next` answers a promise there, which they pass on.
+export const resolve = async (specifier, context, next) => resolveSync(specifier, context, next)
+export const load = async (url, context, next) => loadSync(url, context, next)
