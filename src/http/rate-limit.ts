@@ -19,7 +19,12 @@ export interface LimitState {
  */
 export class WindowLimit {
   private window = -1
-  private readonly counts = new LRUCache<string, number>({ max: MAX_KEYS })
+  // Made on the first count: lru-cache allocates its arrays for `max` keys up front (a few hundred kB), which a process
+  // with the limit off never needs.
+  private countsMade?: LRUCache<string, number>
+  private get counts(): LRUCache<string, number> {
+    return (this.countsMade ??= new LRUCache<string, number>({ max: MAX_KEYS }))
+  }
 
   constructor(
     readonly policy: string,
