@@ -14,7 +14,7 @@ import { startSweepLoop } from './webhooks/sweep.js'
 import { NotificationSender } from './notifications/send.js'
 import { notifySettings } from './notifications/settings.js'
 import { startNotificationLoader } from './notifications/loader.js'
-import { startReportFactsLoop } from './reports/facts-refresh.js'
+import { startRefreshLoop } from './housekeeping/refresh-loop.js'
 
 export interface Worker {
   close: () => Promise<void>
@@ -64,7 +64,7 @@ export async function startWorker(config: Config, runtime: Runtime, logger: Logg
   })
   const sweep = startSweepLoop({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.RECONCILE_EVERY_MS, logger })
   const messages = startNotificationLoader({ db: runtime.db, queue: deliveries, redis: runtime.redis, everyMs: config.NOTIFY_LOAD_EVERY_MS, logger })
-  const reports = startReportFactsLoop({
+  const reports = startRefreshLoop({
     db: runtime.db, redis: runtime.redis, prefix: config.QUEUE_PREFIX, everyMs: config.REPORT_REFRESH_EVERY_MS, logger,
   })
   const housekeeping = startHousekeepingLoop({

@@ -1,13 +1,12 @@
 import { sql } from 'kysely'
 import pino from 'pino'
 import t, { type Test } from 'tap'
-import { createDb, type Db } from '../../src/db/database.js'
-import { refreshReportFacts, startReportFactsLoop } from '../../src/reports/facts-refresh.js'
+import type { Db } from '../../src/db/database.js'
+import { startRefreshLoop } from '../../src/housekeeping/refresh-loop.js'
+import { refreshReportFacts } from '../../src/reports/facts-refresh.js'
 import { aComplaint } from '../helpers/app.js'
 import { setupApp } from '../helpers/app.js'
-import { createTestDatabase } from '../helpers/databases.js'
-import { raceWithRefresher } from '../helpers/refresh-race.js'
-import { insertComplaint, insertCustomer, type SeedEvent } from './fixtures/support.js'
+import { raceDatabase, raceWithRefresher } from '../helpers/refresh-race.js'
 
 // Migration 0035: a transition notes its complaint in report_facts_pending; the worker's loop and every report rebuild
 // the noted rows in batches. What must hold: nothing noted is lost, whatever commits while a refresh runs.
@@ -36,7 +35,7 @@ t.test('a transition notes its complaint; the worker\'s loop rebuilds its report
   t.equal((await call('POST', `/v1/complaints/${id}/notes`, agent, { text: 'called back, no answer' })).statusCode, 200)
   t.equal(await pending(db), 1, 'a note changes no figure: no note for the report')
 
-  const loop = startReportFactsLoop({ db, redis, prefix, everyMs: 50, logger: pino({ level: 'silent' }) })
+  const loop = startRefreshLoop({ db, redis, prefix, everyMs: 50, logger: pino({ level: 'silent' }) })
   t.teardown(() => loop.close())
   await until(t, 'the note is taken', async () => (await pending(db)) === 0)
   const row = (await sql<{ closed: boolean; onTheSpot: boolean | null }>`select closed, on_the_spot from report_facts where complaint_id = ${id}`
@@ -50,23 +49,7 @@ t.test('a transition notes its complaint; the worker\'s loop rebuilds its report
 })
 
 t.test('what commits while refreshes run is never lost: the rows end as a full rebuild gives them', async (t) => {
-  const database = await createTestDatabase()
-  const db = createDb(database.url, { max: 8 })
-  t.teardown(async () => {
-    await db.destroy()
-    await database.drop()
-  })
-  const customer = await insertCustomer(db, 'Li Wei', '+8613800138000')
-  const at = '2026-10-01T08:00:00Z'
-  const opened: SeedEvent[] = [
-    { type: 'complaint.received', at, actor: null, data: { channel: 'phone' } },
-    { type: 'complaint.logged', at, actor: null },
-  ]
-  const ids: string[] = []
-  for (let i = 0; i < 12; i++) {
-    ids.push(await insertComplaint(db, { reference: `R${i}`, createdAt: at, customerId: customer, category: 'delivery',
-      state: 'logged', promisedBy: '2026-10-02T08:00:00Z', events: opened }))
-  }
+  const { db, ids, at } = await raceDatabase(t, 1)
   await refreshReportFacts(db)
 
   // Four writers append figure-changing history to the same complaints (each complaint's rows in order, under its row

@@ -1,14 +1,12 @@
 import { sql } from 'kysely'
 import pino from 'pino'
 import t from 'tap'
-import { createDb, type Db } from '../../src/db/database.js'
-import { startReportFactsLoop } from '../../src/reports/facts-refresh.js'
+import type { Db } from '../../src/db/database.js'
+import { startRefreshLoop } from '../../src/housekeeping/refresh-loop.js'
 import { refreshSearchRows } from '../../src/search/search-refresh.js'
 import { aComplaint, setupApp } from '../helpers/app.js'
-import { createTestDatabase } from '../helpers/databases.js'
-import { raceWithRefresher } from '../helpers/refresh-race.js'
+import { raceDatabase, raceWithRefresher } from '../helpers/refresh-race.js'
 import { waitFor } from '../helpers/worker.js'
-import { insertComplaint, insertCustomer, type SeedEvent } from '../reports/fixtures/support.js'
 
 // Migration 0037: the triggers note a changed complaint in complaint_search_pending; the worker's loop and every search
 // build the noted search rows in batches. What must hold: a search finds what committed before it, with or without a
@@ -36,7 +34,7 @@ t.test('an intake notes its complaint; a search builds the row before it reads, 
   t.equal(similar.statusCode, 200, 'the similar complaints read the same rows')
 
   // Changes go through notes too: a renamed customer, a note on the complaint.
-  const loop = startReportFactsLoop({ db, redis, prefix, everyMs: 50, logger: pino({ level: 'silent' }) })
+  const loop = startRefreshLoop({ db, redis, prefix, everyMs: 50, logger: pino({ level: 'silent' }) })
   t.teardown(() => loop.close())
   await sql`update customers set name = 'Zhou Minghui' where id = (select customer_id from complaints where id = ${id})`.execute(db)
   await waitFor(async () => (await searchRowOf(db, id))?.title.includes('zhou minghui'), 15_000, 'the loop builds the renamed customer into the row')
@@ -49,23 +47,7 @@ t.test('an intake notes its complaint; a search builds the row before it reads, 
 })
 
 t.test('what commits while refreshes run is never lost: the rows end as a full rebuild gives them', async (t) => {
-  const database = await createTestDatabase()
-  const db = createDb(database.url, { max: 8 })
-  t.teardown(async () => {
-    await db.destroy()
-    await database.drop()
-  })
-  const customers = [await insertCustomer(db, 'Li Wei', '+8613800138000'), await insertCustomer(db, 'Wang Fang', '+8613800138001')]
-  const at = '2026-10-01T08:00:00Z'
-  const opened: SeedEvent[] = [
-    { type: 'complaint.received', at, actor: null, data: { channel: 'phone' } },
-    { type: 'complaint.logged', at, actor: null },
-  ]
-  const ids: string[] = []
-  for (let i = 0; i < 12; i++) {
-    ids.push(await insertComplaint(db, { reference: `R${i}`, createdAt: at, customerId: customers[i % 2]!, category: 'delivery',
-      state: 'logged', promisedBy: '2026-10-02T08:00:00Z', events: opened }))
-  }
+  const { db, ids, at } = await raceDatabase(t, 2)
   await refreshSearchRows(db)
 
   // Four writers change what the rows are made of (a summary, a note, a customer's name), each complaint under its
